@@ -1,0 +1,44 @@
+/**
+ * The parser contract: pure, synchronous, no I/O. A parser turns one line (already framed,
+ * decoded, and joined by multiline if configured) into a record, or returns a ParseError.
+ * Parsers never throw on input; they may throw TailshipError at construction for bad options.
+ */
+export type RecordValue = string | number | boolean | null | RecordValue[] | { [key: string]: RecordValue };
+export type LogRecord = { [key: string]: RecordValue };
+
+export interface ParseContext {
+  /** Path of the file the line came from (for parsers that read metadata from it, e.g. CRI). */
+  readonly file: string;
+  /** Byte offset just after the line in its file. */
+  readonly offset: number;
+}
+
+export class ParseError {
+  constructor(
+    /** Short, specific reason: what was expected and where in the line it failed. */
+    readonly reason: string,
+    /** Column (1-based) in the line where parsing failed, when known. */
+    readonly column?: number,
+  ) {}
+}
+
+export type ParseResult = LogRecord | ParseError;
+
+export interface Parser {
+  parse(line: string, ctx: ParseContext): ParseResult;
+}
+
+/** Options are the parser's section of the config minus `type`; `configDir` resolves relative paths. */
+export interface ParserFactoryContext {
+  readonly configDir: string;
+  /** Builds a nested parser from a config section (for json `message_key`, container inner parsers). */
+  readonly build: (section: unknown, keyPath: string) => Parser;
+  /** Dotted key path of this parser's section, for error messages. */
+  readonly keyPath: string;
+}
+
+export type ParserFactory = (options: Record<string, unknown>, ctx: ParserFactoryContext) => Parser;
+
+export function isParseError(r: ParseResult): r is ParseError {
+  return r instanceof ParseError;
+}

@@ -1,0 +1,27 @@
+/** Durations and sizes as people write them in config ("5s", "250ms", "1m", "64KiB", "10MB"). */
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const SIZE_UNITS: Record<string, number> = {
+  b: 1, kb: 1000, mb: 1000 ** 2, gb: 1000 ** 3, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, k: 1024, m: 1024 ** 2, g: 1024 ** 3,
+};
+
+/** Milliseconds from a number (taken as ms) or a string like "1.5s"; undefined when not a duration. */
+export function parseDurationMs(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(value);
+  if (!m) return undefined;
+  const unit = (m[2] ?? 'ms').toLowerCase();
+  return Math.round(Number(m[1]) * DURATION_UNITS[unit]!);
+}
+
+/** Bytes from a number or a string like "64KiB" / "10MB"; undefined when not a size. */
+export function parseSizeBytes(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)?\s*$/i.exec(value);
+  if (!m) return undefined;
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const mult = SIZE_UNITS[unit];
+  return mult === undefined ? undefined : Math.round(Number(m[1]) * mult);
+}

@@ -1,0 +1,229 @@
+/**
+ * The configuration schema: the single source of truth for option names, types, defaults and
+ * help text (`.describe()`), from which docs/configuration.md is generated. Durations and sizes
+ * are resolved here to numbers with units in their names, so the hot path reads plain numbers.
+ */
+import { z } from 'zod';
+import { parseDurationMs, parseSizeBytes } from './duration.js';
+
+const duration = (def: string, help: string) =>
+  z
+    .union([z.number(), z.string()])
+    .default(def)
+    .transform((v, ctx) => {
+      const ms = parseDurationMs(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration such as "500ms", "5s" or "1m", got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .describe(help);
+
+const size = (def: number | string, help: string) =>
+  z
+    .union([z.number(), z.string()])
+    .default(def)
+    .transform((v, ctx) => {
+      const n = parseSizeBytes(v);
+      if (n === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected a size such as 65536, "64KiB" or "10MB", got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .describe(help);
+
+/** Integers may arrive as strings after ${VAR} interpolation. */
+const int = (def: number, min: number, max: number, help: string) =>
+  z.coerce.number().int().min(min).max(max).default(def).describe(help);
+
+export const inputSchema = z
+  .strictObject({
+    paths: z.array(z.string().min(1)).min(1).describe('Glob patterns of files to tail (`*`, `**`, `{a,b}`); relative paths resolve against the config file\'s directory.'),
+    exclude: z.array(z.string().min(1)).default([]).describe('Glob patterns of files never to tail, even when `paths` matches them.'),
+    start_at: z.enum(['beginning', 'end']).default('end').describe('Where to start a file seen for the first time; a stored offset always wins.'),
+    include_compressed: z.boolean().default(false).describe('Also tail files ending in .gz/.bz2/.xz/.zst (off: rotated, compressed files are ignored).'),
+    rescan_interval: duration('10s', 'How often globs are expanded again, as a safety net beside file-system events.'),
+    poll_interval: duration('250ms', 'How often open files are checked for new bytes, rotation and truncation.'),
+    max_line_bytes: size('1MiB', 'A longer line is cut to this size and flagged; the rest, up to the next newline, is skipped.'),
+    partial_line_timeout: duration('5s', 'A last line without a newline is emitted after this long without new bytes.'),
+    max_read_bytes: size('256KiB', 'Bytes read from one file per turn, so that one busy file cannot starve the others.'),
+    max_open_files: int(1024, 1, 1_000_000, 'Open file handles at most; the least recently active are closed and reopened at their offset.'),
+    close_inactive: duration('5m', 'Close the handle of a file with no new bytes for this long (it reopens when it grows).'),
+    ignore_older: duration('0s', 'Ignore files not modified for this long when first seen (0: never ignore).'),
+    clean_removed_after: duration('24h', 'Forget the stored offset of a deleted file after this long.'),
+  })
+  .describe('A set of files to tail.');
+
+export const parserSchema = z
+  .union([
+    z.looseObject({ type: z.string().min(1).describe('Name of a built-in parser (see docs/parsers.md).') }),
+    z.looseObject({
+      module: z.string().min(1).describe('Path of a user parser module, relative to the config file.'),
+      options: z.record(z.string(), z.unknown()).default({}),
+    }),
+  ])
+  .describe('How a line becomes a record: a built-in parser with its options, or a user module.');
+
+export const multilineSchema = z
+  .strictObject({
+    preset: z.enum(['java', 'python', 'go', 'timestamp']).optional().describe('A built-in pattern set; explicit options override it.'),
+    pattern: z.string().optional().describe('Regular expression tested against each line.'),
+    negate: z.boolean().default(false).describe('Match lines that do NOT match `pattern`.'),
+    match: z.enum(['after', 'before']).default('after').describe('Filebeat sense: join matching lines to the line before (after) or to the line after (before).'),
+    max_lines: int(500, 1, 1_000_000, 'At most this many lines in one event; the rest start a new one.'),
+    timeout: duration('5s', 'Flush a pending event after this long without a new line.'),
+  })
+  .describe('Join continuation lines (stack traces) into one event before parsing.');
+
+const templated = z.unknown();
+const templatedObject = z.record(z.string(), z.unknown());
+
+export const ruleSchema = z
+  .strictObject({
+    when: z.string().optional().describe('Condition over the record; the rule applies only when it holds (see docs/mapping.md).'),
+    type: z.enum(['track', 'identify', 'page', 'screen', 'group', 'alias']).optional().describe('Call type of the event this rule makes.'),
+    drop: z.boolean().default(false).describe('Drop the record: no event, counted as dropped.'),
+    continue: z.boolean().default(false).describe('After this rule, go on trying the following rules.'),
+    sample: z
+      .strictObject({
+        rate: z.coerce.number().min(0).max(1).describe('Fraction of records kept.'),
+        key: z.string().optional().describe('Template whose value decides (deterministically) whether a record is kept.'),
+      })
+      .optional(),
+    event: templated.optional(),
+    name: templated.optional(),
+    category: templated.optional(),
+    userId: templated.optional(),
+    anonymousId: templated.optional(),
+    previousId: templated.optional(),
+    groupId: templated.optional(),
+    anonymous_id_from: z.array(z.string()).optional().describe('Templates hashed into a stable anonymousId when neither id is present.'),
+    properties: templatedObject.optional(),
+    traits: templatedObject.optional(),
+    context: templatedObject.optional(),
+    integrations: templatedObject.optional(),
+    timestamp: templated.optional().describe('Template of the event time; its format is `timestamp_format`.'),
+    timestamp_format: z.string().optional().describe('nginx, apache, iso8601, rfc3339, syslog, epoch_s, epoch_ms, epoch_us, or a strftime-like pattern.'),
+    timezone: z.string().optional().describe('IANA zone for timestamps that carry none.'),
+    schema: z.string().optional().describe('Snowplow: Iglu URI of the self-describing event this rule makes.'),
+  })
+  .describe('One mapping rule: which records it takes and the event it makes from them.');
+
+const retrySchema = z
+  .strictObject({
+    base: duration('500ms', 'First retry delay; doubles each attempt, with jitter.'),
+    cap: duration('30s', 'Longest delay between retries.'),
+    max_retry_age: duration('0s', 'After failing this long a batch goes to dead letters (0: retry forever).'),
+  })
+  .prefault({});
+
+const httpCommon = {
+  name: z.string().optional().describe('Name of this output (default: its type); unique within the pipeline.'),
+  batch_size: int(250, 1, 2500, 'Events per request at most.'),
+  max_batch_bytes: size(512_000, 'Uncompressed bytes per request at most.'),
+  max_message_bytes: size(32_768, 'One event larger than this is a dead letter.'),
+  flush_interval: duration('5s', 'Send a partial batch after waiting this long.'),
+  timeout: duration('10s', 'Request timeout.'),
+  concurrency: int(2, 1, 64, 'Requests in flight at once.'),
+  retry: retrySchema,
+  ca_file: z.string().optional().describe('PEM file of extra CAs to trust.'),
+  proxy: z.string().optional().describe('HTTP(S) proxy URL (default: HTTPS_PROXY from the environment).'),
+};
+
+export const outputSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('rudderstack'),
+    url: z.url().describe('Data plane URL; events go to {url}/v1/batch.'),
+    write_key: z.string().min(1).describe('Source write key (Basic auth user). Never logged.'),
+    gzip: z.boolean().default(true),
+    ...httpCommon,
+  }),
+  z.strictObject({
+    type: z.literal('segment'),
+    url: z.url().default('https://api.segment.io').describe('API host; e.g. https://events.eu1.segmentapis.com for EU workspaces.'),
+    write_key: z.string().min(1).describe('Source write key (Basic auth user). Never logged.'),
+    gzip: z.boolean().default(false),
+    ...httpCommon,
+    max_batch_bytes: size(491_520, 'Uncompressed bytes per request at most (Segment refuses over 500 KB).'),
+  }),
+  z.strictObject({
+    type: z.literal('snowplow'),
+    url: z.url().describe('Collector URL; events go to {url}/com.snowplowanalytics.snowplow/tp2.'),
+    app_id: z.string().optional().describe('Snowplow `aid`.'),
+    ...httpCommon,
+    max_batch_bytes: size(40_000, 'Bytes per request at most (the trackers use 40000).'),
+  }),
+  z.strictObject({
+    type: z.literal('stdout'),
+    name: z.string().optional(),
+    batch_size: int(500, 1, 100_000, 'Events written per write.'),
+    flush_interval: duration('200ms', 'Write a partial batch after waiting this long.'),
+  }),
+  z.strictObject({
+    type: z.literal('file'),
+    name: z.string().optional(),
+    path: z.string().min(1).describe('NDJSON file to append events to.'),
+    max_file_bytes: size('100MiB', 'Rotate the file when it grows past this size.'),
+    batch_size: int(500, 1, 100_000, 'Events written per write.'),
+    flush_interval: duration('1s', 'Write a partial batch after waiting this long.'),
+  }),
+]);
+
+export const pipelineSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only').describe('Unique name; part of every messageId.'),
+    inputs: z.array(inputSchema).min(1),
+    parser: parserSchema,
+    multiline: multilineSchema.optional(),
+    on_parse_error: z.enum(['dead_letter', 'drop', 'raw']).default('dead_letter').describe('What happens to a line that does not parse.'),
+    raw_field: z.string().default('message').describe('With on_parse_error: raw, the field that holds the raw line.'),
+    events: z.array(ruleSchema).min(1).describe('Ordered mapping rules; a record takes the first rule whose `when` holds.'),
+    context: templatedObject.optional().describe('Templated context merged into every event.'),
+    redact: z.array(z.string()).default([]).describe('Event field paths removed before anything is queued.'),
+    hash: z.array(z.string()).default([]).describe('Event field paths replaced by their sha256 (salted by hash_salt).'),
+    hash_salt: z.string().optional().describe('Salt for `hash`, usually ${TAILSHIP_HASH_SALT}. Never logged.'),
+    enrich: z
+      .strictObject({ user_agent: z.boolean().default(false), referrer: z.boolean().default(false) })
+      .prefault({}),
+    output: outputSchema.optional(),
+    outputs: z.array(outputSchema).min(1).optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (!p.output && !p.outputs) ctx.addIssue({ code: 'custom', message: 'a pipeline needs `output` or `outputs`' });
+    if (p.output && p.outputs) ctx.addIssue({ code: 'custom', message: 'give either `output` or `outputs`, not both' });
+  });
+
+export const configSchema = z
+  .strictObject({
+    state_dir: z.string().default('./.tailship').describe('Directory of the SQLite state file; created if missing.'),
+    log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    shutdown_timeout: duration('10s', 'On SIGTERM, how long to keep delivering queued events before exiting.'),
+    server: z
+      .strictObject({ listen: z.string().default('127.0.0.1:9464').describe('host:port of /metrics, /healthz, /readyz.') })
+      .optional(),
+    queue: z
+      .strictObject({
+        max_rows: int(100_000, 1, 100_000_000, 'Queue rows (chunks) above which tailers pause.'),
+        max_bytes: size('1GiB', 'Queued bytes above which tailers pause.'),
+        resume_ratio: z.number().min(0).max(1).default(0.8).describe('Tailers resume below this fraction of the limits.'),
+      })
+      .prefault({}),
+    pipelines: z.array(pipelineSchema).min(1),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.pipelines.forEach((p, i) => {
+      if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['pipelines', i, 'name'], message: `duplicate pipeline name "${p.name}"` });
+      seen.add(p.name);
+    });
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type PipelineConfig = z.output<typeof pipelineSchema>;
+export type InputConfig = z.output<typeof inputSchema>;
+export type RuleConfig = z.output<typeof ruleSchema>;
+export type OutputConfig = z.output<typeof outputSchema>;
+export type MultilineConfig = z.output<typeof multilineSchema>;
+export type ParserConfig = z.output<typeof parserSchema>;
