@@ -1,0 +1,80 @@
+/** Dead letters: what could not be parsed, mapped or delivered, with the reason. Never silent. */
+import type Database from 'better-sqlite3';
+
+export type DeadLetterKind = 'parse' | 'mapping' | 'delivery';
+
+export interface DeadLetterInput {
+  output?: string | null;
+  kind: DeadLetterKind;
+  reason: string;
+  status?: number | null;
+  response?: string | null;
+  file?: string | null;
+  offset?: number | null;
+  attempts?: number;
+  payload: string;
+}
+
+export interface DeadLetter extends Required<DeadLetterInput> {
+  id: number;
+  pipeline: string;
+  createdAt: number;
+}
+
+interface Row {
+  id: number; pipeline: string; output: string | null; kind: DeadLetterKind; reason: string; status: number | null;
+  response: string | null; file: string | null; offset: number | null; attempts: number; created_at: number; payload: string;
+}
+
+const fromRow = (r: Row): DeadLetter => ({
+  id: r.id, pipeline: r.pipeline, output: r.output, kind: r.kind, reason: r.reason, status: r.status, response: r.response,
+  file: r.file, offset: r.offset, attempts: r.attempts, createdAt: r.created_at, payload: r.payload,
+});
+
+export class DeadLetters {
+  private readonly insertStmt: Database.Statement;
+  private readonly listStmt: Database.Statement;
+  private readonly getStmt: Database.Statement;
+  private readonly deleteStmt: Database.Statement;
+  private readonly countStmt: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.insertStmt = db.prepare(`
+      INSERT INTO dead_letters (pipeline, output, kind, reason, status, response, file, offset, attempts, created_at, payload)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.listStmt = db.prepare(
+      'SELECT * FROM dead_letters WHERE (@pipeline IS NULL OR pipeline = @pipeline) AND (@output IS NULL OR output = @output) ORDER BY id LIMIT @limit',
+    );
+    this.getStmt = db.prepare('SELECT * FROM dead_letters WHERE id = ?');
+    this.deleteStmt = db.prepare('DELETE FROM dead_letters WHERE id = ?');
+    this.countStmt = db.prepare('SELECT pipeline, output, kind, COUNT(*) AS count FROM dead_letters GROUP BY pipeline, output, kind');
+  }
+
+  insert(pipeline: string, d: DeadLetterInput, now: number): void {
+    this.insertStmt.run(
+      pipeline, d.output ?? null, d.kind, d.reason, d.status ?? null, truncate(d.response ?? null, 2000), d.file ?? null,
+      d.offset ?? null, d.attempts ?? 0, now, d.payload,
+    );
+  }
+
+  list(filter: { pipeline?: string | undefined; output?: string | undefined; limit?: number | undefined }): DeadLetter[] {
+    return (this.listStmt.all({ pipeline: filter.pipeline ?? null, output: filter.output ?? null, limit: filter.limit ?? 100 }) as Row[]).map(fromRow);
+  }
+
+  get(id: number): DeadLetter | undefined {
+    const r = this.getStmt.get(id) as Row | undefined;
+    return r && fromRow(r);
+  }
+
+  delete(id: number): boolean {
+    return this.deleteStmt.run(id).changes > 0;
+  }
+
+  counts(): Array<{ pipeline: string; output: string | null; kind: DeadLetterKind; count: number }> {
+    return this.countStmt.all() as Array<{ pipeline: string; output: string | null; kind: DeadLetterKind; count: number }>;
+  }
+}
+
+function truncate(s: string | null, max: number): string | null {
+  return s !== null && s.length > max ? s.slice(0, max) + '…' : s;
+}
