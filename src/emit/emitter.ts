@@ -1,0 +1,239 @@
+/**
+ * Emitter: drains one output's queue rows to its destination. Takes rows oldest first, sends a
+ * batch when it is full by count or bytes or when its oldest row has waited flush_interval, keeps
+ * up to `concurrency` batches in flight, and removes rows only when every event in them has a 2xx
+ * or is a dead letter with its reason. Retryable failures back off (Retry-After wins) and keep
+ * the rows; a refused request is split in halves to find the events the collector refuses.
+ */
+import type { Store, QueueRow, DeadLetterInput } from '../store/store.js';
+import { backoffDelayMs } from './backoff.js';
+import type { DeliveryResult, Destination } from './destination.js';
+
+export interface EmitterEvents {
+  batchSent(output: string, events: number, bytes: number, latencyMs: number): void;
+  batchFailed(output: string, result: Exclude<DeliveryResult, { kind: 'ok' }>, attempt: number, delayMs: number): void;
+  deadLettered(output: string, count: number, reason: string): void;
+}
+
+const ROWS_PER_READ = 32;
+
+export class Emitter {
+  /** Id of the last row handed to a batch; rows after it are not in flight. */
+  private cursor = 0;
+  private inflight = 0;
+  private running = false;
+  private draining = false;
+  private wakeUp: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly abort = new AbortController();
+  private loopDone: Promise<void> | undefined;
+  /** Last delivery error, for status and health; cleared by a success. */
+  lastError: string | undefined;
+  consecutiveFailures = 0;
+
+  constructor(
+    private readonly pipeline: string,
+    private readonly dest: Destination,
+    private readonly store: Store,
+    private readonly events: EmitterEvents,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get name(): string {
+    return this.dest.name;
+  }
+
+  start(): void {
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  /** New rows may be there. */
+  wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+  }
+
+  /** Sends partial batches at once from now on (shutdown, --once). */
+  drain(): void {
+    this.draining = true;
+    this.wake();
+  }
+
+  /** True when nothing is queued or in flight for this output. */
+  idle(): boolean {
+    return this.inflight === 0 && this.store.queue.next(this.pipeline, this.dest.name, 0, 1).length === 0;
+  }
+
+  /** Stops sending; in-flight requests are aborted (their rows stay queued for next time). */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.abort.abort();
+    this.wake();
+    if (this.timer) clearTimeout(this.timer);
+    await this.loopDone;
+    await this.dest.close();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const waitMs = this.dispatchReady();
+      await new Promise<void>((resolve) => {
+        this.wakeUp = resolve;
+        if (waitMs !== undefined) {
+          this.timer = setTimeout(() => this.wake(), waitMs);
+          this.timer.unref();
+        }
+      });
+      if (this.timer) clearTimeout(this.timer);
+    }
+    while (this.inflight > 0) await new Promise<void>((r) => setTimeout(r, 10));
+  }
+
+  /** Starts every batch that is ready; returns how long until a partial batch is due, if any. */
+  private dispatchReady(): number | undefined {
+    const { maxEvents, maxBytes, flushIntervalMs, concurrency } = this.dest.limits;
+    while (this.running && this.inflight < concurrency) {
+      const batch: QueueRow[] = [];
+      let events = 0;
+      let bytes = 0;
+      let full = false;
+      let after = this.cursor;
+      outer: while (!full) {
+        const rows = this.store.queue.next(this.pipeline, this.dest.name, after, ROWS_PER_READ);
+        if (rows.length === 0) break;
+        for (const r of rows) {
+          if (batch.length > 0 && (events + r.eventCount > maxEvents || bytes + r.bytes > maxBytes)) {
+            full = true;
+            break outer;
+          }
+          batch.push(r);
+          events += r.eventCount;
+          bytes += r.bytes;
+          after = r.id;
+          if (events >= maxEvents || bytes >= maxBytes) {
+            full = true;
+            break outer;
+          }
+        }
+        if (rows.length < ROWS_PER_READ) break;
+      }
+      if (batch.length === 0) return undefined;
+      const dueIn = batch[0]!.createdAt + flushIntervalMs - this.now();
+      if (!full && !this.draining && dueIn > 0) return dueIn;
+      this.cursor = batch[batch.length - 1]!.id;
+      this.inflight++;
+      void this.send(batch).finally(() => {
+        this.inflight--;
+        this.wake();
+      });
+    }
+    return undefined;
+  }
+
+  private async send(rows: QueueRow[]): Promise<void> {
+    const started = this.now();
+    const { maxMessageBytes } = this.dest.limits;
+    const letters: DeadLetterInput[] = [];
+    const toSend: string[] = [];
+    for (const r of rows) {
+      for (const e of r.payload.split('\n')) {
+        if (Buffer.byteLength(e) > maxMessageBytes) {
+          letters.push(this.letter(e, `message larger than max_message_bytes (${maxMessageBytes})`, r));
+        } else toSend.push(e);
+      }
+    }
+    try {
+      for (const part of this.splitByLimits(toSend)) await this.deliverAll(part, rows, letters, started);
+    } catch (err) {
+      if (this.abort.signal.aborted) return; // shutting down: the rows stay queued
+      throw err;
+    }
+    if (letters.length) {
+      this.store.deadLetterRows(this.pipeline, this.dest.name, rows, letters);
+      this.events.deadLettered(this.dest.name, letters.length, letters[0]!.reason);
+    } else {
+      this.store.ack(this.pipeline, this.dest.name, rows);
+    }
+  }
+
+  /** Delivers events, retrying what is retryable and bisecting what is refused as a whole. */
+  private async deliverAll(events: string[], rows: QueueRow[], letters: DeadLetterInput[], firstTry: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.abort.signal.aborted) throw new Error('aborted');
+      const t0 = this.now();
+      const result = await this.dest.deliver(events, this.abort.signal);
+      if (this.abort.signal.aborted) throw new Error('aborted');
+      if (result.kind === 'ok') {
+        this.consecutiveFailures = 0;
+        this.lastError = undefined;
+        this.events.batchSent(this.dest.name, events.length, sumLength(events), this.now() - t0);
+        return;
+      }
+      this.consecutiveFailures++;
+      this.lastError = result.reason;
+      if (result.kind === 'split' && events.length > 1) {
+        this.events.batchFailed(this.dest.name, result, attempt, 0);
+        const mid = events.length >> 1;
+        await this.deliverAll(events.slice(0, mid), rows, letters, firstTry);
+        await this.deliverAll(events.slice(mid), rows, letters, firstTry);
+        return;
+      }
+      if (result.kind === 'split' || result.kind === 'reject') {
+        this.events.batchFailed(this.dest.name, result, attempt, 0);
+        for (const e of events) letters.push(this.letter(e, result.reason, rows[0]!, result.status, result.response, attempt + 1));
+        return;
+      }
+      const { maxRetryAgeMs } = this.dest.retry;
+      if (maxRetryAgeMs > 0 && this.now() - firstTry >= maxRetryAgeMs) {
+        for (const e of events) letters.push(this.letter(e, `gave up after max_retry_age: ${result.reason}`, rows[0]!, result.status, undefined, attempt + 1));
+        return;
+      }
+      const delay = result.retryAfterMs ?? backoffDelayMs(this.dest.retry, attempt);
+      this.events.batchFailed(this.dest.name, result, attempt, delay);
+      await this.sleep(delay);
+    }
+  }
+
+  /** Requests within the destination's count and byte limits (rows may predate a config change). */
+  private *splitByLimits(events: string[]): Generator<string[]> {
+    const { maxEvents, maxBytes } = this.dest.limits;
+    let part: string[] = [];
+    let bytes = 0;
+    for (const e of events) {
+      const size = e.length + this.dest.perEventOverhead;
+      if (part.length > 0 && (part.length >= maxEvents || bytes + size > maxBytes)) {
+        yield part;
+        part = [];
+        bytes = 0;
+      }
+      part.push(e);
+      bytes += size;
+    }
+    if (part.length) yield part;
+  }
+
+  private letter(payload: string, reason: string, row: QueueRow, status?: number, response?: string, attempts = 0): DeadLetterInput {
+    return { output: this.dest.name, kind: 'delivery', reason, status: status ?? null, response: response ?? null, file: row.fileKey, offset: row.startOffset, attempts, payload };
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const signal = this.abort.signal;
+      function done(): void {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done);
+    });
+  }
+}
+
+function sumLength(events: readonly string[]): number {
+  let n = 0;
+  for (const e of events) n += e.length;
+  return n;
+}

@@ -1,0 +1,20 @@
+/** Destination registry: output `type` → constructor. Adding a protocol is a file and a line here. */
+import type { OutputConfig } from '../config/schema.js';
+import type { Destination } from './destination.js';
+import { RudderstackDestination } from './rudderstack.js';
+import { StdoutDestination } from './stdout.js';
+
+type Named<T> = T & { name: string };
+type Factory = (cfg: Named<OutputConfig>) => Destination;
+
+const factories = new Map<string, Factory>([
+  ['rudderstack', (c) => new RudderstackDestination(c as Named<Extract<OutputConfig, { type: 'rudderstack' }>>)],
+  ['segment', (c) => new RudderstackDestination(c as Named<Extract<OutputConfig, { type: 'segment' }>>)],
+  ['stdout', (c) => new StdoutDestination(c as Named<Extract<OutputConfig, { type: 'stdout' }>>)],
+]);
+
+export function createDestination(cfg: Named<OutputConfig>): Destination {
+  const f = factories.get(cfg.type);
+  if (!f) throw new Error(`output type "${cfg.type}" is not implemented yet`);
+  return f(cfg);
+}
