@@ -1,0 +1,321 @@
+/**
+ * The `when` language: a small, safe expression over a record, parsed by jsep (with its regex
+ * plugin) and compiled once into closures; nothing is ever evaluated as JavaScript.
+ *
+ * Supported: literals (numbers, 'strings', "strings", true, false, null, [lists], /regex/flags),
+ * field paths (`status`, `query.uid`, `a["b-c"]`, `items[0]`), comparisons (== != === !== < <= > >=),
+ * `and` `or` `not` (also && || !), `in` (value in a list, substring in a string, key in a map),
+ * `=~` / `!~` (regex match), arithmetic (+ - * / % on numbers; + also joins two strings),
+ * and the functions has(path) / exists(path), lower(x), upper(x), len(x), int(x), float(x),
+ * starts_with(s, p), ends_with(s, p), contains(s, p).
+ *
+ * Missing fields never throw: a missing value compares equal only to another missing value or
+ * null, makes ordering comparisons and `in` false, and turns arithmetic into "missing".
+ * `not` binds looser than comparisons (`not status == 200` is `not (status == 200)`); `!` binds
+ * tightly as in JavaScript.
+ */
+import jsep from 'jsep';
+import jsepRegex from '@jsep-plugin/regex';
+import type { RecordValue } from '../../parsers/types.js';
+import { TailshipError } from '../errors.js';
+import { compilePath, type PathKey, type Scope } from './template.js';
+
+jsep.plugins.register(jsepRegex);
+jsep.addBinaryOp('or', 1);
+jsep.addBinaryOp('and', 2);
+jsep.addBinaryOp('=~', 6);
+jsep.addBinaryOp('!~', 6);
+jsep.addBinaryOp('in', 7);
+jsep.addUnaryOp('not');
+for (const op of ['|', '^', '&', '<<', '>>', '>>>', '??']) jsep.removeBinaryOp(op);
+jsep.removeUnaryOp('~');
+
+/** A value while evaluating: a record value, a regex literal, or missing. */
+type EValue = RecordValue | RegExp | undefined;
+type Eval = (s: Scope) => EValue;
+export type Predicate = (s: Scope) => boolean;
+
+interface Ctx {
+  readonly src: string;
+  readonly path: string;
+}
+
+function fail(ctx: Ctx, message: string, index: number | undefined): never {
+  const where = index === undefined || index < 0 ? '' : ` at column ${index + 1}`;
+  throw new TailshipError('TAILSHIP_EXPRESSION_INVALID', `${message}${where} of expression ${JSON.stringify(ctx.src)}`, { path: ctx.path });
+}
+
+/** Best-effort column of a token, since jsep nodes carry no positions. */
+function locate(ctx: Ctx, token: string): number | undefined {
+  const i = ctx.src.indexOf(token);
+  return i < 0 ? undefined : i;
+}
+
+export function truthy(v: EValue): boolean {
+  if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
+  if (typeof v === 'number' && Number.isNaN(v)) return false;
+  return true;
+}
+
+/** A number for ordering/arithmetic: numbers as they are, numeric strings converted. */
+function num(v: EValue): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const n = Number(v);
+    return Number.isNaN(n) ? undefined : n;
+  }
+  return undefined;
+}
+
+function equals(a: EValue, b: EValue): boolean {
+  if (a === b) return true;
+  if (a === undefined || a === null) return b === undefined || b === null;
+  if (b === undefined || b === null) return false;
+  if (typeof a === 'number' && typeof b === 'string') return b.trim() !== '' && Number(b) === a;
+  if (typeof a === 'string' && typeof b === 'number') return a.trim() !== '' && Number(a) === b;
+  if (typeof a === 'object' && typeof b === 'object' && !(a instanceof RegExp) && !(b instanceof RegExp)) {
+    return JSON.stringify(a) === JSON.stringify(b);
+  }
+  return false;
+}
+
+function order(a: EValue, b: EValue): number | undefined {
+  if (typeof a === 'string' && typeof b === 'string') {
+    const na = num(a);
+    const nb = num(b);
+    if (na !== undefined && nb !== undefined) return na - nb;
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+  const na = num(a);
+  const nb = num(b);
+  if (na === undefined || nb === undefined) return undefined;
+  return na - nb;
+}
+
+function member(v: EValue, coll: EValue): boolean {
+  if (v === undefined) return false;
+  if (Array.isArray(coll)) {
+    for (const x of coll) if (equals(v, x)) return true;
+    return false;
+  }
+  if (typeof coll === 'string') return typeof v === 'string' || typeof v === 'number' ? coll.includes(String(v)) : false;
+  if (coll !== null && typeof coll === 'object' && !(coll instanceof RegExp)) return typeof v === 'string' && Object.hasOwn(coll, v);
+  return false;
+}
+
+function matchText(v: EValue): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
+}
+
+/** `not` binds looser than comparisons: lift it over the binary operators other than and/or. */
+function liftNot(node: jsep.Expression): jsep.Expression {
+  if (node.type !== 'BinaryExpression') return node;
+  const b = node as jsep.BinaryExpression;
+  if (['and', 'or', '&&', '||'].includes(b.operator)) return b;
+  const left = liftNot(b.left);
+  if (left.type === 'UnaryExpression' && (left as jsep.UnaryExpression).operator === 'not') {
+    const inner: jsep.BinaryExpression = { type: 'BinaryExpression', operator: b.operator, left: (left as jsep.UnaryExpression).argument, right: b.right };
+    return { type: 'UnaryExpression', operator: 'not', argument: liftNot(inner), prefix: true } as jsep.UnaryExpression;
+  }
+  return left === b.left ? b : { ...b, left };
+}
+
+function pathOf(node: jsep.Expression, ctx: Ctx): PathKey[] | undefined {
+  if (node.type === 'Identifier') return [(node as jsep.Identifier).name];
+  if (node.type !== 'MemberExpression') return undefined;
+  const m = node as jsep.MemberExpression;
+  const base = pathOf(m.object, ctx);
+  if (!base) return undefined;
+  if (!m.computed) {
+    if (m.property.type !== 'Identifier') return undefined;
+    return [...base, (m.property as jsep.Identifier).name];
+  }
+  if (m.property.type !== 'Literal') fail(ctx, 'a [key] in a field path must be a string or an integer literal', locate(ctx, '['));
+  const v = (m.property as jsep.Literal).value;
+  if (typeof v === 'string') return [...base, v];
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return [...base, v];
+  return fail(ctx, 'a [key] in a field path must be a string or a non-negative integer', locate(ctx, '['));
+}
+
+type FnImpl = { arity: [number, number]; make: (args: Eval[]) => Eval };
+
+const FUNCTIONS: ReadonlyMap<string, FnImpl> = new Map<string, FnImpl>([
+  ['lower', { arity: [1, 1], make: ([a]) => (s) => { const v = (a as Eval)(s); return typeof v === 'string' ? v.toLowerCase() : v; } }],
+  ['upper', { arity: [1, 1], make: ([a]) => (s) => { const v = (a as Eval)(s); return typeof v === 'string' ? v.toUpperCase() : v; } }],
+  [
+    'len',
+    {
+      arity: [1, 1],
+      make: ([a]) => (s) => {
+        const v = (a as Eval)(s);
+        if (typeof v === 'string' || Array.isArray(v)) return v.length;
+        if (v !== null && typeof v === 'object' && !(v instanceof RegExp)) return Object.keys(v).length;
+        return undefined;
+      },
+    },
+  ],
+  ['int', { arity: [1, 1], make: ([a]) => (s) => { const n = num((a as Eval)(s)); return n === undefined ? undefined : Math.trunc(n); } }],
+  ['float', { arity: [1, 1], make: ([a]) => (s) => num((a as Eval)(s)) }],
+  ['starts_with', { arity: [2, 2], make: ([a, b]) => (s) => { const x = matchText((a as Eval)(s)); const y = matchText((b as Eval)(s)); return x !== undefined && y !== undefined && x.startsWith(y); } }],
+  ['ends_with', { arity: [2, 2], make: ([a, b]) => (s) => { const x = matchText((a as Eval)(s)); const y = matchText((b as Eval)(s)); return x !== undefined && y !== undefined && x.endsWith(y); } }],
+  ['contains', { arity: [2, 2], make: ([a, b]) => (s) => { const x = matchText((a as Eval)(s)); const y = matchText((b as Eval)(s)); return x !== undefined && y !== undefined && x.includes(y); } }],
+]);
+
+function compileNode(raw: jsep.Expression, ctx: Ctx): Eval {
+  const node = liftNot(raw);
+  switch (node.type) {
+    case 'Literal': {
+      const v = (node as jsep.Literal).value;
+      return () => v;
+    }
+    case 'Identifier':
+    case 'MemberExpression': {
+      const p = pathOf(node, ctx);
+      if (!p) return fail(ctx, 'only field paths such as a.b or a["b-c"] may be used here', locate(ctx, '.'));
+      return compilePath(p);
+    }
+    case 'ArrayExpression': {
+      const els = (node as jsep.ArrayExpression).elements.map((e) => (e ? compileNode(e, ctx) : fail(ctx, 'empty list element', locate(ctx, ',,'))));
+      if (els.length > 0 && (node as jsep.ArrayExpression).elements.every((e) => e?.type === 'Literal')) {
+        const fixed = els.map((e) => e({} as Scope)) as RecordValue[];
+        return () => fixed;
+      }
+      return (s) => els.map((e) => e(s)).filter((v): v is RecordValue => v !== undefined && !(v instanceof RegExp));
+    }
+    case 'UnaryExpression': {
+      const u = node as jsep.UnaryExpression;
+      const arg = compileNode(u.argument, ctx);
+      if (u.operator === 'not' || u.operator === '!') return (s) => !truthy(arg(s));
+      if (u.operator === '-') return (s) => { const n = num(arg(s)); return n === undefined ? undefined : -n; };
+      if (u.operator === '+') return (s) => num(arg(s));
+      return fail(ctx, `unsupported operator "${u.operator}"`, locate(ctx, u.operator));
+    }
+    case 'CallExpression': {
+      const c = node as jsep.CallExpression;
+      if (c.callee.type !== 'Identifier') return fail(ctx, 'only the built-in functions can be called', locate(ctx, '('));
+      const name = (c.callee as jsep.Identifier).name;
+      if (name === 'has' || name === 'exists') {
+        const a = c.arguments[0];
+        const p = a && c.arguments.length === 1 ? pathOf(a, ctx) : undefined;
+        if (!p) return fail(ctx, `${name}() takes one field path, e.g. ${name}(query.uid)`, locate(ctx, name));
+        const get = compilePath(p);
+        return (s) => {
+          const v = get(s);
+          return v !== undefined && v !== null;
+        };
+      }
+      const fn = FUNCTIONS.get(name);
+      if (!fn) return fail(ctx, `unknown function "${name}" (known: has, exists, ${[...FUNCTIONS.keys()].join(', ')})`, locate(ctx, name));
+      const [min, max] = fn.arity;
+      if (c.arguments.length < min || c.arguments.length > max) {
+        return fail(ctx, `${name}() takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${c.arguments.length}`, locate(ctx, name));
+      }
+      return fn.make(c.arguments.map((a) => compileNode(a, ctx)));
+    }
+    case 'BinaryExpression':
+      return compileBinary(node as jsep.BinaryExpression, ctx);
+    case 'ConditionalExpression': {
+      const c = node as jsep.ConditionalExpression;
+      const t = compileNode(c.test, ctx);
+      const a = compileNode(c.consequent, ctx);
+      const b = compileNode(c.alternate, ctx);
+      return (s) => (truthy(t(s)) ? a(s) : b(s));
+    }
+    case 'Compound':
+      return fail(ctx, 'one expression expected; join conditions with "and" / "or"', undefined);
+    default:
+      return fail(ctx, `unsupported syntax (${node.type})`, undefined);
+  }
+}
+
+function compileBinary(b: jsep.BinaryExpression, ctx: Ctx): Eval {
+  const op = b.operator;
+  const l = compileNode(b.left, ctx);
+  if (op === '=~' || op === '!~') {
+    if (b.right.type !== 'Literal' || !((b.right as jsep.Literal).value instanceof RegExp)) {
+      return fail(ctx, `the right side of ${op} must be a /regex/`, locate(ctx, op));
+    }
+    const src = (b.right as jsep.Literal).value as RegExp;
+    // A global/sticky regex keeps state between test() calls; drop those flags.
+    const re = new RegExp(src.source, src.flags.replace(/[gy]/g, ''));
+    const want = op === '=~';
+    return (s) => {
+      const t = matchText(l(s));
+      return t === undefined ? !want : re.test(t) === want;
+    };
+  }
+  const r = compileNode(b.right, ctx);
+  switch (op) {
+    case 'and':
+    case '&&':
+      return (s) => truthy(l(s)) && truthy(r(s));
+    case 'or':
+    case '||':
+      return (s) => truthy(l(s)) || truthy(r(s));
+    case '==':
+    case '===':
+      return (s) => equals(l(s), r(s));
+    case '!=':
+    case '!==':
+      return (s) => !equals(l(s), r(s));
+    case '<':
+      return (s) => { const o = order(l(s), r(s)); return o !== undefined && o < 0; };
+    case '<=':
+      return (s) => { const o = order(l(s), r(s)); return o !== undefined && o <= 0; };
+    case '>':
+      return (s) => { const o = order(l(s), r(s)); return o !== undefined && o > 0; };
+    case '>=':
+      return (s) => { const o = order(l(s), r(s)); return o !== undefined && o >= 0; };
+    case 'in':
+      return (s) => member(l(s), r(s));
+    case '+':
+      return (s) => {
+        const a = l(s);
+        const c = r(s);
+        if (typeof a === 'string' && typeof c === 'string') return a + c;
+        const x = num(a);
+        const y = num(c);
+        return x === undefined || y === undefined ? undefined : x + y;
+      };
+    case '-':
+    case '*':
+    case '/':
+    case '%':
+    case '**': {
+      const f = op === '-' ? (x: number, y: number) => x - y
+        : op === '*' ? (x: number, y: number) => x * y
+        : op === '/' ? (x: number, y: number) => (y === 0 ? undefined : x / y)
+        : op === '%' ? (x: number, y: number) => (y === 0 ? undefined : x % y)
+        : (x: number, y: number) => x ** y;
+      return (s) => {
+        const x = num(l(s));
+        const y = num(r(s));
+        return x === undefined || y === undefined ? undefined : f(x, y);
+      };
+    }
+    default:
+      return fail(ctx, `unsupported operator "${op}"`, locate(ctx, op));
+  }
+}
+
+/**
+ * Compiles a `when` expression into a predicate. Throws TailshipError
+ * TAILSHIP_EXPRESSION_INVALID, with `place.path` = `path` and the column in the message, when
+ * the expression does not parse or uses something outside the language.
+ */
+export function compileExpression(src: string, path: string): Predicate {
+  const ctx: Ctx = { src, path };
+  let ast: jsep.Expression;
+  try {
+    ast = jsep(src);
+  } catch (e) {
+    const err = e as { description?: unknown; index?: unknown; message?: unknown };
+    const msg = typeof err.description === 'string' ? err.description : String(err.message);
+    return fail(ctx, msg, typeof err.index === 'number' ? err.index : undefined);
+  }
+  if (ast.type === 'Compound' && (ast as jsep.Compound).body.length === 0) fail(ctx, 'empty expression', undefined);
+  const ev = compileNode(ast, ctx);
+  return (s) => truthy(ev(s));
+}

@@ -1,0 +1,397 @@
+/**
+ * The mapper: applies a pipeline's ordered rules to a record and makes analytics events.
+ * A record takes the first rule whose `when` holds (a rule with `continue: true` lets it go on
+ * to the following rules, so one line can make several events); `drop` ends it with no event;
+ * `sample` keeps a deterministic fraction. Each event gets its fields from templates, a
+ * timestamp, the pipeline's context, a deterministic messageId (pipeline, file, offset, index of
+ * the event among those its line made), enrichment when enabled, then redaction and hashing,
+ * and is validated for its call type. Everything configurable is compiled once, up front:
+ * bad templates, expressions, zones or fields throw TailshipError at compile time, while a
+ * record that cannot make a valid event gives a `{ ok: false }` outcome (a dead letter).
+ */
+import { createHash } from 'node:crypto';
+import { UAParser } from 'ua-parser-js';
+import type { LogRecord, RecordValue } from '../../parsers/types.js';
+import type { PipelineConfig, RuleConfig } from '../config/schema.js';
+import { TailshipError } from '../errors.js';
+import type { AnalyticsEvent, CallType, JsonObject, LineMeta, Mapper, MapOutcome } from './event.js';
+import { compileExpression, type Predicate } from './expression.js';
+import { splitUrl, type Value } from './filters.js';
+import { messageIdFactory, type MessageIdFactory } from './message-id.js';
+import { compileObject, compileTemplate, type Render, type Scope } from './template.js';
+import { compileTimestamp, type TimestampParser } from './timestamp.js';
+import { validateEvent } from './validate.js';
+
+/** Counters the daemon wires to metrics; each is called once per occurrence. */
+export interface MappingHooks {
+  /** A rule has a `timestamp` but the value was absent or did not parse: the read time was used. */
+  timestampFallback?(): void;
+  /** A `drop` rule took the record. */
+  dropped?(): void;
+  /** A rule took the record but its `sample` left it out. */
+  sampledOut?(): void;
+  /** No rule took the record. */
+  unmatched?(): void;
+}
+
+export interface CompileMapperOptions {
+  /** Index of the pipeline in the config, for error paths such as `pipelines[0].events[1].when`. */
+  pipelineIndex: number;
+  /** Host name, readable in templates as `_host`. */
+  host: string;
+  /** tailship version, sent as `context.library.version`. */
+  version: string;
+  hooks?: MappingHooks;
+}
+
+type ObjRender = (s: Scope) => JsonObject | undefined;
+
+interface CompiledRule {
+  readonly index: number;
+  readonly when: Predicate | undefined;
+  readonly drop: boolean;
+  readonly cont: boolean;
+  readonly sampleRate: number | undefined;
+  readonly sampleKey: Render | undefined;
+  readonly type: CallType;
+  readonly event: Render | undefined;
+  readonly name: Render | undefined;
+  readonly category: Render | undefined;
+  readonly userId: Render | undefined;
+  readonly anonymousId: Render | undefined;
+  readonly previousId: Render | undefined;
+  readonly groupId: Render | undefined;
+  readonly anonFrom: readonly Render[] | undefined;
+  readonly properties: ObjRender | undefined;
+  readonly traits: ObjRender | undefined;
+  readonly context: ObjRender | undefined;
+  readonly integrations: ObjRender | undefined;
+  readonly timestamp: Render | undefined;
+  readonly parseTime: TimestampParser;
+  readonly schema: string | undefined;
+}
+
+/** Fields each call type takes besides the common ones (protocols.md §1.3). */
+const TYPE_FIELDS: Readonly<Record<CallType, readonly string[]>> = {
+  track: ['event', 'properties'],
+  identify: ['traits'],
+  page: ['name', 'category', 'properties'],
+  screen: ['name', 'category', 'properties'],
+  group: ['groupId', 'traits'],
+  alias: ['previousId'],
+};
+const TYPED_FIELDS = ['event', 'name', 'category', 'previousId', 'groupId', 'properties', 'traits'] as const;
+const REQUIRED: Readonly<Record<CallType, readonly string[]>> = {
+  track: ['event'],
+  identify: [],
+  page: [],
+  screen: [],
+  group: ['groupId'],
+  alias: ['userId', 'previousId'],
+};
+
+function configError(message: string, path: string): TailshipError {
+  return new TailshipError('TAILSHIP_CONFIG_INVALID', message, { path });
+}
+
+function objectRender(src: Record<string, unknown> | undefined, path: string): ObjRender | undefined {
+  return src === undefined ? undefined : (compileObject(src, path) as ObjRender);
+}
+
+function optRender(src: unknown, path: string): Render | undefined {
+  return src === undefined ? undefined : compileTemplate(src, path);
+}
+
+function compileRule(rule: RuleConfig, index: number, base: string): CompiledRule {
+  const path = `${base}.events[${index}]`;
+  const type: CallType = rule.type ?? 'track';
+  if (!rule.drop) {
+    const allowed = TYPE_FIELDS[type];
+    for (const f of TYPED_FIELDS) {
+      if (rule[f] !== undefined && !allowed.includes(f)) {
+        throw configError(`"${f}" is not a field of ${type} events (${type} takes ${allowed.join(', ') || 'no type-specific fields'} besides userId, anonymousId, context, integrations, timestamp)`, `${path}.${f}`);
+      }
+    }
+    for (const f of REQUIRED[type]) {
+      if (rule[f as keyof RuleConfig] === undefined) throw configError(`a ${type} rule needs "${f}"`, `${path}.${f}`);
+    }
+  }
+  return {
+    index,
+    when: rule.when === undefined ? undefined : compileExpression(rule.when, `${path}.when`),
+    drop: rule.drop,
+    cont: rule.continue,
+    sampleRate: rule.sample?.rate,
+    sampleKey: rule.sample?.key === undefined ? undefined : compileTemplate(rule.sample.key, `${path}.sample.key`),
+    type,
+    event: optRender(rule.event, `${path}.event`),
+    name: optRender(rule.name, `${path}.name`),
+    category: optRender(rule.category, `${path}.category`),
+    userId: optRender(rule.userId, `${path}.userId`),
+    anonymousId: optRender(rule.anonymousId, `${path}.anonymousId`),
+    previousId: optRender(rule.previousId, `${path}.previousId`),
+    groupId: optRender(rule.groupId, `${path}.groupId`),
+    anonFrom: rule.anonymous_id_from?.map((t, i) => compileTemplate(t, `${path}.anonymous_id_from[${i}]`)),
+    properties: objectRender(rule.properties, `${path}.properties`),
+    traits: objectRender(rule.traits, `${path}.traits`),
+    context: objectRender(rule.context, `${path}.context`),
+    integrations: objectRender(rule.integrations, `${path}.integrations`),
+    timestamp: optRender(rule.timestamp, `${path}.timestamp`),
+    parseTime: compileTimestamp(rule.timestamp_format, rule.timezone, path),
+    schema: rule.schema,
+  };
+}
+
+/** Ids are strings on the wire: numbers and booleans are converted, empty strings are missing. */
+function toId(v: Value): RecordValue | undefined {
+  if (typeof v === 'string') return v === '' ? undefined : v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v === null) return undefined;
+  return v; // an object or list: left for validation to refuse, naming the field
+}
+
+/** Stable hash of a string into [0, 1): FNV-1a, then the murmur3 finaliser to spread the bits. */
+export function unitHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 4294967296;
+}
+
+function keyText(v: Value): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** A UUID-shaped id from the sha256 of the given parts (a stable anonymousId). */
+function hashedId(parts: readonly string[]): string {
+  const h = createHash('sha256').update(parts.join('\u0000')).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+function isObj(v: unknown): v is JsonObject {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Merges `over` into `base` in place, recursing into objects present in both. */
+function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
+  for (const k of Object.keys(over)) {
+    const o = over[k] as RecordValue;
+    const b = base[k];
+    if (isObj(b) && isObj(o)) deepMerge(b, o);
+    else if (k === '__proto__') Object.defineProperty(base, k, { value: o, enumerable: true, writable: true, configurable: true });
+    else base[k] = o;
+  }
+  return base;
+}
+
+function cloneJson(v: RecordValue): RecordValue {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(cloneJson);
+  const out: JsonObject = {};
+  for (const k of Object.keys(v)) out[k] = cloneJson(v[k] as RecordValue);
+  return out;
+}
+
+const UA_CACHE_MAX = 2048;
+
+/** User-agent parsing with a bounded cache (a log has few distinct user agents). */
+function userAgentParser(): (ua: string) => JsonObject {
+  const cache = new Map<string, JsonObject>();
+  return (ua) => {
+    const hit = cache.get(ua);
+    if (hit) return cloneJson(hit) as JsonObject;
+    const r = UAParser(ua);
+    const data: JsonObject = {};
+    const pick = (o: { [k: string]: unknown }, keys: readonly string[]): JsonObject | undefined => {
+      const out: JsonObject = {};
+      let any = false;
+      for (const k of keys) {
+        const v = o[k];
+        if (typeof v === 'string' && v !== '') {
+          out[k] = v;
+          any = true;
+        }
+      }
+      return any ? out : undefined;
+    };
+    const browser = pick(r.browser as unknown as { [k: string]: unknown }, ['name', 'version', 'major']);
+    const os = pick(r.os as unknown as { [k: string]: unknown }, ['name', 'version']);
+    const device = pick(r.device as unknown as { [k: string]: unknown }, ['type', 'vendor', 'model']);
+    const engine = pick(r.engine as unknown as { [k: string]: unknown }, ['name', 'version']);
+    if (browser) data.browser = browser;
+    if (os) data.os = os;
+    if (device) data.device = device;
+    if (engine) data.engine = engine;
+    data.mobile = r.device.type === 'mobile';
+    if (r.os.name) data.platform = r.os.name;
+    if (cache.size >= UA_CACHE_MAX) cache.clear();
+    cache.set(ua, data);
+    return cloneJson(data) as JsonObject;
+  };
+}
+
+/** A compiled event field path (`context.ip`, `properties.user.email`) for redact / hash. */
+type FieldPath = readonly string[];
+
+function compileFieldPaths(paths: readonly string[], key: string, base: string): FieldPath[] {
+  return paths.map((p, i) => {
+    const parts = p.split('.');
+    if (parts.some((x) => x === '')) throw configError(`${JSON.stringify(p)} is not a field path (expected e.g. "context.ip" or "properties.email")`, `${base}.${key}[${i}]`);
+    return parts;
+  });
+}
+
+function applyAt(root: JsonObject, path: FieldPath, fn: (parent: JsonObject, key: string) => void): void {
+  let o: JsonObject = root;
+  const last = path.length - 1;
+  for (let i = 0; i < last; i++) {
+    const next = Object.hasOwn(o, path[i] as string) ? o[path[i] as string] : undefined;
+    if (!isObj(next)) return;
+    o = next;
+  }
+  const k = path[last] as string;
+  if (Object.hasOwn(o, k)) fn(o, k);
+}
+
+/** Compiles a pipeline's rules into a Mapper. Throws TailshipError (with `place.path`) on a bad config. */
+export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptions): Mapper {
+  const base = `pipelines[${opts.pipelineIndex}]`;
+  const rules = pipeline.events.map((r, i) => compileRule(r, i, base));
+  const pipelineContext = objectRender(pipeline.context, `${base}.context`);
+  const redact = compileFieldPaths(pipeline.redact, 'redact', base);
+  const hash = compileFieldPaths(pipeline.hash, 'hash', base);
+  const salt = pipeline.hash_salt ?? '';
+  const parseUa = pipeline.enrich.user_agent ? userAgentParser() : undefined;
+  const enrichReferrer = pipeline.enrich.referrer;
+  const hooks = opts.hooks ?? {};
+  const library = { name: 'tailship', version: opts.version };
+  const pipelineName = pipeline.name;
+  const ids = new Map<string, MessageIdFactory>();
+  const scope: Scope = { record: {}, file: '', offset: 0, host: opts.host };
+
+  const idsFor = (fileKey: string): MessageIdFactory => {
+    let f = ids.get(fileKey);
+    if (!f) {
+      if (ids.size >= 4096) ids.clear();
+      f = messageIdFactory(pipelineName, fileKey);
+      ids.set(fileKey, f);
+    }
+    return f;
+  };
+
+  const hashValue = (parent: JsonObject, key: string): void => {
+    const v = parent[key];
+    if (v === undefined || v === null) return;
+    const text = typeof v === 'object' ? JSON.stringify(v) : String(v);
+    parent[key] = createHash('sha256').update(salt).update(text).digest('hex');
+  };
+  const remove = (parent: JsonObject, key: string): void => {
+    delete parent[key];
+  };
+
+  function build(rule: CompiledRule, meta: LineMeta, index: number): MapOutcome {
+    const s = scope;
+    let context: JsonObject = pipelineContext?.(s) ?? {};
+    const rc = rule.context?.(s);
+    if (rc) context = pipelineContext ? deepMerge(context, rc) : rc;
+    context.library = { ...library };
+
+    let originalTimestamp: string | undefined;
+    if (rule.timestamp) {
+      originalTimestamp = rule.parseTime(rule.timestamp(s), meta.readAtMs);
+      if (originalTimestamp === undefined) hooks.timestampFallback?.();
+    }
+    originalTimestamp ??= new Date(meta.readAtMs).toISOString();
+
+    const ev = {
+      type: rule.type,
+      messageId: idsFor(meta.fileKey)(meta.offset, index),
+      originalTimestamp,
+      context,
+    } as AnalyticsEvent;
+    const e = ev as unknown as Record<string, Value>;
+    let v: Value;
+    if (rule.event && (v = rule.event(s)) !== undefined) e.event = typeof v === 'number' ? String(v) : v;
+    if (rule.name && (v = rule.name(s)) !== undefined) e.name = typeof v === 'number' ? String(v) : v;
+    if (rule.category && (v = rule.category(s)) !== undefined) e.category = typeof v === 'number' ? String(v) : v;
+    if (rule.userId && (v = toId(rule.userId(s))) !== undefined) e.userId = v;
+    if (rule.anonymousId && (v = toId(rule.anonymousId(s))) !== undefined) e.anonymousId = v;
+    if (rule.previousId && (v = toId(rule.previousId(s))) !== undefined) e.previousId = v;
+    if (rule.groupId && (v = toId(rule.groupId(s))) !== undefined) e.groupId = v;
+    if (rule.anonFrom && e.userId === undefined && e.anonymousId === undefined) {
+      const parts: string[] = [];
+      let any = false;
+      for (const r of rule.anonFrom) {
+        const x = r(s);
+        if (x !== undefined && x !== null && x !== '') any = true;
+        parts.push(keyText(x));
+      }
+      if (any) e.anonymousId = hashedId(parts);
+    }
+    if (rule.properties && (v = rule.properties(s)) !== undefined) e.properties = v;
+    if (rule.traits && (v = rule.traits(s)) !== undefined) e.traits = v;
+    if (rule.integrations && (v = rule.integrations(s)) !== undefined) e.integrations = v;
+    if (rule.schema !== undefined) ev.schema = rule.schema;
+
+    if (parseUa && typeof context.userAgent === 'string' && context.userAgent !== '') {
+      context.userAgentData = parseUa(context.userAgent);
+    }
+    if (enrichReferrer) {
+      const page = context.page;
+      const ref = isObj(page) && typeof page.referrer === 'string' ? page.referrer : ev.properties && typeof ev.properties.referrer === 'string' ? ev.properties.referrer : undefined;
+      if (ref && ref !== '-') {
+        const parts = splitUrl(ref);
+        if (parts) context.referrer = parts;
+      }
+    }
+    const root = ev as unknown as JsonObject;
+    for (const p of redact) applyAt(root, p, remove);
+    for (const p of hash) applyAt(root, p, hashValue);
+    return validateEvent(ev, rule.index);
+  }
+
+  function map(record: LogRecord, meta: LineMeta): MapOutcome[] {
+    const s = scope;
+    s.record = record;
+    s.file = meta.file;
+    s.offset = meta.offset;
+    const out: MapOutcome[] = [];
+    let matched = false;
+    for (const rule of rules) {
+      if (rule.when && !rule.when(s)) continue;
+      matched = true;
+      if (rule.drop) {
+        hooks.dropped?.();
+        break;
+      }
+      if (rule.sampleRate !== undefined && rule.sampleRate < 1) {
+        const key = rule.sampleKey ? keyText(rule.sampleKey(s)) : `${meta.fileKey}\u0000${meta.offset}`;
+        if (rule.sampleRate <= 0 || unitHash(key) >= rule.sampleRate) {
+          hooks.sampledOut?.();
+          if (rule.cont) continue;
+          break;
+        }
+      }
+      try {
+        out.push(build(rule, meta, out.length));
+      } catch (err) {
+        // Rendering does not throw by design; if it ever does, the line becomes a dead letter, not a crash.
+        out.push({ ok: false, reason: `rule ${rule.index} (${rule.type}): mapping failed: ${(err as Error).message}`, rule: rule.index });
+      }
+      if (!rule.cont) break;
+    }
+    if (!matched) hooks.unmatched?.();
+    s.record = {};
+    return out;
+  }
+
+  return { map };
+}
