@@ -381,9 +381,9 @@ function findClose(src: string, from: number): number {
   return -1;
 }
 
+/** Key paths in the form config/load.ts maps back to a YAML place: `a.b[0].c`. */
 function childPath(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`;
-  return /^[A-Za-z_$][\w$-]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+  return typeof key === 'number' ? `${path}[${key}]` : `${path}.${key}`;
 }
 
 /** Compiles an object of templates; the result renders fresh objects, leaving missing keys out. */
