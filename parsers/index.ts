@@ -8,15 +8,26 @@
  * `place.path` under `opts.keyPath`.
  */
 import { TailshipError } from '../src/errors.js';
+import { apacheFactory } from './apache.js';
+import { csvFactory, tsvFactory } from './csv.js';
 import { jsonFactory } from './json.js';
+import { logfmtFactory } from './logfmt.js';
 import { nginxFactory } from './nginx.js';
 import { isPlainObject } from './options.js';
 import { buildPluginParser, preloadPlugin } from './plugin.js';
+import { regexFactory } from './regex.js';
 import { getParserFactory, parserNames, registerParser } from './registry.js';
+import { syslogFactory } from './syslog.js';
 import type { Parser, ParserFactoryContext } from './types.js';
 
 registerParser('nginx', nginxFactory);
+registerParser('apache', apacheFactory);
 registerParser('json', jsonFactory);
+registerParser('regex', regexFactory);
+registerParser('logfmt', logfmtFactory);
+registerParser('syslog', syslogFactory);
+registerParser('csv', csvFactory);
+registerParser('tsv', tsvFactory);
 
 export interface BuildOptions {
   /** Directory of the config file: plugin paths resolve against it. */

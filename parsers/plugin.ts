@@ -71,14 +71,16 @@ export function buildPluginParser(ref: string, options: unknown, ctx: ParserFact
   const file = resolvePluginPath(ref, ctx.configDir);
   const entry = loaded.get(file);
   if (!entry) throw invalid(file, ctx.keyPath, 'not loaded; plugins are imported at start-up by buildParserAsync()');
-  if (options !== undefined && !isPlainObject(options)) {
-    throw new TailshipError('TAILSHIP_PARSER_OPTIONS', 'expected `options` to be a mapping', { path: `${ctx.keyPath}.options` });
+  let opts: Record<string, unknown> = {};
+  if (options !== undefined) {
+    if (!isPlainObject(options)) throw new TailshipError('TAILSHIP_PARSER_OPTIONS', 'expected `options` to be a mapping', { path: `${ctx.keyPath}.options` });
+    opts = options;
   }
   let parser: unknown;
   if ('parser' in entry) parser = entry.parser;
   else {
     try {
-      parser = entry.factory(options ?? {}, ctx);
+      parser = entry.factory(opts, ctx);
     } catch (err) {
       if (err instanceof TailshipError) throw err;
       throw invalid(file, ctx.keyPath, `createParser threw: ${err instanceof Error ? err.message : String(err)}`, err);
