@@ -10,6 +10,7 @@
 import { TailshipError } from '../src/errors.js';
 import { apacheFactory } from './apache.js';
 import { csvFactory, tsvFactory } from './csv.js';
+import { grokFactory } from './grok.js';
 import { jsonFactory } from './json.js';
 import { logfmtFactory } from './logfmt.js';
 import { nginxFactory } from './nginx.js';
@@ -24,6 +25,7 @@ registerParser('nginx', nginxFactory);
 registerParser('apache', apacheFactory);
 registerParser('json', jsonFactory);
 registerParser('regex', regexFactory);
+registerParser('grok', grokFactory);
 registerParser('logfmt', logfmtFactory);
 registerParser('syslog', syslogFactory);
 registerParser('csv', csvFactory);
