@@ -2,8 +2,8 @@
  * Event timestamps: turns a record value into an ISO 8601 UTC string with milliseconds
  * (`2000-10-10T20:55:36.000Z`). Formats: `nginx` / `apache` (`10/Oct/2000:13:55:36 -0700`),
  * `iso8601`, `rfc3339`, `syslog` (`Oct 11 22:14:15`, year inferred from the read time),
- * `epoch_s` / `epoch_ms` / `epoch_us`, or a custom strftime-like pattern (`%Y-%m-%d %H:%M:%S`);
- * with no format, the kind is detected from the value. `timezone` (IANA) applies to values that
+ * `epoch_s` / `epoch_ms` / `epoch_us`, a strftime-like pattern (`%Y-%m-%d %H:%M:%S`, parsed by
+ * a regex compiled from it) or a Luxon format (no `%`); with no format, the kind is detected from the value. `timezone` (IANA) applies to values that
  * carry no offset. A value that is absent or does not parse gives `undefined`: the mapper then
  * uses the read time and counts it. The nginx/apache path is hand-written and caches the last
  * value and the zone offsets, since consecutive log lines mostly share a second.
@@ -143,37 +143,144 @@ function parseSyslog(s: string, zone: string, readAtMs: number): number | undefi
   return dt.isValid ? dt.toMillis() : undefined;
 }
 
-const STRFTIME: Readonly<Record<string, string>> = {
-  Y: 'yyyy', y: 'yy', m: 'MM', d: 'dd', e: 'd', H: 'HH', I: 'hh', M: 'mm', S: 'ss', L: 'SSS', f: 'u', p: 'a',
-  b: 'LLL', h: 'LLL', B: 'LLLL', a: 'EEE', A: 'EEEE', j: 'ooo', z: 'ZZZ', Z: 'z', s: 'X', T: 'HH:mm:ss', F: 'yyyy-MM-dd', D: 'MM/dd/yy', R: 'HH:mm',
+type Fields = {
+  year?: number;
+  year2?: number;
+  month?: number;
+  day?: number;
+  yday?: number;
+  hour?: number;
+  hour12?: number;
+  pm?: boolean;
+  minute?: number;
+  second?: number;
+  ms?: number;
+  offsetMin?: number;
+  zoneName?: string;
+  epoch?: number;
+};
+type Directive = { re: string; set?: (f: Fields, v: string) => boolean };
+
+const MONTH_NAMES = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const monthIndex = (v: string): number => MONTH_NAMES.findIndex((m) => m.startsWith(v.toLowerCase()) && v.length >= 3);
+const int = (key: keyof Fields) => (f: Fields, v: string): boolean => {
+  (f as Record<string, number>)[key] = Number(v);
+  return true;
 };
 
-/** Translates a strftime-like pattern into a Luxon format string (literal text quoted). */
-export function strftimeToLuxon(pattern: string): string {
-  let out = '';
-  let lit = '';
-  const flush = (): void => {
-    if (lit) out += `'${lit.replace(/'/g, "''")}'`;
-    lit = '';
+/** strftime directives → a regex fragment and how its text sets a field. */
+const DIRECTIVES: Readonly<Record<string, Directive | string>> = {
+  Y: { re: '([+-]?\\d{4})', set: int('year') },
+  y: { re: '(\\d{2})', set: int('year2') },
+  m: { re: '(\\d{1,2})', set: int('month') },
+  d: { re: '(\\d{1,2})', set: int('day') },
+  e: { re: ' ?(\\d{1,2})', set: int('day') },
+  j: { re: '(\\d{3})', set: int('yday') },
+  H: { re: '(\\d{1,2})', set: int('hour') },
+  I: { re: '(\\d{1,2})', set: int('hour12') },
+  M: { re: '(\\d{1,2})', set: int('minute') },
+  S: { re: '(\\d{1,2})', set: int('second') },
+  L: { re: '(\\d{3})', set: int('ms') },
+  f: { re: '(\\d{1,9})', set: (f, v) => ((f.ms = Math.floor(Number(`0.${v}`) * 1000)), true) },
+  p: { re: '([AaPp][Mm])', set: (f, v) => ((f.pm = v.toLowerCase() === 'pm'), true) },
+  b: { re: '([A-Za-z]{3})', set: (f, v) => ((f.month = monthIndex(v) + 1), f.month > 0) },
+  h: 'b',
+  B: { re: '([A-Za-z]{3,9})', set: (f, v) => ((f.month = monthIndex(v) + 1), f.month > 0 && MONTH_NAMES[f.month - 1] === v.toLowerCase()) },
+  a: { re: '(?:[A-Za-z]{3})' },
+  A: { re: '(?:[A-Za-z]{6,9})' },
+  z: {
+    re: '(Z|[+-]\\d\\d:?\\d\\d)',
+    set: (f, v) => {
+      const m = zoneOffsetMinutes(v);
+      if (m === undefined) return false;
+      f.offsetMin = m;
+      return true;
+    },
+  },
+  Z: { re: '([A-Za-z][A-Za-z0-9_/+-]*)', set: (f, v) => ((f.zoneName = v), true) },
+  s: { re: '(-?\\d+(?:\\.\\d+)?)', set: (f, v) => ((f.epoch = Number(v)), true) },
+  T: '%H:%M:%S',
+  F: '%Y-%m-%d',
+  D: '%m/%d/%y',
+  R: '%H:%M',
+  n: { re: '\\s+' },
+  t: { re: '\\s+' },
+};
+
+const escapeRe = (c: string): string => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+interface Strftime {
+  readonly re: RegExp;
+  readonly setters: ReadonlyArray<(f: Fields, v: string) => boolean>;
+}
+
+/** Compiles a strftime-like pattern into one anchored regex plus a setter per capture group. */
+export function compileStrftime(pattern: string): Strftime {
+  let re = '';
+  const setters: Array<(f: Fields, v: string) => boolean> = [];
+  const walk = (p: string): void => {
+    for (let i = 0; i < p.length; i++) {
+      const c = p[i] as string;
+      if (c !== '%') {
+        re += /\s/.test(c) ? '\\s+' : escapeRe(c);
+        while (/\s/.test(c) && /\s/.test(p[i + 1] ?? '')) i++;
+        continue;
+      }
+      const k = p[++i] ?? '';
+      if (k === '%') {
+        re += '%';
+        continue;
+      }
+      let d = DIRECTIVES[k];
+      if (typeof d === 'string' && d.length === 1) d = DIRECTIVES[d];
+      if (d === undefined) throw new Error(`unknown directive %${k} (known: ${Object.keys(DIRECTIVES).map((x) => `%${x}`).join(' ')} %%)`);
+      if (typeof d === 'string') walk(d);
+      else {
+        re += d.re;
+        if (d.set) setters.push(d.set);
+      }
+    }
   };
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c !== '%') {
-      lit += c;
-      continue;
-    }
-    const k = pattern[++i];
-    if (k === '%') {
-      lit += '%';
-      continue;
-    }
-    const tok = k === undefined ? undefined : STRFTIME[k];
-    if (!tok) throw new Error(`unknown directive %${k ?? ''} (known: ${Object.keys(STRFTIME).map((x) => `%${x}`).join(' ')})`);
-    flush();
-    out += tok;
+  walk(pattern);
+  return { re: new RegExp(`^${re}$`), setters };
+}
+
+/** Applies a compiled strftime pattern; fields it lacks default as strptime does, the year as syslog's does. */
+function parseStrftime(f: Strftime, s: string, zone: string, readAtMs: number): number | undefined {
+  const m = f.re.exec(s);
+  if (!m) return undefined;
+  const v: Fields = {};
+  for (let i = 0; i < f.setters.length; i++) if (!(f.setters[i] as (f: Fields, v: string) => boolean)(v, m[i + 1] ?? '')) return undefined;
+  if (v.epoch !== undefined) return Math.round(v.epoch * 1000);
+  let hour = v.hour ?? 0;
+  if (v.hour12 !== undefined) {
+    if (v.hour12 < 1 || v.hour12 > 12) return undefined;
+    hour = (v.hour12 % 12) + (v.pm ? 12 : 0);
   }
-  flush();
-  return out;
+  const zoneFor = v.zoneName ?? zone;
+  let year = v.year ?? (v.year2 !== undefined ? (v.year2 < 69 ? 2000 + v.year2 : 1900 + v.year2) : undefined);
+  const inferYear = year === undefined;
+  year ??= DateTime.fromMillis(readAtMs, { zone: zoneFor }).year;
+  let month = v.month ?? 1;
+  let day = v.day ?? 1;
+  if (v.yday !== undefined) {
+    const d = new Date(Date.UTC(year, 0, v.yday));
+    if (v.yday < 1 || d.getUTCFullYear() !== year) return undefined;
+    month = d.getUTCMonth() + 1;
+    day = d.getUTCDate();
+  }
+  const minute = v.minute ?? 0;
+  const second = v.second ?? 0;
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month - 1) || hour > 23 || minute > 59 || second > 60) return undefined;
+  const at = (y: number): number | undefined => {
+    if (v.offsetMin !== undefined) return Date.UTC(y, month - 1, day, hour, minute, second, v.ms ?? 0) - v.offsetMin * 60_000;
+    if (zoneFor === 'UTC') return Date.UTC(y, month - 1, day, hour, minute, second, v.ms ?? 0);
+    const dt = DateTime.fromObject({ year: y, month, day, hour, minute, second, millisecond: v.ms ?? 0 }, { zone: zoneFor });
+    return dt.isValid ? dt.toMillis() : undefined;
+  };
+  const ms = at(year);
+  if (ms !== undefined && inferYear && ms > readAtMs + 86_400_000) return at(year - 1);
+  return ms;
 }
 
 function configError(message: string, path: string): TailshipError {
@@ -246,14 +353,18 @@ export function compileTimestamp(format: string | undefined, timezone: string | 
       };
     }
     default: {
-      let fmt: string;
-      try {
-        fmt = format.includes('%') ? strftimeToLuxon(format) : format;
-      } catch (e) {
-        throw configError(`bad timestamp_format ${JSON.stringify(format)}: ${(e as Error).message}`, `${path}.timestamp_format`);
+      if (format.includes('%')) {
+        let f: Strftime;
+        try {
+          f = compileStrftime(format);
+        } catch (e) {
+          throw configError(`bad timestamp_format ${JSON.stringify(format)}: ${(e as Error).message}`, `${path}.timestamp_format`);
+        }
+        return cached((s, r) => parseStrftime(f, s.trim(), zone, r), true);
       }
+      // No %: a Luxon format string (https://moment.github.io/luxon/#/parsing?id=table-of-tokens).
       return cached((s) => {
-        const dt = DateTime.fromFormat(s.trim(), fmt, { zone });
+        const dt = DateTime.fromFormat(s.trim(), format, { zone });
         return dt.isValid ? dt.toMillis() : undefined;
       }, false);
     }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { TailshipError } from '../../src/errors.js';
-import { compileTimestamp, parseClf, strftimeToLuxon } from '../../src/pipeline/timestamp.js';
+import { compileStrftime, compileTimestamp, parseClf } from '../../src/pipeline/timestamp.js';
 
 const READ = Date.UTC(2024, 5, 15, 12, 0, 0); // 2024-06-15T12:00:00Z
 const ts = (format: string | undefined, v: unknown, opts: { tz?: string; read?: number } = {}) =>
@@ -91,7 +91,22 @@ describe('timestamp formats', () => {
     expect(ts('%b %d %Y %T', 'Mar 01 2024 10:11:12')).toBe('2024-03-01T10:11:12.000Z');
     expect(ts('[%F %T]', '[2024-03-01 10:11:12]')).toBe('2024-03-01T10:11:12.000Z');
     expect(ts('%Y-%m-%d %H:%M:%S', 'nope')).toBeUndefined();
-    expect(strftimeToLuxon("at %H o'clock %%")).toBe("'at 'HH' o''clock %'");
+    expect(ts('%Y-%m-%d %H:%M:%S.%f', '2024-03-01 10:11:12.123456')).toBe('2024-03-01T10:11:12.123Z');
+    expect(ts('%Y-%m-%d %H:%M:%S,%f', '2024-03-01 10:11:12,5')).toBe('2024-03-01T10:11:12.500Z');
+    expect(ts('%s', '1700000000')).toBe('2023-11-14T22:13:20.000Z');
+    expect(ts('%I:%M %p %d.%m.%Y', '01:05 PM 01.03.2024')).toBe('2024-03-01T13:05:00.000Z');
+    expect(ts('%I:%M %p %d.%m.%Y', '12:05 am 01.03.2024')).toBe('2024-03-01T00:05:00.000Z');
+    expect(ts('%d %B %y', '05 March 24')).toBe('2024-03-05T00:00:00.000Z');
+    expect(ts('%d %B %y', '05 Marchy 24')).toBeUndefined();
+    expect(ts('%Y.%j', '2024.061')).toBe('2024-03-01T00:00:00.000Z');
+    expect(ts('%a %b %e %T %Z %Y', 'Fri Mar  1 10:11:12 Europe/Paris 2024')).toBe('2024-03-01T09:11:12.000Z');
+    expect(ts('%d/%m %H:%M', '29/02 10:00')).toBe('2024-02-29T10:00:00.000Z');
+    expect(ts('%d/%m %H:%M', '29/02 10:00', { read: Date.UTC(2023, 5, 1) })).toBeUndefined();
+    expect(ts('%d/%m %H:%M', '31/12 23:00', { read: Date.UTC(2025, 0, 1, 0, 10) })).toBe('2024-12-31T23:00:00.000Z');
+    expect(ts('%d/%m %H:%M', '01/06 10:00')).toBe('2024-06-01T10:00:00.000Z');
+    expect(ts('at %H o\'clock 100%% %Y-%m-%d', "at 07 o'clock 100% 2024-03-01")).toBe('2024-03-01T07:00:00.000Z');
+    expect(compileStrftime('%F %T').re.test('2024-03-01 10:11:12')).toBe(true);
+    expect(compileStrftime('%F %T').re.test('2024-03-01T10:11:12')).toBe(false);
     expect(ts("yyyy-MM-dd'T'HH:mm", '2024-03-01T10:11')).toBe('2024-03-01T10:11:00.000Z');
   });
 
