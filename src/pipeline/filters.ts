@@ -24,12 +24,6 @@ interface FilterSpec {
 /** Thrown by `bindFilter` for an unknown filter or bad arguments; template.ts turns it into a TailshipError. */
 export class FilterError extends Error {}
 
-function asText(v: RecordValue): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return undefined;
-}
-
 function toInt(v: Value): Value {
   if (typeof v === 'number') return Number.isFinite(v) ? Math.trunc(v) : undefined;
   if (typeof v === 'boolean') return v ? 1 : 0;
@@ -212,5 +206,3 @@ export function bindFilter(name: string, args: readonly FilterArg[]): FilterFn {
   if (spec.seesMissing) return fn;
   return (v) => (v === undefined ? undefined : fn(v));
 }
-
-

@@ -150,6 +150,12 @@ function toId(v: Value): RecordValue | undefined {
   return v; // an object or list: left for validation to refuse, naming the field
 }
 
+/** `event`, `name`, `category`: numbers and booleans become strings; null is missing. */
+function toText(v: Value): RecordValue | undefined {
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return v === null ? undefined : v;
+}
+
 /** Stable hash of a string into [0, 1): FNV-1a, then the murmur3 finaliser to spread the bits. */
 export function unitHash(text: string): number {
   let h = 0x811c9dc5;
@@ -201,6 +207,7 @@ function cloneJson(v: RecordValue): RecordValue {
 }
 
 const UA_CACHE_MAX = 2048;
+const NO_RECORD: LogRecord = Object.freeze({}) as LogRecord;
 
 /** User-agent parsing with a bounded cache (a log has few distinct user agents). */
 function userAgentParser(): (ua: string) => JsonObject {
@@ -275,7 +282,7 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
   const library = { name: 'tailship', version: opts.version };
   const pipelineName = pipeline.name;
   const ids = new Map<string, MessageIdFactory>();
-  const scope: Scope = { record: {}, file: '', offset: 0, host: opts.host };
+  const scope: Scope = { record: NO_RECORD, file: '', offset: 0, host: opts.host };
 
   const idsFor = (fileKey: string): MessageIdFactory => {
     let f = ids.get(fileKey);
@@ -319,9 +326,9 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
     } as AnalyticsEvent;
     const e = ev as unknown as Record<string, Value>;
     let v: Value;
-    if (rule.event && (v = rule.event(s)) !== undefined) e.event = typeof v === 'number' ? String(v) : v;
-    if (rule.name && (v = rule.name(s)) !== undefined) e.name = typeof v === 'number' ? String(v) : v;
-    if (rule.category && (v = rule.category(s)) !== undefined) e.category = typeof v === 'number' ? String(v) : v;
+    if (rule.event && (v = toText(rule.event(s))) !== undefined) e.event = v;
+    if (rule.name && (v = toText(rule.name(s))) !== undefined) e.name = v;
+    if (rule.category && (v = toText(rule.category(s))) !== undefined) e.category = v;
     if (rule.userId && (v = toId(rule.userId(s))) !== undefined) e.userId = v;
     if (rule.anonymousId && (v = toId(rule.anonymousId(s))) !== undefined) e.anonymousId = v;
     if (rule.previousId && (v = toId(rule.previousId(s))) !== undefined) e.previousId = v;
@@ -389,7 +396,7 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
       if (!rule.cont) break;
     }
     if (!matched) hooks.unmatched?.();
-    s.record = {};
+    s.record = NO_RECORD; // do not keep the last record alive
     return out;
   }
 

@@ -3,8 +3,8 @@
  * (`2000-10-10T20:55:36.000Z`). Formats: `nginx` / `apache` (`10/Oct/2000:13:55:36 -0700`),
  * `iso8601`, `rfc3339`, `syslog` (`Oct 11 22:14:15`, year inferred from the read time),
  * `epoch_s` / `epoch_ms` / `epoch_us`, a strftime-like pattern (`%Y-%m-%d %H:%M:%S`, parsed by
- * a regex compiled from it) or a Luxon format (no `%`); with no format, the kind is detected from the value. `timezone` (IANA) applies to values that
- * carry no offset. A value that is absent or does not parse gives `undefined`: the mapper then
+ * a regex compiled from it) or a Luxon format (no `%`); with no format, the kind is detected
+ * from the value. `timezone` (IANA) applies to values that carry no offset. A value that is absent or does not parse gives `undefined`: the mapper then
  * uses the read time and counts it. The nginx/apache path is hand-written and caches the last
  * value and the zone offsets, since consecutive log lines mostly share a second.
  */
