@@ -102,7 +102,10 @@ function optRender(src: unknown, path: string): Render | undefined {
   return src === undefined ? undefined : compileTemplate(src, path);
 }
 
-function compileRule(rule: RuleConfig, index: number, base: string): CompiledRule {
+/** Rules with the same format and zone share one parser, hence its one-entry cache. */
+type TimeParsers = Map<string, TimestampParser>;
+
+function compileRule(rule: RuleConfig, index: number, base: string, times: TimeParsers): CompiledRule {
   const path = `${base}.events[${index}]`;
   const type: CallType = rule.type ?? 'track';
   if (!rule.drop) {
@@ -137,9 +140,19 @@ function compileRule(rule: RuleConfig, index: number, base: string): CompiledRul
     context: objectRender(rule.context, `${path}.context`),
     integrations: objectRender(rule.integrations, `${path}.integrations`),
     timestamp: optRender(rule.timestamp, `${path}.timestamp`),
-    parseTime: compileTimestamp(rule.timestamp_format, rule.timezone, path),
+    parseTime: timeParser(rule, path, times),
     schema: rule.schema,
   };
+}
+
+function timeParser(rule: RuleConfig, path: string, times: TimeParsers): TimestampParser {
+  const key = `${rule.timestamp_format ?? ''}\u0000${rule.timezone ?? ''}`;
+  let p = times.get(key);
+  if (!p) {
+    p = compileTimestamp(rule.timestamp_format, rule.timezone, path);
+    times.set(key, p);
+  }
+  return p;
 }
 
 /** Ids are strings on the wire: numbers and booleans are converted, empty strings are missing. */
@@ -271,7 +284,8 @@ function applyAt(root: JsonObject, path: FieldPath, fn: (parent: JsonObject, key
 /** Compiles a pipeline's rules into a Mapper. Throws TailshipError (with `place.path`) on a bad config. */
 export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptions): Mapper {
   const base = `pipelines[${opts.pipelineIndex}]`;
-  const rules = pipeline.events.map((r, i) => compileRule(r, i, base));
+  const times: TimeParsers = new Map();
+  const rules = pipeline.events.map((r, i) => compileRule(r, i, base, times));
   const pipelineContext = objectRender(pipeline.context, `${base}.context`);
   const redact = compileFieldPaths(pipeline.redact, 'redact', base);
   const hash = compileFieldPaths(pipeline.hash, 'hash', base);

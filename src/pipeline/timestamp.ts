@@ -36,8 +36,11 @@ function digits(s: string, at: number, n: number): number {
   return v;
 }
 
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysIn(year: number, month0: number): number {
-  return new Date(Date.UTC(year, month0 + 1, 0)).getUTCDate();
+  if (month0 === 1 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
+  return DAYS[month0] ?? 0;
 }
 
 const zoneOffsets = new Map<string, number>();
