@@ -3,7 +3,8 @@
  * plugin) and compiled once into closures; nothing is ever evaluated as JavaScript.
  *
  * Supported: literals (numbers, 'strings', "strings", true, false, null, [lists], /regex/flags),
- * field paths (`status`, `query.uid`, `a["b-c"]`, `items[0]`), comparisons (== != === !== < <= > >=),
+ * field paths (`status`, `query.uid`, `a["b-c"]`, `items[0]`, `@timestamp`, `$["a.b"]` where `$` is
+ * the record itself), comparisons (== != === !== < <= > >=),
  * `and` `or` `not` (also && || !), `in` (value in a list, substring in a string, key in a map),
  * `=~` / `!~` (regex match), arithmetic (+ - * / % on numbers; + also joins two strings),
  * and the functions has(path) / exists(path), lower(x), upper(x), len(x), int(x), float(x),
@@ -29,6 +30,7 @@ jsep.addBinaryOp('in', 7);
 jsep.addUnaryOp('not');
 for (const op of ['|', '^', '&', '<<', '>>', '>>>', '??']) jsep.removeBinaryOp(op);
 jsep.removeUnaryOp('~');
+jsep.addIdentifierChar('@'); // `@timestamp`, common in JSON logs
 
 /** A value while evaluating: a record value, a regex literal, or missing. */
 type EValue = RecordValue | RegExp | undefined;
@@ -123,7 +125,10 @@ function liftNot(node: jsep.Expression): jsep.Expression {
 }
 
 function pathOf(node: jsep.Expression, ctx: Ctx): PathKey[] | undefined {
-  if (node.type === 'Identifier') return [(node as jsep.Identifier).name];
+  if (node.type === 'Identifier') {
+    const name = (node as jsep.Identifier).name;
+    return name === '$' ? [] : [name]; // `$` is the record itself: `$["a.b"]` reads a key with a dot
+  }
   if (node.type !== 'MemberExpression') return undefined;
   const m = node as jsep.MemberExpression;
   const base = pathOf(m.object, ctx);

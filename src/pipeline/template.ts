@@ -195,7 +195,9 @@ class ExprReader {
   }
 
   path(): PathKey[] {
-    const keys: PathKey[] = [this.ident()];
+    // `$` alone is the record itself, so `$["a.b"]` reads a top-level key with odd characters.
+    const first = this.ident();
+    const keys: PathKey[] = first === '$' ? [] : [first];
     for (;;) {
       const c = this.peek();
       if (c === '.') {

@@ -14,6 +14,8 @@ const rec: LogRecord = {
   flag: false,
   nothing: null,
   constructor: 'field named constructor',
+  '@timestamp': '2024-01-01T00:00:00Z',
+  'a.b': 'dotted key',
 };
 
 function run(expr: string, record: LogRecord = rec): boolean {
@@ -105,6 +107,9 @@ describe('when expressions', () => {
     expect(run('constructor == "field named constructor"')).toBe(true);
     expect(run('has(toString)')).toBe(false);
     expect(run('has(query.constructor)')).toBe(false);
+    expect(run('has(@timestamp) and @timestamp =~ /^2024/')).toBe(true);
+    expect(run('$["a.b"] == "dotted key"')).toBe(true);
+    expect(run('$.status == 503')).toBe(true);
   });
 
   test('arithmetic on numbers (numeric strings too)', () => {

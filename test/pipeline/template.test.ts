@@ -22,6 +22,8 @@ const rec: LogRecord = {
   query: { uid: 'u-1', 'utm-source': 'news', n: 7 },
   list: [{ id: 'first' }, { id: 'second' }],
   constructor: 'own',
+  '@timestamp': '2024-01-01T00:00:00Z',
+  'a.b': 'dotted',
 };
 
 const scope = { record: rec, file: '/var/log/app.log', offset: 1234, host: 'web-1' };
@@ -48,6 +50,9 @@ describe('templates', () => {
     expect(render('{{ query["utm-source"] }}')).toBe('news');
     expect(render("{{ query['utm-source'] }}")).toBe('news');
     expect(render('{{ query.utm-source }}')).toBe('news');
+    expect(render('{{ @timestamp }}')).toBe('2024-01-01T00:00:00Z');
+    expect(render('{{ $["a.b"] }}')).toBe('dotted');
+    expect(render('{{ $.status }}')).toBe(404);
   });
 
   test('text around expressions renders a string', () => {
