@@ -139,6 +139,14 @@ describe('rules: order, continue, drop, sample', () => {
     expect(h.n).toMatchObject({ dropped: 1, unmatched: 1, sampledOut: 0 });
   });
 
+  test('drop after a continue rule keeps the events already made', () => {
+    const h = counters();
+    const m = mapper([{ event: 'Seen', userId: 'u', continue: true }, { when: 'bot', drop: true }, { event: 'Human', userId: 'u' }], {}, h);
+    expect(ok(m.map({ bot: true }, meta())).map((e) => e.event)).toEqual(['Seen']);
+    expect(ok(m.map({ bot: false }, meta())).map((e) => e.event)).toEqual(['Seen', 'Human']);
+    expect(h.n.dropped).toBe(1);
+  });
+
   test('sample by key: deterministic, one key all in or all out, rate within tolerance', () => {
     const h = counters();
     const m = mapper([{ event: 'Hit', userId: '{{ user }}', sample: { rate: 0.25, key: '{{ user }}' } }], {}, h);
@@ -281,6 +289,13 @@ describe('enrichment', () => {
     const [f] = ok(m.map(login, meta(1)));
     expect(f?.context.userAgentData).toEqual(e?.context.userAgentData);
     expect(f?.context.userAgentData).not.toBe(e?.context.userAgentData);
+  });
+
+  test('redacting the raw user agent keeps the parsed data', () => {
+    const m = mapper([{ event: 'E', userId: 'u', context: { userAgent: '{{ ua }}' } }], { enrich: { user_agent: true }, redact: ['context.userAgent'] });
+    const [e] = ok(m.map(login, meta()));
+    expect(e?.context).not.toHaveProperty('userAgent');
+    expect(e?.context.userAgentData).toMatchObject({ os: { name: 'iOS' } });
   });
 
   test('referrer URL parsing (opt-in)', () => {
