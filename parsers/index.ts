@@ -9,7 +9,9 @@
  */
 import { TailshipError } from '../src/errors.js';
 import { apacheFactory } from './apache.js';
+import { criFactory } from './cri.js';
 import { csvFactory, tsvFactory } from './csv.js';
+import { dockerFactory } from './docker.js';
 import { grokFactory } from './grok.js';
 import { jsonFactory } from './json.js';
 import { logfmtFactory } from './logfmt.js';
@@ -30,6 +32,8 @@ registerParser('logfmt', logfmtFactory);
 registerParser('syslog', syslogFactory);
 registerParser('csv', csvFactory);
 registerParser('tsv', tsvFactory);
+registerParser('docker', dockerFactory);
+registerParser('cri', criFactory);
 
 export interface BuildOptions {
   /** Directory of the config file: plugin paths resolve against it. */

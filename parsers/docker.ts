@@ -1,0 +1,56 @@
+/**
+ * Docker `json-file` lines: `{"log":"text\n","stream":"stdout","time":"…"}`. The record has
+ * `message` (the log text without its trailing newline), `stream`, `time` (as logged), `attrs`
+ * when present, `partial: true` when the text had no trailing newline (a piece of a longer line
+ * that src/source/partial-join.ts did not join), and `kubernetes` from the file path. The message
+ * can be parsed again by `message_parser` (e.g. JSON application logs).
+ */
+import { KubernetesPathCache } from './kubernetes-path.js';
+import { applyMessageParsing, readMessageParsing, type MessageParsing } from './nested.js';
+import { ParserOptions } from './options.js';
+import { ParseError, type LogRecord, type ParseContext, type ParseResult, type Parser, type ParserFactory } from './types.js';
+
+export class DockerParser implements Parser {
+  private readonly k8s = new KubernetesPathCache();
+
+  constructor(
+    private readonly message: MessageParsing | undefined,
+    private readonly kubernetes: boolean,
+  ) {}
+
+  parse(line: string, ctx: ParseContext): ParseResult {
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch (err) {
+      const pos = /position (\d+)/.exec(err instanceof Error ? err.message : '');
+      return pos ? new ParseError(`invalid Docker json-file line: ${(err as Error).message}`, Number(pos[1]) + 1) : new ParseError(`invalid Docker json-file line: ${String((err as Error).message)}`);
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return new ParseError('expected a Docker json-file object {"log":…,"stream":…,"time":…}', 1);
+    const o = v as Record<string, unknown>;
+    const log = o.log;
+    if (typeof log !== 'string') return new ParseError('expected a string "log" field in the Docker json-file object');
+    const rec: LogRecord = {};
+    if (log.endsWith('\n')) rec.message = log.endsWith('\r\n') ? log.slice(0, -2) : log.slice(0, -1);
+    else {
+      rec.message = log;
+      rec.partial = true;
+    }
+    if (typeof o.stream === 'string') rec.stream = o.stream;
+    if (typeof o.time === 'string') rec.time = o.time;
+    if (typeof o.attrs === 'object' && o.attrs !== null && !Array.isArray(o.attrs)) rec.attrs = o.attrs as LogRecord;
+    if (this.kubernetes) {
+      const k = this.k8s.get(ctx.file);
+      if (k) rec.kubernetes = k;
+    }
+    return this.message ? applyMessageParsing(rec, this.message, ctx) : rec;
+  }
+}
+
+export const dockerFactory: ParserFactory = (options, ctx) => {
+  const o = new ParserOptions(options, ctx.keyPath);
+  const kubernetes = o.boolean('kubernetes_metadata', true);
+  const mp = readMessageParsing(o, ctx, 'message');
+  o.rejectUnknown();
+  return new DockerParser(mp, kubernetes);
+};
