@@ -115,6 +115,9 @@ function compileRule(rule: RuleConfig, index: number, base: string, times: TimeP
         throw configError(`"${f}" is not a field of ${type} events (${type} takes ${allowed.join(', ') || 'no type-specific fields'} besides userId, anonymousId, context, integrations, timestamp)`, `${path}.${f}`);
       }
     }
+    if (typeof rule.timestamp === 'string' && !rule.timestamp.includes('{{')) {
+      throw configError(`timestamp is a template over the record, e.g. "{{ time_local }}"; got the constant ${JSON.stringify(rule.timestamp)}`, `${path}.timestamp`);
+    }
     for (const f of REQUIRED[type]) {
       if (rule[f as keyof RuleConfig] === undefined) throw configError(`a ${type} rule needs "${f}"`, `${path}.${f}`);
     }

@@ -363,5 +363,10 @@ describe('compile errors name the key path', () => {
     expect(c.place.path).toBe('pipelines[3].events[0].event');
     const d = err([{ event: 'x', userId: 'u', timestamp: '{{ t }}', timezone: 'Nowhere/City' }]);
     expect(d.place.path).toBe('pipelines[3].events[0].timezone');
+    const t = err([{ event: 'x', userId: 'u', timestamp: 'time_local' }]);
+    expect(t.code).toBe('TAILSHIP_CONFIG_INVALID');
+    expect(t.place.path).toBe('pipelines[3].events[0].timestamp');
+    const f = err([{ event: 'x', userId: 'u', timestamp: '{{ t }}', timestamp_format: '%Y-%Q' }]);
+    expect(f.place.path).toBe('pipelines[3].events[0].timestamp_format');
   });
 });
