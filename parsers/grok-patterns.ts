@@ -3,12 +3,17 @@
  * NUMBER, TIMESTAMP_ISO8601, HTTPDATE, COMBINEDAPACHELOG, SYSLOGLINE, ...), written for
  * JavaScript's RegExp engine (no atomic groups, no inline flags). Composite log patterns use the
  * classic (non-ECS) field names: clientip, verb, request, response, bytes, program, pid, message.
+ *
+ * Grok searches (it is not anchored), so a token class that can run unbounded and must then be
+ * followed by a literal costs time quadratic in the line length on hostile input ("a.a.a.a…").
+ * Hostname labels, URI schemes and e-mail local parts are therefore bounded to their RFC sizes;
+ * the contract test runs COMBINEDAPACHELOG and SYSLOGLINE over 1 MiB adversarial lines.
  */
 export const GROK_PATTERNS: Readonly<Record<string, string>> = {
   // words and strings
   USERNAME: '[a-zA-Z0-9._-]+',
   USER: '%{USERNAME}',
-  EMAILLOCALPART: "[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]+)*",
+  EMAILLOCALPART: "[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]{1,64}(?:\\.[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]{1,64}){0,32}",
   EMAILADDRESS: '%{EMAILLOCALPART}@%{HOSTNAME}',
   HTTPDUSER: '%{EMAILADDRESS}|%{USER}',
   WORD: '\\b\\w+\\b',
@@ -50,7 +55,7 @@ export const GROK_PATTERNS: Readonly<Record<string, string>> = {
     '|(?:[0-9A-Fa-f]{1,4}:){1,7}:' +
     '|::)(?:%[0-9A-Za-z]+)?',
   IP: '(?:%{IPV6}|%{IPV4})',
-  HOSTNAME: '\\b(?:[0-9A-Za-z][0-9A-Za-z-]{0,62})(?:\\.(?:[0-9A-Za-z][0-9A-Za-z-]{0,62}))*(?:\\.?|\\b)',
+  HOSTNAME: '\\b(?:[0-9A-Za-z][0-9A-Za-z-]{0,62})(?:\\.(?:[0-9A-Za-z][0-9A-Za-z-]{0,62})){0,126}(?:\\.?|\\b)',
   IPORHOST: '(?:%{IP}|%{HOSTNAME})',
   HOSTPORT: '%{IPORHOST}:%{POSINT}',
 
@@ -59,7 +64,7 @@ export const GROK_PATTERNS: Readonly<Record<string, string>> = {
   UNIXPATH: '(?:/[\\w_%!$@:.,+~-]*)+',
   TTY: '(?:/dev/(?:pts|tty(?:[pq])?)(?:\\w+)?/?(?:[0-9]+))',
   WINPATH: '(?:[A-Za-z]+:|\\\\)(?:\\\\[^\\\\?*]*)+',
-  URIPROTO: '[A-Za-z][A-Za-z0-9+\\-.]+',
+  URIPROTO: '[A-Za-z][A-Za-z0-9+\\-.]{1,31}',
   URIHOST: '%{IPORHOST}(?::%{POSINT})?',
   URIPATH: "(?:/[A-Za-z0-9$.+!*'(){},~:;=@#%&_\\-]*)+",
   URIQUERY: "[A-Za-z0-9$.+!*'|(){},~@#%&/=:;_?\\-\\[\\]<>]*",
