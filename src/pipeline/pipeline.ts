@@ -138,7 +138,8 @@ export class Pipeline {
       const pollMs = Math.min(...this.inputs.map((rt) => rt.input.poll_interval));
       await new Promise<void>((resolve) => {
         this.wakeUp = resolve;
-        setTimeout(() => this.wake(), pollMs).unref();
+        // Not unref(): this timer is what keeps a daemon with idle files alive.
+        setTimeout(() => this.wake(), pollMs);
       });
     }
   }
@@ -227,7 +228,7 @@ export class Pipeline {
       for (const o of outcomes) {
         if (!o.ok) {
           this.events.mapped(this.name, 'error', 1);
-          letters.push({ kind: 'mapping', reason: `rule ${o.rule}: ${o.reason}`, file: f.path, offset: line.start, payload: line.text });
+          letters.push({ kind: 'mapping', reason: o.reason, file: f.path, offset: line.start, payload: line.text });
           continue;
         }
         events++;

@@ -25,8 +25,10 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX source_files_by_inode ON source_files (pipeline, dev, ino);
 
+  -- AUTOINCREMENT: ids are never reused, even when the queue empties; the emitter's cursor
+  -- ("rows after id N are not in flight") depends on it.
   CREATE TABLE out_queue (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     pipeline     TEXT    NOT NULL,
     output       TEXT    NOT NULL,
     file_key     TEXT    NOT NULL,
@@ -40,7 +42,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX out_queue_by_output ON out_queue (pipeline, output, id);
 
   CREATE TABLE dead_letters (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     pipeline    TEXT    NOT NULL,
     output      TEXT,                          -- NULL for parse and mapping failures
     kind        TEXT    NOT NULL,              -- parse | mapping | delivery
