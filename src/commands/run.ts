@@ -1,0 +1,46 @@
+/** `tailship run`: the daemon, until SIGTERM/SIGINT (or, with --once, until caught up). */
+import type { Command } from 'commander';
+import { Daemon } from '../daemon.js';
+import { createLogger } from '../ops/logger.js';
+import { configOption, fail, loadConfig } from './shared.js';
+
+interface RunOptions {
+  config?: string;
+  once?: boolean;
+  logLevel?: string;
+}
+
+async function run(opts: RunOptions): Promise<void> {
+  const loaded = loadConfig(opts.config);
+  const log = createLogger({ level: opts.logLevel ?? loaded.config.log_level, secrets: loaded.secrets });
+  const daemon = await Daemon.create(loaded, log, { once: opts.once ?? false });
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      // Nothing is lost by leaving now: queued events and offsets are already in the store.
+      log.warn({ signal: sig }, 'second signal: exiting at once');
+      process.exit(130);
+    }
+    log.info({ signal: sig }, 'signal received');
+    void daemon.stop().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  await daemon.start();
+  if (opts.once) {
+    await daemon.finished();
+    await daemon.stop();
+    process.exit(0);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('tail, map and ship, until SIGTERM/SIGINT')
+    .addOption(configOption())
+    .option('--once', 'read every file to its current end, deliver everything, then exit')
+    .option('--log-level <level>', 'override log_level')
+    .action((o: RunOptions) => run(o).catch(fail));
+}

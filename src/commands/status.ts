@@ -1,0 +1,19 @@
+/** `tailship status`: files with lag, queue depth per output, dead letters. */
+import type { Command } from 'commander';
+import { printStatus } from '../ops/status.js';
+import { configOption, fail, loadConfig } from './shared.js';
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description('files with lag, queue depth per output, dead letters (safe beside a running daemon)')
+    .addOption(configOption())
+    .option('--json', 'machine-readable output')
+    .action((o: { config?: string; json?: boolean }) => {
+      try {
+        printStatus(loadConfig(o.config), o.json ?? false, process.stdout);
+      } catch (err) {
+        fail(err);
+      }
+    });
+}
