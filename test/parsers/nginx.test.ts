@@ -153,3 +153,19 @@ describe('nginx main and custom formats', () => {
     expect(e3.place.path).toBe('pipelines[0].parser.fromat');
   });
 });
+
+describe('query component decoding', () => {
+  it('agrees with decodeURIComponent on valid input and keeps malformed input raw', async () => {
+    const { decodeComponent } = await import('../../parsers/access-log.js');
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 30 }), (s) => {
+        expect(decodeComponent(encodeURIComponent(s))).toBe(s);
+        expect(decodeComponent(encodeURIComponent(s).replace(/%20/g, '+'))).toBe(s);
+      }),
+      { numRuns: 1000 },
+    );
+    for (const bad of ['%', '%4', '%zz', '%C3', '%C3%28', '%E0%A4%A', '%C0%80', '%ED%A0%80', '%F8%88%80%80%80', 'a%FFb']) expect(decodeComponent(bad)).toBe(bad);
+    expect(decodeComponent('a+b%2Bc%20d')).toBe('a b+c d');
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * Parser micro-benchmark: lines/s per built-in parser, single thread, over generated lines.
+ * Each parser parses `lines` lines (default 1,000,000) drawn in turn from a pool of 10,000
+ * distinct generated lines (deterministic PRNG), after a warm-up, so memory stays bounded
+ * whatever the count. Run: `node dist/bench/parsers.js [lines]`; prints a markdown table.
+ */
+import { pathToFileURL } from 'node:url';
+import { buildParser } from '../parsers/index.js';
+import { ParseError } from '../parsers/types.js';
+
+export interface ParserBenchResult {
+  parser: string;
+  linesPerSec: number;
+}
+
+const POOL = 10_000;
+
+/** mulberry32: small deterministic PRNG so every run parses the same lines. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Gen {
+  int(n: number): number;
+  pick<T>(xs: readonly T[]): T;
+}
+
+function gen(seed: number): Gen {
+  const r = rng(seed);
+  return { int: (n) => Math.floor(r() * n), pick: (xs) => xs[Math.floor(r() * xs.length)] as (typeof xs)[number] };
+}
+
+const PATHS = ['/', '/products/shoes', '/api/v1/cart', '/search', '/account/orders', '/static/app.3f9c.js', '/checkout/step-2'];
+const AGENTS = [
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36',
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 Mobile/15E148 Safari/604.1',
+  'curl/8.5.0',
+  'okhttp/4.12.0',
+];
+const METHODS = ['GET', 'GET', 'GET', 'POST', 'PUT'];
+const LEVELS = ['debug', 'info', 'info', 'warn', 'error'];
+
+function ip(g: Gen): string {
+  return `${10 + g.int(200)}.${g.int(256)}.${g.int(256)}.${g.int(256)}`;
+}
+function clf(g: Gen): string {
+  return `${String(1 + g.int(28)).padStart(2, '0')}/Mar/2025:${String(g.int(24)).padStart(2, '0')}:${String(g.int(60)).padStart(2, '0')}:${String(g.int(60)).padStart(2, '0')} +0000`;
+}
+function req(g: Gen): string {
+  const q = g.int(3) === 0 ? '' : `?id=${g.int(100000)}&utm_source=${g.pick(['mail', 'ads', 'x'])}&q=caf%C3%A9+${g.int(99)}`;
+  return `${g.pick(METHODS)} ${g.pick(PATHS)}${q} HTTP/1.1`;
+}
+function iso(g: Gen): string {
+  return `2025-03-12T08:${String(g.int(60)).padStart(2, '0')}:${String(g.int(60)).padStart(2, '0')}.${String(g.int(1e9)).padStart(9, '0')}Z`;
+}
+function appJson(g: Gen): string {
+  return JSON.stringify({ ts: iso(g), level: g.pick(LEVELS), msg: 'request handled', path: g.pick(PATHS), status: g.pick([200, 200, 201, 404, 500]), duration_ms: g.int(5000) / 10, user: { id: `u_${g.int(1e6)}`, plan: g.pick(['free', 'pro']) } });
+}
+
+interface Case {
+  name: string;
+  section: Record<string, unknown>;
+  line(g: Gen): string;
+  file?: string;
+}
+
+const CASES: Case[] = [
+  { name: 'nginx (combined)', section: { type: 'nginx' }, line: (g) => `${ip(g)} - - [${clf(g)}] "${req(g)}" ${g.pick([200, 200, 304, 404, 500])} ${g.int(100000)} "https://www.example.com/" "${g.pick(AGENTS)}"` },
+  {
+    name: 'nginx (escape=json)',
+    section: { type: 'nginx', format: `escape=json '{"ip":"$remote_addr","req":"$request","status":$status,"bytes":$body_bytes_sent,"rt":$request_time,"ua":"$http_user_agent"}'` },
+    line: (g) => `{"ip":"${ip(g)}","req":"${req(g)}","status":${g.pick([200, 404])},"bytes":${g.int(100000)},"rt":${(g.int(5000) / 1000).toFixed(3)},"ua":"${g.pick(AGENTS)}"}`,
+  },
+  { name: 'apache (combined)', section: { type: 'apache' }, line: (g) => `${ip(g)} - - [${clf(g)}] "${req(g)}" ${g.pick([200, 404])} ${g.int(100000)} "-" "${g.pick(AGENTS)}"` },
+  { name: 'json', section: { type: 'json' }, line: appJson },
+  { name: 'logfmt', section: { type: 'logfmt' }, line: (g) => `time=${iso(g)} level=${g.pick(LEVELS)} msg="request handled" method=${g.pick(METHODS)} path=${g.pick(PATHS)} status=${g.pick([200, 404])} duration=${g.int(900)}ms bytes=${g.int(1e5)}` },
+  { name: 'syslog (RFC 3164)', section: { type: 'syslog' }, line: (g) => `Mar ${String(1 + g.int(28)).padStart(2, ' ')} 14:22:01 web${g.int(9)} sshd[${g.int(65000)}]: Accepted publickey for deploy from ${ip(g)} port ${g.int(65000)} ssh2` },
+  { name: 'syslog (RFC 5424)', section: { type: 'syslog' }, line: (g) => `<165>1 ${iso(g)} host${g.int(9)} billing ${g.int(9999)} PAY [meta@41058 user="u_${g.int(1e5)}" amount="${g.int(1e4)}"] charge captured` },
+  { name: 'csv', section: { type: 'csv', columns: ['time', 'user_id', 'event', 'order_id', 'total', 'company'], types: { order_id: 'int', total: 'float' } }, line: (g) => `${iso(g)},u_${g.int(1e6)},order_completed,${g.int(1e6)},${g.int(10000) / 100},"Acme, Inc."` },
+  { name: 'regex', section: { type: 'regex', pattern: '^(?<ip>\\S+) \\S+ (?<user>\\S+) \\[(?<time>[^\\]]+)\\] "(?<method>\\S+) (?<path>\\S+) [^"]*" (?<status>\\d+) (?<bytes>\\d+)', types: { status: 'int', bytes: 'int' } }, line: (g) => `${ip(g)} - - [${clf(g)}] "${req(g)}" ${g.pick([200, 404])} ${g.int(100000)} "-" "${g.pick(AGENTS)}"` },
+  { name: 'grok (COMBINEDAPACHELOG)', section: { type: 'grok', pattern: '^%{COMBINEDAPACHELOG}$' }, line: (g) => `${ip(g)} - - [${clf(g)}] "${req(g)}" ${g.pick([200, 404])} ${g.int(100000)} "-" "${g.pick(AGENTS)}"` },
+  { name: 'docker', section: { type: 'docker' }, line: (g) => JSON.stringify({ log: `${appJson(g)}\n`, stream: 'stdout', time: iso(g) }), file: `/var/log/containers/web-7d9f_prod_app-${'a'.repeat(64)}.log` },
+  { name: 'cri', section: { type: 'cri' }, line: (g) => `${iso(g)} stdout F ${appJson(g)}`, file: `/var/log/containers/web-7d9f_prod_app-${'a'.repeat(64)}.log` },
+  { name: 'cri + json inner', section: { type: 'cri', message_parser: { type: 'json' } }, line: (g) => `${iso(g)} stdout F ${appJson(g)}`, file: `/var/log/containers/web-7d9f_prod_app-${'a'.repeat(64)}.log` },
+];
+
+function runCase(c: Case, lines: number): ParserBenchResult {
+  const g = gen(0x7a11);
+  const pool: string[] = [];
+  for (let i = 0; i < POOL; i++) pool.push(c.line(g));
+  const parser = buildParser(c.section, { configDir: process.cwd(), keyPath: 'bench' });
+  const ctx = { file: c.file ?? '/var/log/app.log', offset: 0 };
+  let errors = 0;
+  const warm = Math.min(lines, 100_000);
+  for (let i = 0; i < warm; i++) if (parser.parse(pool[i % POOL] as string, ctx) instanceof ParseError) errors++;
+  if (errors > 0) throw new Error(`${c.name}: ${errors} generated lines did not parse (e.g. ${JSON.stringify(pool[0])})`);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < lines; i++) if (parser.parse(pool[i % POOL] as string, ctx) instanceof ParseError) errors++;
+  const ns = Number(process.hrtime.bigint() - t0);
+  if (errors > 0) throw new Error(`${c.name}: ${errors} lines did not parse`);
+  return { parser: c.name, linesPerSec: Math.round((lines * 1e9) / ns) };
+}
+
+/** Runs every case; resolves to lines/s per parser (single thread). */
+export async function benchParsers(lines = 1_000_000): Promise<ParserBenchResult[]> {
+  const out: ParserBenchResult[] = [];
+  for (const c of CASES) {
+    out.push(runCase(c, lines));
+    await new Promise((r) => setImmediate(r)); // let the event loop breathe between cases
+  }
+  return out;
+}
+
+export function formatParserTable(results: readonly ParserBenchResult[], lines: number): string {
+  const rows = results.map((r) => `| ${r.parser} | ${r.linesPerSec.toLocaleString('en-US')} | ${(1e9 / r.linesPerSec).toFixed(0)} |`);
+  return [`Parsers, ${lines.toLocaleString('en-US')} lines each, one thread, Node ${process.version}:`, '', '| parser | lines/s | ns/line |', '|---|---:|---:|', ...rows].join('\n');
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const arg = process.argv[2];
+  const lines = arg !== undefined ? Number(arg) : 1_000_000;
+  if (!Number.isInteger(lines) || lines <= 0) {
+    console.error('usage: node dist/bench/parsers.js [lines]');
+    process.exit(2);
+  }
+  console.log(formatParserTable(await benchParsers(lines), lines));
+}
