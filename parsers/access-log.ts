@@ -54,7 +54,9 @@ function fieldPattern(tokens: readonly Token[], i: number, escaping: Escaping): 
   if (quoted) {
     // nginx escapes `"` as \x22, so a quoted nginx value never holds a raw quote; JSON and
     // Apache escape it as \" (a backslash escape to skip over).
-    return escaping === 'json' || escaping === 'apache' ? '((?:[^"\\\\]|\\\\.)*)' : '([^"]*)';
+    // Unrolled `[^"\\]*(?:\\.[^"\\]*)*`: one char-class run per segment instead of one
+    // alternation per character (about 2x faster on long user agents).
+    return escaping === 'json' || escaping === 'apache' ? '([^"\\\\]*(?:\\\\.[^"\\\\]*)*)' : '([^"]*)';
   }
   if (next === undefined) return '(.*)';
   if (next.kind === 'field') return '(.*?)';
