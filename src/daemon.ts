@@ -17,6 +17,7 @@ import { Observer } from './ops/observer.js';
 import { Backpressure } from './pipeline/backpressure.js';
 import { compileMapper } from './pipeline/mapping.js';
 import { Pipeline, type PipelineParts } from './pipeline/pipeline.js';
+import { joinerFactory } from './source/joiners.js';
 import { acquireLock } from './store/lock.js';
 import { Store } from './store/store.js';
 import { VERSION } from './version.js';
@@ -53,7 +54,8 @@ export async function compilePipeline(loaded: LoadedConfig, p: PipelineConfig, i
           }
         : {}),
     });
-    return { parser, mapper };
+    const newJoiner = joinerFactory(p, index);
+    return { parser, mapper, newJoiner };
   } catch (err) {
     throw locateError(err, loaded);
   }
@@ -106,10 +108,10 @@ export class Daemon {
   }
 
   private async addPipeline(p: PipelineConfig, index: number): Promise<void> {
-    const { parser, mapper } = await compilePipeline(this.loaded, p, index, this.observer);
+    const { parser, mapper, newJoiner } = await compilePipeline(this.loaded, p, index, this.observer);
     const destinations: Destination[] = pipelineOutputs(p).map((o) => createDestination(o));
     const emitters = destinations.map((dest) => new Emitter(p.name, dest, this.store, this.observer));
-    const parts: PipelineParts = { config: p, parser, mapper, destinations };
+    const parts: PipelineParts = { config: p, parser, mapper, destinations, newJoiner };
     const pipeline = new Pipeline(parts, this.store, this.backpressure, this.observer, () => emitters.forEach((e) => e.wake()), {
       once: this.options.once ?? false,
     });

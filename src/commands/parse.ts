@@ -1,0 +1,86 @@
+/**
+ * `tailship parse`: runs sample lines through one pipeline's joiners, parser and mapping rules
+ * and prints each record and the events it makes, without touching the state store or sending
+ * anything. The tool to use while writing a config.
+ */
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Command } from 'commander';
+import { isParseError } from '../../parsers/types.js';
+import { compilePipeline } from '../daemon.js';
+import { TailshipError } from '../errors.js';
+import { Framer } from '../source/framer.js';
+import type { Line } from '../source/line.js';
+import { configOption, fail, loadConfig } from './shared.js';
+
+interface ParseOptions {
+  config?: string;
+  pipeline?: string;
+  json?: boolean;
+}
+
+async function parse(input: string | undefined, opts: ParseOptions): Promise<void> {
+  const loaded = loadConfig(opts.config);
+  const pipelines = loaded.config.pipelines;
+  const index = opts.pipeline === undefined ? 0 : pipelines.findIndex((p) => p.name === opts.pipeline);
+  if (index < 0 || (opts.pipeline === undefined && pipelines.length > 1)) {
+    throw new TailshipError('TAILSHIP_CONFIG_INVALID', `give --pipeline, one of: ${pipelines.map((p) => p.name).join(', ')}`);
+  }
+  const p = pipelines[index]!;
+  const { parser, mapper, newJoiner } = await compilePipeline(loaded, p, index);
+  const joiner = newJoiner?.();
+  const file = input && input !== '-' ? path.resolve(input) : '<stdin>';
+  const source: Readable = input && input !== '-' ? createReadStream(file) : process.stdin;
+  const framer = new Framer(Math.max(...p.inputs.map((i) => i.max_line_bytes)));
+  framer.reset(0);
+  let n = 0;
+  const out = process.stdout;
+
+  const show = (line: Line): void => {
+    n++;
+    const parsed = parser.parse(line.text, { file, offset: line.end });
+    const base = { line: n, offset: line.start, text: line.text };
+    if (isParseError(parsed)) {
+      if (opts.json) out.write(JSON.stringify({ ...base, parseError: parsed.reason, column: parsed.column }) + '\n');
+      else out.write(`#${n} @${line.start}  ${line.text}\n  parse error: ${parsed.reason}${parsed.column ? ` (column ${parsed.column})` : ''}\n\n`);
+      return;
+    }
+    const outcomes = mapper.map(parsed, { fileKey: 'parse', file, offset: line.start, readAtMs: Date.now() });
+    if (opts.json) {
+      out.write(JSON.stringify({ ...base, record: parsed, events: outcomes.map((o) => (o.ok ? o.event : { error: o.reason })) }) + '\n');
+      return;
+    }
+    out.write(`#${n} @${line.start}  ${line.text}\n  record: ${JSON.stringify(parsed)}\n`);
+    if (outcomes.length === 0) out.write('  events: none (no rule took it, or it was dropped / sampled out)\n');
+    for (const o of outcomes) out.write(o.ok ? `  event:  ${JSON.stringify(o.event)}\n` : `  mapping error: ${o.reason}\n`);
+    out.write('\n');
+  };
+  const emit = (lines: Line[]): void => {
+    for (const l of lines) {
+      if (joiner) joiner.push(l, Date.now()).forEach(show);
+      else show(l);
+    }
+  };
+
+  for await (const chunk of source) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    const lines: Line[] = [];
+    framer.push(buf, buf.length, lines);
+    emit(lines);
+  }
+  const last = framer.takePartial();
+  if (last) emit([last]);
+  joiner?.flush().forEach(show);
+}
+
+export function register(program: Command): void {
+  program
+    .command('parse')
+    .description("print what one pipeline's parser and rules make of sample lines, without sending")
+    .argument('[file]', 'file of sample lines, or - for standard input', '-')
+    .addOption(configOption())
+    .option('-p, --pipeline <name>', 'pipeline to use (default: the only one)')
+    .option('--json', 'one JSON object per line')
+    .action((file: string, o: ParseOptions) => parse(file, o).catch(fail));
+}

@@ -1,0 +1,80 @@
+/** Config errors name the file, line, column and key path, and say what was expected. */
+import { describe, expect, it } from 'vitest';
+import { loadConfigText } from '../../src/config/load.js';
+import { TailshipError } from '../../src/errors.js';
+
+const base = (extra = '', output = 'output: { type: stdout }') => `state_dir: ./state
+pipelines:
+  - name: web
+    inputs:
+      - paths: ["/var/log/a.log"]
+    parser: { type: nginx }
+    events:
+      - type: track
+        event: "E"
+        anonymousId: "{{ remote_addr }}"
+${extra}
+    ${output}
+`;
+
+function errorOf(text: string, env: Record<string, string> = {}): TailshipError {
+  try {
+    loadConfigText(text, '/etc/tailship.yaml', '/etc', env);
+  } catch (err) {
+    if (err instanceof TailshipError) return err;
+    throw err;
+  }
+  throw new Error('expected a config error');
+}
+
+describe('config loading', () => {
+  it('resolves defaults, durations, sizes and relative paths', () => {
+    const { config } = loadConfigText(base(), '/etc/tailship.yaml', '/etc', {});
+    expect(config.state_dir).toBe('/etc/state');
+    const input = config.pipelines[0]!.inputs[0]!;
+    expect(input.start_at).toBe('end');
+    expect(input.max_line_bytes).toBe(1024 * 1024);
+    expect(input.partial_line_timeout).toBe(5000);
+  });
+
+  it('interpolates ${VAR} and ${VAR:-default}', () => {
+    const text = base('', 'output: { type: rudderstack, url: "${URL:-http://127.0.0.1:9}", write_key: "${KEY}" }');
+    const loaded = loadConfigText(text, 'x.yaml', '/etc', { KEY: 'sekret-key' });
+    const out = loaded.config.pipelines[0]!.output!;
+    expect(out).toMatchObject({ url: 'http://127.0.0.1:9', write_key: 'sekret-key' });
+    expect(loaded.secrets).toContain('sekret-key');
+  });
+
+  it('names the line and column of a missing environment variable', () => {
+    const err = errorOf(base('', 'output: { type: rudderstack, url: "http://x", write_key: "${RUDDER_WRITE_KEY}" }'));
+    expect(err.code).toBe('TAILSHIP_CONFIG_ENV_MISSING');
+    expect(err.place).toMatchObject({ file: '/etc/tailship.yaml', line: 12 });
+    expect(err.message).toContain('$RUDDER_WRITE_KEY');
+  });
+
+  it('points at an unknown key (a typo) with its path', () => {
+    const err = errorOf(base().replace('paths:', 'pathz: ["x"]\n        paths:'));
+    expect(err.code).toBe('TAILSHIP_CONFIG_INVALID');
+    expect(err.place.path).toBe('pipelines[0].inputs[0].pathz');
+    expect(err.place.line).toBe(5);
+    expect(err.message).toContain('unknown key "pathz"');
+  });
+
+  it('explains a wrongly typed value', () => {
+    const err = errorOf(base().replace('paths: ["/var/log/a.log"]', 'paths: ["/var/log/a.log"]\n        start_at: middle'));
+    expect(err.place).toMatchObject({ path: 'pipelines[0].inputs[0].start_at', line: 6, column: 19 });
+    expect(err.message).toMatch(/beginning|end/);
+  });
+
+  it('reports YAML syntax errors with their place', () => {
+    const err = errorOf('pipelines:\n  - name: [unclosed\n');
+    expect(err.code).toBe('TAILSHIP_CONFIG_INVALID');
+    expect(err.place.line).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses duplicate pipeline names and an unknown output type', () => {
+    const two = base() + base().split('pipelines:\n')[1]!;
+    expect(errorOf(two).message).toContain('duplicate pipeline name "web"');
+    expect(errorOf(base('', 'output: { type: kafka }')).message).toContain('unknown output type');
+  });
+});
