@@ -107,7 +107,11 @@ export const ruleSchema = z
     timestamp: templated.optional().describe('Template of the event time; its format is `timestamp_format`.'),
     timestamp_format: z.string().optional().describe('nginx, apache, iso8601, rfc3339, syslog, epoch_s, epoch_ms, epoch_us, or a strftime-like pattern.'),
     timezone: z.string().optional().describe('IANA zone for timestamps that carry none.'),
-    schema: z.string().optional().describe('Snowplow: Iglu URI of the self-describing event this rule makes.'),
+    schema: z
+      .string()
+      .regex(/^iglu:[a-zA-Z0-9-_.]+\/[a-zA-Z0-9-_]+\/[a-zA-Z0-9-_]+\/[0-9]+-[0-9]+-[0-9]+$/, 'expected an Iglu URI such as iglu:com.example/signup/jsonschema/1-0-0')
+      .optional()
+      .describe('Snowplow: Iglu URI of the self-describing event this rule makes.'),
   })
   .describe('One mapping rule: which records it takes and the event it makes from them.');
 
