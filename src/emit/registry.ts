@@ -2,6 +2,7 @@
 import type { OutputConfig } from '../config/schema.js';
 import type { Destination } from './destination.js';
 import { RudderstackDestination } from './rudderstack.js';
+import { SnowplowDestination } from './snowplow.js';
 import { StdoutDestination } from './stdout.js';
 
 type Named<T> = T & { name: string };
@@ -10,6 +11,7 @@ type Factory = (cfg: Named<OutputConfig>) => Destination;
 const factories = new Map<string, Factory>([
   ['rudderstack', (c) => new RudderstackDestination(c as Named<Extract<OutputConfig, { type: 'rudderstack' }>>)],
   ['segment', (c) => new RudderstackDestination(c as Named<Extract<OutputConfig, { type: 'segment' }>>)],
+  ['snowplow', (c) => new SnowplowDestination(c as Named<Extract<OutputConfig, { type: 'snowplow' }>>)],
   ['stdout', (c) => new StdoutDestination(c as Named<Extract<OutputConfig, { type: 'stdout' }>>)],
 ]);
 

@@ -1,0 +1,134 @@
+/**
+ * Snowplow tracker protocol (protocols.md §2): POST {url}/com.snowplowanalytics.snowplow/tp2 with
+ * the payload_data 1-0-4 envelope, every value a string. A track event whose rule names an Iglu
+ * `schema` (and any call type with one) becomes a self-describing event (`ue_pr`), other track
+ * events become structured events (`se`), pages become page views (`pv`). `stm` is stamped on
+ * every event at each send, as both official trackers do.
+ */
+import type { Dispatcher } from 'undici';
+import type { OutputConfig } from '../config/schema.js';
+import type { AnalyticsEvent, JsonObject } from '../pipeline/event.js';
+import { VERSION } from '../version.js';
+import type { BatchLimits, DeliveryResult, Destination, RetryPolicy } from './destination.js';
+import { classify, makeDispatcher, networkFailure, post } from './http.js';
+
+type Config = Extract<OutputConfig, { type: 'snowplow' }> & { name: string };
+
+export const TP2_PATH = '/com.snowplowanalytics.snowplow/tp2';
+export const PAYLOAD_DATA_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4';
+export const UNSTRUCT_EVENT_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0';
+
+const ENVELOPE_HEAD = `{"schema":"${PAYLOAD_DATA_SCHEMA}","data":[`;
+const ENVELOPE_TAIL = ']}';
+/** Bytes of the envelope around the events: 88, as the trackers count it. */
+export const ENVELOPE_BYTES = ENVELOPE_HEAD.length + ENVELOPE_TAIL.length;
+/** `"stm":"<13 digits>",` added to each event at send time. */
+export const STM_BYTES = 22;
+
+export class SnowplowDestination implements Destination {
+  readonly type = 'snowplow';
+  readonly name: string;
+  readonly limits: BatchLimits;
+  readonly retry: RetryPolicy;
+  /** The comma between events and the `stm` field stamped at send time. */
+  readonly perEventOverhead = 1 + STM_BYTES;
+  private readonly url: string;
+  private readonly appId: string | undefined;
+  private readonly trackerVersion = `tailship-${VERSION}`;
+  private readonly timeoutMs: number;
+  private readonly dispatcher: Dispatcher;
+
+  constructor(cfg: Config, private readonly now: () => number = Date.now) {
+    this.name = cfg.name;
+    this.url = cfg.url.replace(/\/+$/, '') + TP2_PATH;
+    this.appId = cfg.app_id;
+    this.timeoutMs = cfg.timeout;
+    // Requests are bounded by bytes including the envelope, so the events get what is left.
+    const maxBytes = Math.max(256, cfg.max_batch_bytes - ENVELOPE_BYTES);
+    this.limits = {
+      maxEvents: cfg.batch_size,
+      maxBytes,
+      maxMessageBytes: Math.min(cfg.max_message_bytes, maxBytes - this.perEventOverhead),
+      flushIntervalMs: cfg.flush_interval,
+      concurrency: cfg.concurrency,
+    };
+    this.retry = { baseMs: cfg.retry.base, capMs: cfg.retry.cap, maxRetryAgeMs: cfg.retry.max_retry_age };
+    this.dispatcher = makeDispatcher({ timeoutMs: cfg.timeout, caFile: cfg.ca_file, proxy: cfg.proxy, concurrency: cfg.concurrency });
+  }
+
+  /** One payload_data item, without `stm` (added per send). Every value is a string. */
+  encode(ev: AnalyticsEvent): string {
+    const ctx = ev.context;
+    const item: Record<string, string> = { e: 'se', p: 'srv', tv: this.trackerVersion, tna: 'tailship' };
+    if (this.appId !== undefined) item.aid = this.appId;
+    item.eid = ev.messageId;
+    // dtm: when the "device" (this shipper) made the event; ttm: when the logged thing happened.
+    item.dtm = String(this.now());
+    const ttm = Date.parse(ev.originalTimestamp);
+    if (!Number.isNaN(ttm)) item.ttm = String(ttm);
+    if (ev.userId !== undefined) item.uid = ev.userId;
+    if (ev.anonymousId !== undefined) item.duid = ev.anonymousId;
+    setText(item, 'ip', ctx.ip);
+    setText(item, 'ua', ctx.userAgent);
+    const page = isObj(ctx.page) ? ctx.page : undefined;
+    setText(item, 'url', page?.url);
+    setText(item, 'refr', page?.referrer);
+
+    if (ev.schema !== undefined) {
+      item.e = 'ue';
+      const data = (ev.type === 'identify' || ev.type === 'group' ? ev.traits : ev.properties) ?? {};
+      item.ue_pr = JSON.stringify({ schema: UNSTRUCT_EVENT_SCHEMA, data: { schema: ev.schema, data } });
+    } else if (ev.type === 'page') {
+      item.e = 'pv';
+      const props = ev.properties ?? {};
+      if (item.url === undefined) setText(item, 'url', props.url);
+      if (item.refr === undefined) setText(item, 'refr', props.referrer);
+      setText(item, 'page', ev.name ?? props.title);
+    } else {
+      // Structured event: the action is the event (or name, or call type); category, label,
+      // property and value come from the properties of those names when present.
+      const props = ev.properties ?? ev.traits ?? {};
+      item.se_ca = text(props.category) ?? ev.category ?? (ev.type === 'track' ? 'tailship' : ev.type);
+      item.se_ac = ev.event ?? ev.name ?? ev.type;
+      setText(item, 'se_la', props.label);
+      setText(item, 'se_pr', props.property);
+      const value = props.value;
+      if (typeof value === 'number' && Number.isFinite(value)) item.se_va = String(value);
+      else if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) item.se_va = value.trim();
+    }
+    return JSON.stringify(item);
+  }
+
+  async deliver(events: readonly string[], signal: AbortSignal): Promise<DeliveryResult> {
+    // Each item is `{...}`: `stm` goes right after the opening brace, no re-parse needed.
+    const stm = `{"stm":"${this.now()}",`;
+    let body = ENVELOPE_HEAD;
+    for (let i = 0; i < events.length; i++) body += (i ? ',' : '') + stm + events[i]!.slice(1);
+    body += ENVELOPE_TAIL;
+    try {
+      const res = await post(this.dispatcher, this.url, body, { 'content-type': 'application/json; charset=utf-8' }, this.timeoutMs, signal);
+      return classify(res);
+    } catch (err) {
+      return networkFailure(err);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.dispatcher.close();
+  }
+}
+
+function isObj(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function text(v: unknown): string | undefined {
+  if (typeof v === 'string') return v === '' ? undefined : v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
+}
+
+function setText(item: Record<string, string>, key: string, v: unknown): void {
+  const t = text(v);
+  if (t !== undefined) item[key] = t;
+}
