@@ -63,6 +63,11 @@ export function loadConfigText(text: string, source: string, configDir: string, 
       input.paths = input.paths.map((g) => toAbsoluteGlob(configDir, g));
       input.exclude = input.exclude.map((g) => toAbsoluteGlob(configDir, g));
     }
+    // Output files (the file output's path, a CA bundle) are relative to the config file too.
+    for (const o of p.outputs ?? (p.output ? [p.output] : [])) {
+      if (o.type === 'file') o.path = path.resolve(configDir, o.path);
+      if ('ca_file' in o && o.ca_file) o.ca_file = path.resolve(configDir, o.ca_file);
+    }
   }
   return { config, source, configDir, locate, secrets: collectSecrets(config) };
 }
