@@ -1,0 +1,141 @@
+/**
+ * `npm run bench`: runs the benchmark sections in turn and prints each as markdown. Sections
+ * owned by other files (many-files, destinations, startup, ...) are imported dynamically, so a
+ * missing one is skipped with a note. Flags: `--only <name>[,<name>]` runs just those sections,
+ * `--quick` uses smaller inputs and one run, `--vs syslog-ng` runs the side-by-side comparison.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchE2e, formatE2e } from './e2e.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+export interface Section {
+  title: string;
+  markdown: string;
+}
+
+interface Options {
+  quick: boolean;
+  only: Set<string> | undefined;
+  vs: string | undefined;
+}
+
+interface SectionDef {
+  name: string;
+  /** Runs only when asked for by --only (long or needing system packages). */
+  optIn?: boolean;
+  run: (o: Options) => Promise<Section | undefined>;
+}
+
+/** Calls `bench/<file>.js`'s `fn` when the file exists; undefined (a note) otherwise. */
+async function external(file: string, fn: string): Promise<Section | undefined> {
+  const full = path.join(HERE, `${file}.js`);
+  if (!existsSync(full)) return { title: file, markdown: `_skipped: bench/${file}.ts does not exist yet_` };
+  const spec = `./${file}.js`;
+  const mod = (await import(spec)) as Record<string, unknown>;
+  const f = mod[fn];
+  if (typeof f !== 'function') return { title: file, markdown: `_skipped: bench/${file}.ts has no export ${fn}_` };
+  return (await (f as () => Promise<Section>)()) as Section;
+}
+
+const SECTIONS: SectionDef[] = [
+  {
+    name: 'e2e',
+    run: async (o) => {
+      const lines = o.quick ? 200_000 : 1_000_000;
+      const runs = o.quick ? 1 : 3;
+      const s = await benchE2e(lines, runs);
+      return {
+        title: `End to end: ${lines.toLocaleString('en-US')} nginx lines, median of ${runs}`,
+        markdown: formatE2e(s),
+      };
+    },
+  },
+  {
+    name: 'parse',
+    run: async (o) => {
+      const full = path.join(HERE, 'parsers.js');
+      if (!existsSync(full)) return { title: 'Parse stage', markdown: '_skipped: bench/parsers.ts does not exist yet_' };
+      const spec = './parsers.js';
+      const mod = (await import(spec)) as {
+        benchParsers: (lines: number) => Promise<Array<{ parser: string; linesPerSec: number }>>;
+        formatParserTable?: (r: unknown, lines: number) => string;
+      };
+      const lines = o.quick ? 200_000 : 1_000_000;
+      const results = await mod.benchParsers(lines);
+      return {
+        title: 'Parse stage alone (one thread)',
+        markdown: mod.formatParserTable ? mod.formatParserTable(results, lines) : results.map((r) => `- ${r.parser}: ${r.linesPerSec.toLocaleString('en-US')} lines/s`).join('\n'),
+      };
+    },
+  },
+  {
+    name: 'mapping',
+    run: async (o) => {
+      const full = path.join(HERE, 'mapping.js');
+      if (!existsSync(full)) return { title: 'Mapping stage', markdown: '_skipped: bench/mapping.ts does not exist yet_' };
+      const spec = './mapping.js';
+      const mod = (await import(spec)) as { benchMapping: (n: number) => Promise<{ recordsPerSec: number; eventsPerRecord: number; invalid: number }> };
+      const n = o.quick ? 200_000 : 1_000_000;
+      const r = await mod.benchMapping(n);
+      return {
+        title: 'Mapping stage alone (one thread, 5 rules)',
+        markdown: `${r.recordsPerSec.toLocaleString('en-US')} records/s over ${n.toLocaleString('en-US')} records (${r.eventsPerRecord.toFixed(2)} events/record, ${r.invalid} invalid)`,
+      };
+    },
+  },
+  { name: 'many-files', run: () => external('many-files', 'benchManyFiles') },
+  { name: 'destinations', run: () => external('destinations', 'benchDestinations') },
+  { name: 'startup', run: () => external('startup', 'benchStartup') },
+];
+
+function parseArgs(argv: string[]): Options {
+  let only: Set<string> | undefined;
+  let vs: string | undefined;
+  let quick = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') quick = true;
+    else if (a === '--only') only = new Set((argv[++i] ?? '').split(',').filter(Boolean));
+    else if (a.startsWith('--only=')) only = new Set(a.slice(7).split(',').filter(Boolean));
+    else if (a === '--vs') vs = argv[++i];
+    else if (a.startsWith('--vs=')) vs = a.slice(5);
+    else if (a === '--help' || a === '-h') {
+      console.log(`usage: npm run bench -- [--quick] [--only ${SECTIONS.map((s) => s.name).join('|')}] [--vs syslog-ng]`);
+      process.exit(0);
+    } else {
+      console.error(`unknown argument ${a} (try --help)`);
+      process.exit(2);
+    }
+  }
+  return { quick, only, vs };
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  if (o.vs !== undefined) {
+    if (o.vs !== 'syslog-ng') throw new Error(`--vs: only syslog-ng is supported, got ${o.vs}`);
+    o.only ??= new Set();
+    o.only.add('vs-syslog-ng');
+  }
+  if (o.only) {
+    const known = new Set(SECTIONS.map((s) => s.name));
+    for (const n of o.only) if (!known.has(n)) throw new Error(`--only: unknown section ${n}; known: ${[...known].join(', ')}`);
+  }
+  console.log(`# tailship benchmark — ${new Date().toISOString()}, node ${process.version}, ${process.platform}/${process.arch}${o.quick ? ', --quick' : ''}\n`);
+  for (const s of SECTIONS) {
+    if (o.only ? !o.only.has(s.name) : s.optIn) continue;
+    const t0 = performance.now();
+    try {
+      const r = await s.run(o);
+      if (r) console.log(`## ${r.title}\n\n${r.markdown}\n\n_(${s.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s)_\n`);
+    } catch (err) {
+      console.log(`## ${s.name}\n\n**failed**: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+await main();
