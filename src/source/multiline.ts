@@ -108,6 +108,52 @@ interface Group {
   lastMs: number;
 }
 
+/**
+ * For container logs: the continuation rule must see the application's text, not the runtime's
+ * wrapper (`<time> stdout F …`, `{"log":…}`), and the joined event must stay one line the cri or
+ * docker parser reads. A codec extracts the text and re-renders a group.
+ */
+export interface LineCodec {
+  /** The application text of a line, or undefined when the line is not of the format. */
+  content(text: string): string | undefined;
+  /** One line of the format holding the contents, joined with "\n", with the first line's metadata. */
+  render(first: string, contents: readonly string[]): string;
+}
+
+const CRI_HEAD = /^\d{4}-\d{2}-\d{2}T\S+ (?:stdout|stderr) [PF](?::\S*)?(?: |$)/;
+
+export const CRI_CODEC: LineCodec = {
+  content(text) {
+    const m = CRI_HEAD.exec(text);
+    return m ? text.slice(m[0].length) : undefined;
+  },
+  render(first, contents) {
+    const m = CRI_HEAD.exec(first);
+    const head = m ? m[0] : '';
+    return `${head.endsWith(' ') ? head : `${head} `}${contents.join('\n')}`;
+  },
+};
+
+function dockerObject(text: string): { log: string } | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && typeof (v as { log?: unknown }).log === 'string' ? (v as { log: string }) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const DOCKER_CODEC: LineCodec = {
+  content(text) {
+    const o = dockerObject(text);
+    return o === undefined ? undefined : o.log.endsWith('\n') ? o.log.slice(0, -1) : o.log;
+  },
+  render(first, contents) {
+    const o = dockerObject(first) ?? { log: '' };
+    return JSON.stringify({ ...o, log: `${contents.join('\n')}\n` });
+  },
+};
+
 export class MultilineJoiner implements LineJoiner {
   private group: Group | undefined;
 
@@ -116,10 +162,11 @@ export class MultilineJoiner implements LineJoiner {
     private readonly match: 'after' | 'before',
     private readonly maxLines: number,
     private readonly timeoutMs: number,
+    private readonly codec?: LineCodec,
   ) {}
 
   push(line: Line, nowMs: number): Line[] {
-    const cont = this.rule.continues(line.text);
+    const cont = this.rule.continues(this.codec ? (this.codec.content(line.text) ?? line.text) : line.text);
     const out: Line[] = [];
     const g = this.group;
     if (this.match === 'after') {
@@ -128,7 +175,7 @@ export class MultilineJoiner implements LineJoiner {
         g.lastMs = nowMs;
         return out;
       }
-      if (g) out.push(join(g.lines));
+      if (g) out.push(this.join(g.lines));
       this.group = { lines: [line], lastMs: nowMs };
       return out;
     }
@@ -137,11 +184,11 @@ export class MultilineJoiner implements LineJoiner {
       g.lines.push(line);
       g.lastMs = nowMs;
     } else {
-      if (g) out.push(join(g.lines));
+      if (g) out.push(this.join(g.lines));
       this.group = { lines: [line], lastMs: nowMs };
     }
     if (!cont && this.group) {
-      out.push(join(this.group.lines));
+      out.push(this.join(this.group.lines));
       this.group = undefined;
     }
     return out;
@@ -151,7 +198,7 @@ export class MultilineJoiner implements LineJoiner {
     const g = this.group;
     if (g && nowMs - g.lastMs >= this.timeoutMs) {
       this.group = undefined;
-      return [join(g.lines)];
+      return [this.join(g.lines)];
     }
     return [];
   }
@@ -159,28 +206,38 @@ export class MultilineJoiner implements LineJoiner {
   flush(): Line[] {
     const g = this.group;
     this.group = undefined;
-    return g ? [join(g.lines)] : [];
+    return g ? [this.join(g.lines)] : [];
   }
 
   pendingStart(): number | undefined {
     return this.group?.lines[0]?.start;
   }
-}
 
-function join(lines: readonly Line[]): Line {
-  const first = lines[0] as Line;
-  const last = lines[lines.length - 1] as Line;
-  const out: Line = { text: lines.length === 1 ? first.text : lines.map((l) => l.text).join('\n'), start: first.start, end: last.end };
-  if (lines.some((l) => l.truncated)) out.truncated = true;
-  return out;
+  private join(lines: readonly Line[]): Line {
+    const first = lines[0] as Line;
+    const last = lines[lines.length - 1] as Line;
+    let text = first.text;
+    if (lines.length > 1) {
+      const codec = this.codec;
+      const contents = codec ? lines.map((l) => codec.content(l.text)) : undefined;
+      text =
+        codec && contents?.every((c): c is string => c !== undefined) ? codec.render(first.text, contents) : lines.map((l) => l.text).join('\n');
+    }
+    const out: Line = { text, start: first.start, end: last.end };
+    if (lines.some((l) => l.truncated)) out.truncated = true;
+    return out;
+  }
 }
 
 /**
- * Builds the joiner for a pipeline's `multiline` section. Throws TailshipError
+ * Builds the joiner for a pipeline's `multiline` section. With `container`, put it after the
+ * partial-line joiner: rules then test the application text inside each CRI / Docker line, and a
+ * group is re-rendered as one CRI / Docker line (first line's time and stream, texts joined with
+ * "\n"), so the cri/docker parser reads it. Throws TailshipError
  * (TAILSHIP_CONFIG_INVALID, `place.path` under `keyPath`) for an invalid pattern or neither
  * `pattern` nor `preset`.
  */
-export function createMultiline(opts: MultilineOptions, keyPath = 'multiline'): LineJoiner {
+export function createMultiline(opts: MultilineOptions, keyPath = 'multiline', container?: 'cri' | 'docker'): LineJoiner {
   let rule: ContinuationRule;
   if (opts.pattern !== undefined) {
     let re: RegExp;
@@ -196,5 +253,6 @@ export function createMultiline(opts: MultilineOptions, keyPath = 'multiline'): 
     throw new TailshipError('TAILSHIP_CONFIG_INVALID', 'give `pattern` or `preset` (java, python, go, timestamp)', { path: keyPath });
   }
   const match = opts.pattern !== undefined ? (opts.match ?? 'after') : 'after';
-  return new MultilineJoiner(rule, match, opts.max_lines ?? 500, opts.timeout ?? 5000);
+  const codec = container === 'cri' ? CRI_CODEC : container === 'docker' ? DOCKER_CODEC : undefined;
+  return new MultilineJoiner(rule, match, opts.max_lines ?? 500, opts.timeout ?? 5000, codec);
 }

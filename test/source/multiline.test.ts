@@ -109,3 +109,34 @@ describe('multiline pattern options (Filebeat semantics)', () => {
     expect(() => createMultiline({}, 'pipelines[0].multiline')).toThrowError(expect.objectContaining({ code: 'TAILSHIP_CONFIG_INVALID' }));
   });
 });
+
+describe('multiline inside container logs', () => {
+  it('cri: tests the application text and re-renders one CRI line', async () => {
+    const { buildParser } = await import('../../parsers/index.js');
+    const lines = frameFixture('cri-java.log');
+    const j = createMultiline({ preset: 'java' }, 'multiline', 'cri');
+    const out = [...lines.flatMap((l) => j.push(l, 0)), ...j.flush()];
+    expect(out).toHaveLength(3);
+    expect(out[1]?.start).toBe(lines[1]?.start);
+    expect(out[1]?.end).toBe(lines[14]?.end);
+    const p = buildParser({ type: 'cri', kubernetes_metadata: false }, { configDir: '.', keyPath: 'p' });
+    const rec = p.parse(out[1]?.text ?? '', { file: 'x', offset: 0 }) as { message: string; time: string };
+    expect(rec.time).toBe('2025-03-12T08:15:02.100000001Z');
+    expect(rec.message.split('\n')).toHaveLength(14);
+    expect(rec.message.split('\n')[2]).toBe('\tat org.springframework.orm.jpa.vendor.HibernateJpaDialect.convertHibernateAccessException(HibernateJpaDialect.java:276)');
+  });
+
+  it('docker: tests the log text and re-renders one json-file line', async () => {
+    const { buildParser } = await import('../../parsers/index.js');
+    const lines = frameFixture('docker-java.log');
+    const out = run({ preset: 'java' }, lines);
+    expect(out).toHaveLength(lines.length); // without the codec every wrapped line starts an event
+    const j = createMultiline({ preset: 'java' }, 'multiline', 'docker');
+    const grouped = [...lines.flatMap((l) => j.push(l, 0)), ...j.flush()];
+    expect(grouped).toHaveLength(3);
+    const p = buildParser({ type: 'docker' }, { configDir: '.', keyPath: 'p' });
+    const rec = p.parse(grouped[1]?.text ?? '', { file: 'x', offset: 0 }) as { message: string; partial?: boolean };
+    expect(rec.message.split('\n')).toHaveLength(14);
+    expect(rec.partial).toBeUndefined();
+  });
+});
