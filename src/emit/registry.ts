@@ -1,6 +1,7 @@
 /** Destination registry: output `type` → constructor. Adding a protocol is a file and a line here. */
 import type { OutputConfig } from '../config/schema.js';
 import type { Destination } from './destination.js';
+import { FileDestination } from './file.js';
 import { RudderstackDestination } from './rudderstack.js';
 import { SnowplowDestination } from './snowplow.js';
 import { StdoutDestination } from './stdout.js';
@@ -12,6 +13,7 @@ const factories = new Map<string, Factory>([
   ['rudderstack', (c) => new RudderstackDestination(c as Named<Extract<OutputConfig, { type: 'rudderstack' }>>)],
   ['segment', (c) => new RudderstackDestination(c as Named<Extract<OutputConfig, { type: 'segment' }>>)],
   ['snowplow', (c) => new SnowplowDestination(c as Named<Extract<OutputConfig, { type: 'snowplow' }>>)],
+  ['file', (c) => new FileDestination(c as Named<Extract<OutputConfig, { type: 'file' }>>)],
   ['stdout', (c) => new StdoutDestination(c as Named<Extract<OutputConfig, { type: 'stdout' }>>)],
 ]);
 
