@@ -46,10 +46,10 @@ export async function compilePipeline(loaded: LoadedConfig, p: PipelineConfig, i
       ...(observer
         ? {
             hooks: {
-              timestampFallback: () => observer.counters.inc('timestamp_fallbacks'),
-              dropped: () => observer.counters.inc('records_dropped'),
-              sampledOut: () => observer.counters.inc('records_sampled_out'),
-              unmatched: () => observer.counters.inc('records_unmatched'),
+              timestampFallback: () => observer.forPipeline(p.name).timestampFallback(),
+              dropped: () => observer.forPipeline(p.name).mappingOutcome('dropped'),
+              sampledOut: () => observer.forPipeline(p.name).mappingOutcome('sampled_out'),
+              unmatched: () => observer.forPipeline(p.name).mappingOutcome('unmatched'),
             },
           }
         : {}),
@@ -93,7 +93,15 @@ export class Daemon {
     );
     const depth = this.store.queue.depthByOutput();
     this.backpressure.init(depth.reduce((n, d) => n + d.rows, 0), depth.reduce((n, d) => n + d.bytes, 0));
-    this.store.onQueueChange((_p, _o, rows, bytes) => this.backpressure.change(rows, bytes));
+    for (const d of depth) this.observer.queueDepth(d.pipeline, d.output, d.rows, d.bytes);
+    this.store.onQueueChange((p, o, rows, bytes) => {
+      this.backpressure.change(rows, bytes);
+      this.observer.queueChanged(p, o, rows, bytes);
+    });
+    this.observer.attach({
+      pipelines: () => this.pipelines,
+      backpressure: () => ({ paused: this.backpressure.isPaused, pausedMs: this.backpressure.pausedMs }),
+    });
   }
 
   static async create(loaded: LoadedConfig, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {
@@ -110,9 +118,10 @@ export class Daemon {
   private async addPipeline(p: PipelineConfig, index: number): Promise<void> {
     const { parser, mapper, newJoiner } = await compilePipeline(this.loaded, p, index, this.observer);
     const destinations: Destination[] = pipelineOutputs(p).map((o) => createDestination(o));
-    const emitters = destinations.map((dest) => new Emitter(p.name, dest, this.store, this.observer));
+    const events = this.observer.forPipeline(p.name);
+    const emitters = destinations.map((dest) => new Emitter(p.name, dest, this.store, events));
     const parts: PipelineParts = { config: p, parser, mapper, destinations, newJoiner };
-    const pipeline = new Pipeline(parts, this.store, this.backpressure, this.observer, () => emitters.forEach((e) => e.wake()), {
+    const pipeline = new Pipeline(parts, this.store, this.backpressure, events, () => emitters.forEach((e) => e.wake()), {
       once: this.options.once ?? false,
     });
     this.pipelines.push(pipeline);

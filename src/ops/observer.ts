@@ -1,80 +1,283 @@
 /**
  * The one implementation of the source, pipeline and emitter event interfaces: turns what the
- * stages report into log lines and counters. The stages never import the logger or metrics.
+ * stages report into log lines and running totals, which ops/metrics.ts exposes to Prometheus.
+ * The stages never import the logger or the metrics library. Hot-path events (one per line)
+ * only add to plain numbers; labels are resolved when /metrics is scraped.
  */
 import type { DeliveryResult } from '../emit/destination.js';
 import type { EmitterEvents } from '../emit/emitter.js';
 import type { PipelineEvents } from '../pipeline/pipeline.js';
 import type { Logger } from './logger.js';
+import { Metrics, type LiveView } from './metrics.js';
 
-export class Counters {
-  private readonly values = new Map<string, number>();
-  inc(name: string, by = 1): void {
-    this.values.set(name, (this.values.get(name) ?? 0) + by);
+/** Default number of distinct file labels in metrics; later files share the label "other". */
+export const DEFAULT_MAX_FILE_LABELS = 100;
+export const OTHER_FILE = 'other';
+
+export type MappingOutcome = 'event' | 'error' | 'dropped' | 'sampled_out' | 'unmatched';
+export type DeadLetterReason = 'parse' | 'mapping' | 'rejected' | 'too_large' | 'max_retry_age';
+
+/** Running totals of one pipeline (kept across reloads, so counters stay monotonic). */
+export class PipelineTotals {
+  lines = 0;
+  bytes = 0;
+  parsed = { ok: 0, error: 0, raw: 0 };
+  mapped: Record<MappingOutcome, number> = { event: 0, error: 0, dropped: 0, sampled_out: 0, unmatched: 0 };
+  timestampFallbacks = 0;
+  eventsQueued = 0;
+  commits = 0;
+  filesOpened = 0;
+  filesRotated = 0;
+  filesTruncated = 0;
+  filesRotatedUnread = 0;
+  bytesRotatedUnread = 0;
+  linesTruncated = 0;
+  readErrors = 0;
+  deadLetters = { parse: 0, mapping: 0 };
+  /** Bytes read per file label. */
+  readonly fileBytes = new Map<string, number>();
+}
+
+/** Running totals and health of one output. */
+export class OutputTotals {
+  readonly batches = new Map<string, number>();
+  eventsSent = 0;
+  bytesSent = 0;
+  retries = 0;
+  readonly deadLetters = new Map<DeadLetterReason, number>();
+  consecutiveFailures = 0;
+  /** When the current run of failures started (null: the last attempt succeeded or none was made). */
+  failingSinceMs: number | null = null;
+  lastSuccessMs: number | null = null;
+  lastError: string | undefined;
+  queueRows = 0;
+  queueBytes = 0;
+
+  constructor(
+    readonly pipeline: string,
+    readonly output: string,
+  ) {}
+}
+
+/** The events of one pipeline and its outputs, with the pipeline name bound. */
+export type BoundEvents = PipelineEvents & EmitterEvents & {
+  fileReopened?(path: string, offset: number): void;
+  fileRotatedUnread?(path: string, unreadBytes: number): void;
+  mappingOutcome(outcome: Exclude<MappingOutcome, 'event' | 'error'>): void;
+  timestampFallback(): void;
+};
+
+export class Observer {
+  readonly pipelines = new Map<string, PipelineTotals>();
+  readonly outputs = new Map<string, OutputTotals>();
+  readonly metrics: Metrics;
+  /** Flat totals under the names of the first observer, for tests and benchmarks. */
+  readonly counters = { get: (name: string): number => this.snapshot()[name] ?? 0 };
+  private readonly fileLabels = new Map<string, string>();
+  private readonly bound = new Map<string, BoundEvents>();
+
+  constructor(
+    private readonly log: Logger,
+    readonly maxFileLabels = DEFAULT_MAX_FILE_LABELS,
+    readonly now: () => number = Date.now,
+  ) {
+    this.metrics = new Metrics(this);
   }
-  get(name: string): number {
-    return this.values.get(name) ?? 0;
+
+  /** Gives the metrics a view of the running daemon (files, backpressure, store). */
+  attach(view: LiveView): void {
+    this.metrics.live = view;
   }
+
+  /** The file's label in metrics: its path, until the limit; then "other". Stable once given. */
+  fileLabel(pipeline: string, path: string): string {
+    const key = `${pipeline}\0${path}`;
+    let label = this.fileLabels.get(key);
+    if (label === undefined) {
+      label = this.fileLabels.size < this.maxFileLabels ? path : OTHER_FILE;
+      this.fileLabels.set(key, label);
+    }
+    return label;
+  }
+
+  pipeline(name: string): PipelineTotals {
+    let t = this.pipelines.get(name);
+    if (!t) this.pipelines.set(name, (t = new PipelineTotals()));
+    return t;
+  }
+
+  output(pipeline: string, output: string): OutputTotals {
+    const key = `${pipeline}\0${output}`;
+    let t = this.outputs.get(key);
+    if (!t) this.outputs.set(key, (t = new OutputTotals(pipeline, output)));
+    return t;
+  }
+
+  /** Sets an output's queue depth (at start-up, from the store). */
+  queueDepth(pipeline: string, output: string, rows: number, bytes: number): void {
+    const o = this.output(pipeline, output);
+    o.queueRows = rows;
+    o.queueBytes = bytes;
+  }
+
+  /** The store's queue changed (commit, ack, dead letter). */
+  queueChanged(pipeline: string, output: string, rowsDelta: number, bytesDelta: number): void {
+    const o = this.output(pipeline, output);
+    o.queueRows += rowsDelta;
+    o.queueBytes += bytesDelta;
+  }
+
+  reloaded(ok: boolean, detail: Record<string, unknown>): void {
+    this.metrics.reloads.inc({ result: ok ? 'ok' : 'refused' });
+    if (ok) this.log.info(detail, 'config reloaded');
+    else this.log.error(detail, 'config reload refused: the running config stays');
+  }
+
+  /** The events of one pipeline; the same object for the same name, across reloads. */
+  forPipeline(name: string): BoundEvents {
+    const known = this.bound.get(name);
+    if (known) return known;
+    const t = this.pipeline(name);
+    const log = this.log.child({ pipeline: name });
+    const metrics = this.metrics;
+    const self = this;
+    const b: BoundEvents = {
+      fileOpened(path, offset, reason) {
+        t.filesOpened++;
+        if (reason === 'changed-while-stopped' || reason === 'reused-inode') {
+          log.warn({ file: path, reason }, 'file replaced while tailship was stopped: reading the new file from its start');
+        } else log.info({ file: path, offset, reason }, 'tailing file');
+      },
+      fileReopened(path, offset) {
+        log.debug({ file: path, offset }, 'file reopened');
+      },
+      fileRotatedUnread(path, unreadBytes) {
+        t.filesRotatedUnread++;
+        t.bytesRotatedUnread += unreadBytes;
+        log.warn({ file: path, unreadBytes }, 'file rotated away before it was read to its end: these bytes are lost');
+      },
+      fileRotated(path) {
+        t.filesRotated++;
+        log.info({ file: path }, 'file rotated away: reading it to its end');
+      },
+      fileTruncated(path) {
+        t.filesTruncated++;
+        log.warn({ file: path }, 'file truncated: reading again from its start');
+      },
+      fileClosed(path, reason) {
+        log.info({ file: path, reason }, 'file closed');
+      },
+      lineTruncated(path) {
+        t.linesTruncated++;
+        log.warn({ file: path }, 'line longer than max_line_bytes: cut and flagged');
+      },
+      readError(path, err) {
+        t.readErrors++;
+        log.error({ file: path, err }, 'read error');
+      },
+      linesRead(_p, lines, bytes, file?: string) {
+        t.lines += lines;
+        t.bytes += bytes;
+        if (file !== undefined) {
+          const label = self.fileLabel(name, file);
+          t.fileBytes.set(label, (t.fileBytes.get(label) ?? 0) + bytes);
+        }
+      },
+      parsed(_p, outcome) {
+        t.parsed[outcome]++;
+      },
+      mapped(_p, outcome, count) {
+        t.mapped[outcome] += count;
+      },
+      mappingOutcome(outcome) {
+        t.mapped[outcome]++;
+      },
+      timestampFallback() {
+        t.timestampFallbacks++;
+      },
+      committed(_p, events, ms?: number) {
+        t.commits++;
+        t.eventsQueued += events;
+        if (ms !== undefined) metrics.observeCommit(name, ms);
+      },
+      linesDeadLettered(_p: string, kind: 'parse' | 'mapping', count: number) {
+        t.deadLetters[kind] += count;
+      },
+      batchSent(output, events, bytes?: number, latencyMs?: number) {
+        const o = self.output(name, output);
+        o.batches.set('2xx', (o.batches.get('2xx') ?? 0) + 1);
+        o.eventsSent += events;
+        o.bytesSent += bytes ?? 0;
+        o.consecutiveFailures = 0;
+        o.failingSinceMs = null;
+        o.lastSuccessMs = self.now();
+        o.lastError = undefined;
+        if (latencyMs !== undefined) metrics.observeSend(name, output, latencyMs);
+        log.debug({ output, events }, 'batch delivered');
+      },
+      batchFailed(output, result: Exclude<DeliveryResult, { kind: 'ok' }>, attempt, delayMs) {
+        const o = self.output(name, output);
+        const cls = statusClass(result.status);
+        o.batches.set(cls, (o.batches.get(cls) ?? 0) + 1);
+        if (result.kind === 'retry') o.retries++;
+        o.consecutiveFailures++;
+        o.failingSinceMs ??= self.now();
+        o.lastError = result.reason;
+        const level = attempt === 0 || attempt % 10 === 0 ? 'warn' : 'debug';
+        log[level]({ output, reason: result.reason, status: result.status, attempt, retryInMs: delayMs }, `delivery failed (${result.kind})`);
+      },
+      deadLettered(output, count, reason) {
+        const o = self.output(name, output);
+        const r = deadLetterReason(reason);
+        o.deadLetters.set(r, (o.deadLetters.get(r) ?? 0) + count);
+        log.error({ output, count, reason }, 'events moved to dead letters');
+      },
+    };
+    this.bound.set(name, b);
+    return b;
+  }
+
+  /** Flat totals over all pipelines and outputs. */
   snapshot(): Record<string, number> {
-    return Object.fromEntries(this.values);
+    const s: Record<string, number> = {};
+    const add = (k: string, n: number): void => {
+      s[k] = (s[k] ?? 0) + n;
+    };
+    for (const t of this.pipelines.values()) {
+      add('lines_read', t.lines);
+      add('bytes_read', t.bytes);
+      for (const [k, n] of Object.entries(t.parsed)) add(`lines_parsed_${k}`, n);
+      for (const [k, n] of Object.entries(t.mapped)) add(k === 'event' ? 'events_mapped' : `records_${k}`, n);
+      add('events_mapping_errors', t.mapped.error);
+      add('timestamp_fallbacks', t.timestampFallbacks);
+      add('events_queued', t.eventsQueued);
+      add('commits', t.commits);
+      add('files_opened', t.filesOpened);
+      add('files_rotated', t.filesRotated);
+      add('files_truncated', t.filesTruncated);
+      add('files_rotated_unread', t.filesRotatedUnread);
+      add('lines_truncated', t.linesTruncated);
+      add('read_errors', t.readErrors);
+      add('dead_letters', t.deadLetters.parse + t.deadLetters.mapping);
+    }
+    for (const o of this.outputs.values()) {
+      add('batches_sent', o.batches.get('2xx') ?? 0);
+      add('events_sent', o.eventsSent);
+      add('retries', o.retries);
+      for (const n of o.deadLetters.values()) add('dead_letters', n);
+    }
+    return s;
   }
 }
 
-export class Observer implements PipelineEvents, EmitterEvents {
-  readonly counters = new Counters();
+/** "2xx", "4xx", "5xx", or "error" for a failure without a status (network, timeout). */
+export function statusClass(status: number | undefined): string {
+  return status === undefined ? 'error' : `${Math.floor(status / 100)}xx`;
+}
 
-  constructor(private readonly log: Logger) {}
-
-  fileOpened(path: string, offset: number, reason: string): void {
-    this.counters.inc('files_opened');
-    this.log.info({ file: path, offset, reason }, 'tailing file');
-  }
-  fileRotated(path: string): void {
-    this.counters.inc('files_rotated');
-    this.log.info({ file: path }, 'file rotated away: reading it to its end');
-  }
-  fileTruncated(path: string): void {
-    this.counters.inc('files_truncated');
-    this.log.warn({ file: path }, 'file truncated: reading again from its start');
-  }
-  fileClosed(path: string, reason: string): void {
-    this.counters.inc(`files_closed_${reason}`);
-    this.log.info({ file: path, reason }, 'file closed');
-  }
-  lineTruncated(path: string): void {
-    this.counters.inc('lines_truncated');
-    this.log.warn({ file: path }, 'line longer than max_line_bytes: cut and flagged');
-  }
-  readError(path: string, err: unknown): void {
-    this.counters.inc('read_errors');
-    this.log.error({ file: path, err }, 'read error');
-  }
-  linesRead(_pipeline: string, lines: number, bytes: number): void {
-    this.counters.inc('lines_read', lines);
-    this.counters.inc('bytes_read', bytes);
-  }
-  parsed(_pipeline: string, outcome: string): void {
-    this.counters.inc(`lines_parsed_${outcome}`);
-  }
-  mapped(_pipeline: string, outcome: string, count: number): void {
-    this.counters.inc(`events_${outcome === 'event' ? 'mapped' : 'mapping_errors'}`, count);
-  }
-  committed(_pipeline: string, events: number): void {
-    this.counters.inc('commits');
-    this.counters.inc('events_queued', events);
-  }
-  batchSent(output: string, events: number): void {
-    this.counters.inc('batches_sent');
-    this.counters.inc('events_sent', events);
-    this.log.debug({ output, events }, 'batch delivered');
-  }
-  batchFailed(output: string, result: Exclude<DeliveryResult, { kind: 'ok' }>, attempt: number, delayMs: number): void {
-    this.counters.inc(`batches_failed_${result.kind}`);
-    const level = attempt === 0 || attempt % 10 === 0 ? 'warn' : 'debug';
-    this.log[level]({ output, reason: result.reason, status: 'status' in result ? result.status : undefined, attempt, retryInMs: delayMs }, `delivery failed (${result.kind})`);
-  }
-  deadLettered(output: string, count: number, reason: string): void {
-    this.counters.inc('dead_letters', count);
-    this.log.error({ output, count, reason }, 'events moved to dead letters');
-  }
+/** A bounded reason for a delivery dead letter (the full reason is in the dead letter row). */
+export function deadLetterReason(reason: string): DeadLetterReason {
+  if (reason.includes('max_message_bytes')) return 'too_large';
+  if (reason.includes('max_retry_age')) return 'max_retry_age';
+  return 'rejected';
 }

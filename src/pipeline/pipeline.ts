@@ -17,7 +17,10 @@ import { ChunkBuilder } from './chunker.js';
 import type { Mapper } from './event.js';
 
 export interface PipelineEvents extends SourceEvents {
-  linesRead(pipeline: string, lines: number, bytes: number): void;
+  /** `file` is the path read, for per-file metrics. */
+  linesRead(pipeline: string, lines: number, bytes: number, file?: string): void;
+  /** Lines that became dead letters here (parse or mapping failures). */
+  linesDeadLettered?(pipeline: string, kind: 'parse' | 'mapping', count: number): void;
   parsed(pipeline: string, outcome: 'ok' | 'error' | 'raw'): void;
   mapped(pipeline: string, outcome: 'event' | 'error', count: number): void;
   committed(pipeline: string, events: number, ms: number): void;
@@ -113,10 +116,17 @@ export class Pipeline {
   }
 
   private async loop(): Promise<void> {
+    const pollMs = Math.min(...this.inputs.map((rt) => rt.input.poll_interval));
+    let maintainedAt = 0;
     while (this.running) {
       if (this.backpressure.isPaused) {
         await this.backpressure.whenOpen();
         continue;
+      }
+      if (Date.now() - maintainedAt >= pollMs) {
+        // Closed handles (open-file budget, inactivity): reopen grown files, notice moved ones.
+        maintainedAt = Date.now();
+        for (const rt of this.inputs) for (const p of rt.tailer.maintain()) rt.tailer.addPath(p);
       }
       let readBytes = 0;
       for (const rt of this.inputs) {
@@ -135,7 +145,6 @@ export class Pipeline {
         this.caughtUp?.();
         return;
       }
-      const pollMs = Math.min(...this.inputs.map((rt) => rt.input.poll_interval));
       await new Promise<void>((resolve) => {
         this.wakeUp = resolve;
         // Not unref(): this timer is what keeps a daemon with idle files alive.
@@ -235,11 +244,16 @@ export class Pipeline {
         for (let i = 0; i < destinations.length; i++) builders[i]!.add(destinations[i]!.encode(o.event), line.start, line.end);
       }
     }
-    this.events.linesRead(this.name, lines.length, bytes);
+    this.events.linesRead(this.name, lines.length, bytes, f.path);
     if (events) this.events.mapped(this.name, 'event', events);
     const offset = this.committedOffset(f);
     const state = f.fd !== undefined ? tailer.stateAt(f, offset) : { ...f.state, offset };
     this.store.commit({ pipeline: this.name, file: state, chunks: builders.flatMap((b) => b.finish()), deadLetters: letters }, readAtMs);
+    if (letters.length && this.events.linesDeadLettered) {
+      const parse = letters.filter((l) => l.kind === 'parse').length;
+      if (parse) this.events.linesDeadLettered(this.name, 'parse', parse);
+      if (letters.length > parse) this.events.linesDeadLettered(this.name, 'mapping', letters.length - parse);
+    }
     tailer.committed(f, state);
     this.events.committed(this.name, events, performance.now() - t0);
     if (events) this.onCommitted();
