@@ -119,7 +119,7 @@ describe('parser contract', () => {
             const t0 = performance.now();
             checkResult(p, line);
             const ms = performance.now() - t0;
-            expect(ms, `${name} on ${JSON.stringify(line.slice(0, 20))}… (${line.length} chars)`).toBeLessThan(2000); // linear work is ~300 ms at most here; quadratic backtracking takes minutes
+            expect(ms, `${name} on ${JSON.stringify(line.slice(0, 20))}… (${line.length} chars)`).toBeLessThan(10_000); // linear work takes ~300 ms at most on an idle core (more on a loaded CI box); quadratic backtracking takes minutes
           }
         }
       });
