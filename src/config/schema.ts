@@ -206,8 +206,14 @@ export const configSchema = z
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     shutdown_timeout: duration('10s', 'On SIGTERM, how long to keep delivering queued events before exiting.'),
     server: z
-      .strictObject({ listen: z.string().default('127.0.0.1:9464').describe('host:port of /metrics, /healthz, /readyz.') })
-      .optional(),
+      .strictObject({
+        listen: z.string().default('127.0.0.1:9464').describe('host:port of /metrics, /healthz, /readyz and POST /reload (bind 0.0.0.0 only behind a network policy).'),
+        max_file_labels: int(100, 1, 100_000, 'Distinct file labels in metrics; files beyond the limit share file="other".'),
+        unready_after_failures: int(5, 1, 1_000_000, '/readyz fails when an output has failed this many attempts in a row...'),
+        unready_after: duration('1m', '...and has not delivered anything for this long.'),
+      })
+      .optional()
+      .describe('The HTTP server for metrics, health and reload; off unless this section is given.'),
     queue: z
       .strictObject({
         max_rows: int(100_000, 1, 100_000_000, 'Queue rows (chunks) above which tailers pause.'),
