@@ -20,7 +20,8 @@ const duration = (def: string, help: string) =>
     })
     .describe(help);
 
-const size = (def: number | string, help: string) =>
+/** A size; `max`, when given, is a protocol limit a larger value would break. */
+const size = (def: number | string, help: string, max?: { bytes: number; why: string }) =>
   z
     .union([z.number(), z.string()])
     .default(def)
@@ -30,9 +31,19 @@ const size = (def: number | string, help: string) =>
         ctx.addIssue({ code: 'custom', message: `expected a size such as 65536, "64KiB" or "10MB", got ${JSON.stringify(v)}` });
         return z.NEVER;
       }
+      if (max && n > max.bytes) {
+        ctx.addIssue({ code: 'custom', message: `at most ${max.bytes} bytes (${max.why}), got ${n}` });
+        return z.NEVER;
+      }
       return n;
     })
     .describe(help);
+
+/** The RudderStack gateway refuses (413) a request body over 4000 KiB, decompressed; keep clear of it. */
+const RUDDERSTACK_MAX_REQUEST = { bytes: 4_000_000, why: 'the RudderStack gateway refuses requests over 4 MB' };
+const RUDDERSTACK_MAX_MESSAGE = { bytes: 4_000_000 - 1, why: 'one message must stay below 4 MB' };
+const SEGMENT_MAX_BATCH = { bytes: 512_000, why: 'Segment refuses batches over 500 KB' };
+const SEGMENT_MAX_MESSAGE = { bytes: 32_768, why: 'Segment refuses messages over 32 KB' };
 
 /** Integers may arrive as strings after ${VAR} interpolation. */
 const int = (def: number, min: number, max: number, help: string) =>
@@ -143,6 +154,8 @@ export const outputSchema = z.discriminatedUnion('type', [
     write_key: z.string().min(1).describe('Source write key (Basic auth user). Never logged.'),
     gzip: z.boolean().default(true),
     ...httpCommon,
+    max_batch_bytes: size(512_000, 'Uncompressed bytes per request at most (up to 4 MB).', RUDDERSTACK_MAX_REQUEST),
+    max_message_bytes: size(32_768, 'One event larger than this is a dead letter (below 4 MB).', RUDDERSTACK_MAX_MESSAGE),
   }),
   z.strictObject({
     type: z.literal('segment'),
@@ -150,7 +163,8 @@ export const outputSchema = z.discriminatedUnion('type', [
     write_key: z.string().min(1).describe('Source write key (Basic auth user). Never logged.'),
     gzip: z.boolean().default(false),
     ...httpCommon,
-    max_batch_bytes: size(491_520, 'Uncompressed bytes per request at most (Segment refuses over 500 KB).'),
+    max_batch_bytes: size(491_520, 'Uncompressed bytes per request at most (Segment refuses over 500 KB).', SEGMENT_MAX_BATCH),
+    max_message_bytes: size(32_768, 'One event larger than this is a dead letter (Segment refuses over 32 KB).', SEGMENT_MAX_MESSAGE),
   }),
   z.strictObject({
     type: z.literal('snowplow'),
