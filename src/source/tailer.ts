@@ -1,24 +1,38 @@
 /**
  * Tailer: the files of one input, read from their offsets by identity (not by path). Follows
  * appends; when the path moves to a new file (rename rotation) the old file is read to its end
- * before it is closed; detects truncation (size below the read offset: copytruncate) and starts
- * again at 0 under a new file key; reads a bounded number of bytes per file per turn so that one
- * busy file cannot starve the others. Reads are synchronous positional reads from the page cache:
- * the pipeline is CPU-bound on one thread anyway, and sync reads avoid a promise per chunk.
+ * before it is closed; detects truncation (size below the read offset, or the bytes just before
+ * the read offset changed: copytruncate, `> file`) and starts again at 0 under a new file key;
+ * reads a bounded number of bytes per file per turn so that one busy file cannot starve the
+ * others; keeps at most max_open_files handles (the least recently active are closed and
+ * reopened at their offset when a stat of their path shows growth). Reads are synchronous
+ * positional reads from the page cache: the pipeline is CPU-bound on one thread anyway, and sync
+ * reads avoid a promise per chunk.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import type { InputConfig } from '../config/schema.js';
 import type { FileStates, FileState } from '../store/files.js';
 import { Framer } from './framer.js';
-import { headFingerprint, HEAD_FP_BYTES, newFileKey, tailFingerprint } from './identity.js';
+import { fingerprintAt, headFingerprint, HEAD_FP_BYTES, newFileKey, tailFingerprint, TAIL_FP_BYTES } from './identity.js';
 import type { Line } from './line.js';
+
+export type OpenReason = 'new' | 'resumed' | 'reused-inode' | 'changed-while-stopped';
+export type CloseReason = 'rotated' | 'deleted' | 'inactive' | 'budget';
 
 /** What the source reports; ops/ implements it with logs and metrics, tests with a recorder. */
 export interface SourceEvents {
-  fileOpened(path: string, offset: number, reason: 'new' | 'resumed' | 'reused-inode' | 'changed-while-stopped'): void;
+  fileOpened(path: string, offset: number, reason: OpenReason): void;
+  /** A handle closed for the open-file budget or inactivity was opened again (the file grew). */
+  fileReopened?(path: string, offset: number): void;
   fileRotated(path: string): void;
   fileTruncated(path: string): void;
-  fileClosed(path: string, reason: 'rotated' | 'deleted' | 'inactive'): void;
+  fileClosed(path: string, reason: CloseReason): void;
+  /**
+   * A file left its path (rotated or deleted) while its handle was closed, or while tailship was
+   * stopped, before it was read to its end: `unreadBytes` were known unread (more may have been
+   * written after the handle was closed). Never silent: it is a metric.
+   */
+  fileRotatedUnread?(path: string, unreadBytes: number): void;
   lineTruncated(path: string): void;
   readError(path: string, err: unknown): void;
 }
@@ -28,12 +42,19 @@ export class TrackedFile {
   /** Bytes consumed into the framer. */
   readOffset: number;
   readonly framer: Framer;
+  /** Last time bytes were read (or the file was opened): for close_inactive and partial lines. */
   lastGrowthMs: number;
+  /** Last growth or reopening: the open-file budget closes the least recent first. */
+  lastActiveMs: number;
   /** The path no longer leads to this file (renamed or deleted): read to the end, then close. */
   detached = false;
   deleted = false;
   /** Last read returned no bytes. */
   atEof = false;
+  /** Size seen when the handle was closed for the budget or inactivity. */
+  sizeAtClose = 0;
+  /** Up to TAIL_FP_BYTES bytes just before readOffset: a change there means truncate-and-rewrite. */
+  tailBytes: Buffer = Buffer.alloc(0);
   /** The committed state, as last written to the store. */
   state: FileState;
 
@@ -44,6 +65,7 @@ export class TrackedFile {
     this.framer = new Framer(maxLineBytes);
     this.framer.reset(state.offset);
     this.lastGrowthMs = now;
+    this.lastActiveMs = now;
   }
 
   get key(): string {
@@ -57,9 +79,12 @@ export class TrackedFile {
 
 export class Tailer {
   private readonly files = new Map<string, TrackedFile>();
+  /** States from the store (or of closed rotated files) not tracked now: resumed when their file is found. */
   private readonly stored = new Map<string, FileState>();
   /** Files present at start-up honour start_at; files that appear later are read from their start. */
   private initialScanDone = false;
+  private openHandles = 0;
+  private lastPurgeMs = 0;
 
   constructor(
     private readonly pipeline: string,
@@ -75,8 +100,26 @@ export class Tailer {
     return [...this.files.values()];
   }
 
+  /** File handles held now (bounded by max_open_files, except for rotated files being drained). */
+  get openCount(): number {
+    return this.openHandles;
+  }
+
+  /**
+   * Ends the first scan: later files are read from their start. A stored file not found by then
+   * left while tailship was stopped: reported if it had unread bytes, and forgotten after
+   * clean_removed_after unless it shows up again.
+   */
   markInitialScanDone(): void {
+    if (this.initialScanDone) return;
     this.initialScanDone = true;
+    const now = this.now();
+    for (const s of this.stored.values()) {
+      if (s.removedAt !== null) continue;
+      if (s.size > s.offset) this.events.fileRotatedUnread?.(s.path, s.size - s.offset);
+      this.states.markRemoved(this.pipeline, s.fileKey, now);
+      s.removedAt = now;
+    }
   }
 
   /** A path matched the input's globs: track the file there unless it is tracked already. */
@@ -94,6 +137,7 @@ export class Tailer {
         return;
       }
     }
+    this.makeRoom(false);
     let fd: number;
     try {
       fd = openSync(path, 'r');
@@ -101,35 +145,48 @@ export class Tailer {
       this.events.readError(path, err);
       return;
     }
+    this.openHandles++;
     const { state, reason } = this.resolveState(path, fd, st);
     this.states.upsert(state);
     this.stored.delete(state.fileKey);
     const f = new TrackedFile(state, fd, this.input.max_line_bytes, this.now());
+    f.tailBytes = readBefore(fd, state.offset);
     this.files.set(state.fileKey, f);
     this.events.fileOpened(path, state.offset, reason);
   }
 
-  /** Reads the next bytes of a file into `buf` and frames them; returns the complete lines. */
+  /** Reads the next bytes of a file into `buf` and frames them; returns the bytes consumed. */
   read(f: TrackedFile, buf: Buffer, out: Line[]): number {
+    // A closed file holding a due partial line is reopened by maintain() first, so that its
+    // state (tail fingerprint) can be computed when that line is committed.
     if (f.fd === undefined) return 0;
-    let n: number;
+    // Read the kept bytes before the offset again with the new ones: if they changed, the file was
+    // truncated and written again (copytruncate) even though it is not smaller than our offset.
+    const k = f.tailBytes.length;
+    let got: number;
     try {
-      n = readSync(f.fd, buf, 0, Math.min(buf.length, this.input.max_read_bytes), f.readOffset);
+      got = readSync(f.fd, buf, 0, Math.min(buf.length, this.input.max_read_bytes + k), f.readOffset - k);
     } catch (err) {
       this.events.readError(f.path, err);
       return 0;
     }
+    if (got < k || (k > 0 && buf.compare(f.tailBytes, 0, k, 0, k) !== 0)) {
+      this.restartAtZero(f);
+      return 0;
+    }
+    const n = got - k;
     if (n > 0) {
       const before = f.framer.truncatedLines;
-      f.framer.push(buf, n, out);
+      f.framer.push(k > 0 ? buf.subarray(k) : buf, n, out);
       for (let i = before; i < f.framer.truncatedLines; i++) this.events.lineTruncated(f.path);
       f.readOffset += n;
+      f.tailBytes = got >= TAIL_FP_BYTES ? Buffer.from(buf.subarray(got - TAIL_FP_BYTES, got)) : Buffer.from(buf.subarray(0, got));
       f.lastGrowthMs = this.now();
+      f.lastActiveMs = f.lastGrowthMs;
       f.atEof = false;
     } else {
       f.atEof = true;
-      const partial = this.now() - f.lastGrowthMs >= this.input.partial_line_timeout ? f.framer.takePartial() : undefined;
-      if (partial) out.push(partial);
+      this.takePartialIfDue(f, out);
     }
     return n;
   }
@@ -149,17 +206,7 @@ export class Tailer {
       return [];
     }
     if (st.size < f.readOffset) {
-      // Truncated in place (copytruncate or `> file`): same inode, new content from 0. A new
-      // file key keeps the new lines' messageIds apart from the old lines' ones.
-      this.events.fileTruncated(f.path);
-      const { fp, len } = headFingerprint(f.fd, st.size);
-      f.state = { ...f.state, fileKey: newFileKey(st.dev, st.ino), offset: 0, headFp: fp, headLen: len, tailFp: tailFingerprint(f.fd, 0)!, size: st.size };
-      this.files.forEach((v, k) => v === f && this.files.delete(k));
-      this.files.set(f.key, f);
-      f.readOffset = 0;
-      f.framer.reset(0);
-      f.atEof = false;
-      this.states.upsert(f.state);
+      this.restartAtZero(f);
       return [];
     }
     if (!f.detached) {
@@ -183,6 +230,52 @@ export class Tailer {
       if (quietMs >= waitMs && f.framer.pendingStart() === undefined) {
         this.close(f, f.deleted ? 'deleted' : 'rotated');
       }
+    } else if (!f.detached && f.atEof && this.now() - f.lastGrowthMs >= this.input.close_inactive && f.framer.pendingStart() === undefined) {
+      this.closeHandle(f, 'inactive', st.size);
+    }
+    return revisit;
+  }
+
+  /**
+   * Once per poll: reopens closed files whose path shows growth (or truncation), notices closed
+   * files that left their path, and forgets deleted files after clean_removed_after. Returns
+   * paths that need a fresh look.
+   */
+  maintain(): string[] {
+    const revisit: string[] = [];
+    const now = this.now();
+    const waiting: TrackedFile[] = [];
+    for (const f of this.files.values()) {
+      if (f.fd !== undefined) continue;
+      let here: Stats | undefined;
+      try {
+        here = statSync(f.path);
+      } catch {
+        here = undefined;
+      }
+      if (!here || here.ino !== f.state.ino || here.dev !== f.state.dev) {
+        // It left its path while closed: nothing can follow it now except a glob that matches
+        // its new name (its state waits in `stored` for that).
+        const unread = Math.max(f.sizeAtClose - f.readOffset, 0);
+        this.events.fileRotatedUnread?.(f.path, unread);
+        this.files.delete(f.key);
+        this.stored.set(f.key, f.state);
+        if (here) revisit.push(f.path);
+        continue;
+      }
+      if (here.size !== f.readOffset || here.size !== f.sizeAtClose || this.partialDue(f)) waiting.push(f);
+    }
+    // Longest waiting first; only idle (at end of file) handles make room, so that files being
+    // read are not swapped out before they catch up (no thrashing when all files are busy).
+    waiting.sort((a, b) => a.lastActiveMs - b.lastActiveMs);
+    for (const f of waiting) {
+      if (!this.makeRoom(true)) break;
+      this.reopen(f);
+    }
+    if (now - this.lastPurgeMs >= Math.min(this.input.clean_removed_after, 60_000)) {
+      this.lastPurgeMs = now;
+      this.states.purgeRemoved(this.pipeline, now - this.input.clean_removed_after);
+      for (const [k, s] of this.stored) if (s.removedAt !== null && s.removedAt < now - this.input.clean_removed_after) this.stored.delete(k);
     }
     return revisit;
   }
@@ -205,17 +298,128 @@ export class Tailer {
     f.state = state;
   }
 
-  close(f: TrackedFile, reason: 'rotated' | 'deleted' | 'inactive'): void {
-    if (f.fd !== undefined) closeSync(f.fd);
-    f.fd = undefined;
+  /** Stops tracking a file (rotated away and drained, or deleted). */
+  close(f: TrackedFile, reason: 'rotated' | 'deleted'): void {
+    this.release(f);
     this.files.delete(f.key);
     if (reason === 'deleted') this.states.markRemoved(this.pipeline, f.key, this.now());
+    // A rotated file may match the globs under its new name: found again, it resumes here.
+    else this.stored.set(f.key, f.state);
     this.events.fileClosed(f.path, reason);
   }
 
   closeAll(): void {
-    for (const f of this.files.values()) if (f.fd !== undefined) closeSync(f.fd);
+    for (const f of this.files.values()) this.release(f);
     this.files.clear();
+  }
+
+  /** Closes the handle but keeps the file tracked; maintain() reopens it when it changes. */
+  private closeHandle(f: TrackedFile, reason: 'inactive' | 'budget', size: number): void {
+    this.release(f);
+    f.sizeAtClose = size;
+    this.events.fileClosed(f.path, reason);
+  }
+
+  private release(f: TrackedFile): void {
+    if (f.fd === undefined) return;
+    closeSync(f.fd);
+    f.fd = undefined;
+    this.openHandles--;
+  }
+
+  /**
+   * Before opening one more handle: closes the least recently active one if at the bound (only
+   * one at end of file when `idleOnly`, preferring those otherwise). Returns whether there is room.
+   */
+  private makeRoom(idleOnly: boolean): boolean {
+    while (this.openHandles >= this.input.max_open_files) {
+      let victim: TrackedFile | undefined;
+      for (const f of this.files.values()) {
+        // Rotated files keep their handle: closing it would lose their unread rest.
+        if (f.fd === undefined || f.detached) continue;
+        if (idleOnly && !f.atEof) continue;
+        if (!victim || (f.atEof && !victim.atEof) || (f.atEof === victim.atEof && f.lastActiveMs < victim.lastActiveMs)) victim = f;
+      }
+      if (!victim) return false;
+      let size = victim.readOffset;
+      try {
+        size = fstatSync(victim.fd!).size;
+      } catch {
+        // keep the read offset as the last known size
+      }
+      this.closeHandle(victim, 'budget', size);
+    }
+    return true;
+  }
+
+  /** Opens a closed file again at its read offset, if it is still the same file. */
+  private reopen(f: TrackedFile): void {
+    let fd: number;
+    try {
+      fd = openSync(f.path, 'r');
+    } catch (err) {
+      this.events.readError(f.path, err);
+      return;
+    }
+    this.openHandles++;
+    let st: Stats;
+    try {
+      st = fstatSync(fd);
+    } catch (err) {
+      this.events.readError(f.path, err);
+      closeSync(fd);
+      this.openHandles--;
+      return;
+    }
+    f.fd = fd;
+    f.lastActiveMs = this.now();
+    f.atEof = false;
+    if (st.dev !== f.state.dev || st.ino !== f.state.ino) {
+      // Replaced between the stat and the open: leave it to the next maintain().
+      this.release(f);
+      return;
+    }
+    // A reused inode or a rewritten head: a new file life (read() checks the tail bytes).
+    const headNow = st.size >= f.state.headLen ? fingerprintAt(fd, 0, f.state.headLen) : undefined;
+    if (headNow !== f.state.headFp) {
+      this.restartAtZero(f);
+      return;
+    }
+    this.events.fileReopened?.(f.path, f.readOffset);
+  }
+
+  /** Truncated in place (copytruncate, `> file`) or rewritten: new content from 0 under a new key. */
+  private restartAtZero(f: TrackedFile): void {
+    const fd = f.fd!;
+    this.events.fileTruncated(f.path);
+    let size = 0;
+    try {
+      size = fstatSync(fd).size;
+    } catch {
+      // treated as empty
+    }
+    const { fp, len } = headFingerprint(fd, size);
+    const old = f.key;
+    f.state = { ...f.state, fileKey: newFileKey(f.state.dev, f.state.ino), offset: 0, headFp: fp, headLen: len, tailFp: tailFingerprint(fd, 0)!, size, updatedAt: this.now() };
+    this.files.delete(old);
+    this.files.set(f.key, f);
+    f.readOffset = 0;
+    f.tailBytes = Buffer.alloc(0);
+    f.framer.reset(0);
+    f.atEof = false;
+    // One row per inode: a stale row for the old life would shadow this one on resume.
+    this.states.delete(this.pipeline, old);
+    this.states.upsert(f.state);
+  }
+
+  private partialDue(f: TrackedFile): boolean {
+    return f.framer.pendingStart() !== undefined && this.now() - f.lastGrowthMs >= this.input.partial_line_timeout;
+  }
+
+  private takePartialIfDue(f: TrackedFile, out: Line[]): void {
+    if (!this.partialDue(f)) return;
+    const partial = f.framer.takePartial();
+    if (partial) out.push(partial);
   }
 
   private pathHeldByLiveFile(path: string, except: TrackedFile): boolean {
@@ -224,23 +428,23 @@ export class Tailer {
   }
 
   /** Resume from a stored state when identity and fingerprints agree; otherwise a new file life. */
-  private resolveState(path: string, fd: number, st: Stats): { state: FileState; reason: 'new' | 'resumed' | 'reused-inode' | 'changed-while-stopped' } {
+  private resolveState(path: string, fd: number, st: Stats): { state: FileState; reason: OpenReason } {
     const now = this.now();
     let reason: 'new' | 'reused-inode' | 'changed-while-stopped' = 'new';
-    for (const s of this.stored.values()) {
-      if (s.dev !== st.dev || s.ino !== st.ino) continue;
+    // The latest state of this inode decides; older ones (earlier lives) are dropped.
+    const same = [...this.stored.values()].filter((s) => s.dev === st.dev && s.ino === st.ino).sort((a, b) => b.updatedAt - a.updatedAt);
+    for (const s of same) {
       this.stored.delete(s.fileKey);
       this.states.delete(this.pipeline, s.fileKey);
-      const headNow = st.size >= s.headLen ? headFingerprint(fd, s.headLen).fp : undefined;
-      if (headNow !== s.headFp) {
-        reason = 'reused-inode';
-        break;
-      }
-      if (st.size < s.offset || tailFingerprint(fd, s.offset) !== s.tailFp) {
-        reason = 'changed-while-stopped';
-        break;
-      }
-      return { state: { ...s, path, removedAt: null, updatedAt: now }, reason: 'resumed' };
+    }
+    const s = same[0];
+    if (s) {
+      const headNow = st.size >= s.headLen ? fingerprintAt(fd, 0, s.headLen) : undefined;
+      // Born after we last saw the old file (statx btime, where the file system keeps it): a
+      // reused inode even when the new file starts with the same bytes.
+      if (headNow !== s.headFp || st.birthtimeMs > s.updatedAt) reason = 'reused-inode';
+      else if (st.size < s.offset || tailFingerprint(fd, s.offset) !== s.tailFp) reason = 'changed-while-stopped';
+      else return { state: { ...s, path, removedAt: null, updatedAt: now }, reason: 'resumed' };
     }
     const fromEnd =
       reason === 'new' &&
@@ -256,4 +460,17 @@ export class Tailer {
       reason,
     };
   }
+}
+
+/** The (up to) TAIL_FP_BYTES bytes before `offset`. */
+function readBefore(fd: number, offset: number): Buffer {
+  const len = Math.min(offset, TAIL_FP_BYTES);
+  const buf = Buffer.alloc(len);
+  let got = 0;
+  while (got < len) {
+    const n = readSync(fd, buf, got, len - got, offset - len + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
 }
