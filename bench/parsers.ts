@@ -2,11 +2,15 @@
  * Parser micro-benchmark: lines/s per built-in parser, single thread, over generated lines.
  * Each parser parses `lines` lines (default 1,000,000) drawn in turn from a pool of 10,000
  * distinct generated lines (deterministic PRNG), after a warm-up, so memory stays bounded
- * whatever the count. Run: `node dist/bench/parsers.js [lines]`; prints a markdown table.
+ * whatever the count. The line joiners (multiline, CRI/Docker partial lines) are measured the
+ * same way. Run: `node dist/bench/parsers.js [lines]`; prints two markdown tables.
  */
 import { pathToFileURL } from 'node:url';
 import { buildParser } from '../parsers/index.js';
 import { ParseError } from '../parsers/types.js';
+import type { Line, LineJoiner } from '../src/source/line.js';
+import { createMultiline } from '../src/source/multiline.js';
+import { createPartialJoiner } from '../src/source/partial-join.js';
 
 export interface ParserBenchResult {
   parser: string;
@@ -118,9 +122,56 @@ export async function benchParsers(lines = 1_000_000): Promise<ParserBenchResult
   return out;
 }
 
-export function formatParserTable(results: readonly ParserBenchResult[], lines: number): string {
+interface JoinerCase {
+  name: string;
+  make(): LineJoiner;
+  line(g: Gen, i: number): string;
+}
+
+const JOINER_CASES: JoinerCase[] = [
+  {
+    name: 'multiline (java preset)',
+    make: () => createMultiline({ preset: 'java' }),
+    line: (g, i) => (i % 10 < 6 ? `2025-03-12 08:15:02.${String(g.int(1000)).padStart(3, '0')}  INFO 4242 --- [main] c.e.App : handled ${g.int(1e6)}` : `\tat com.example.shop.Service${g.int(50)}.run(Service.java:${g.int(500)})`),
+  },
+  {
+    name: 'multiline (pattern ^\\s)',
+    make: () => createMultiline({ pattern: '^\\s' }),
+    line: (g, i) => (i % 10 < 6 ? `${iso(g)} level=info msg="handled ${g.int(1e6)}"` : `    continuation ${g.int(1e6)}`),
+  },
+  { name: 'partial-join (cri, 5% P)', make: () => createPartialJoiner({ format: 'cri' }), line: (g, i) => `${iso(g)} stdout ${i % 20 === 0 ? 'P' : 'F'} ${appJson(g)}` },
+  { name: 'partial-join (docker, 5% partial)', make: () => createPartialJoiner({ format: 'docker' }), line: (g, i) => JSON.stringify({ log: `${appJson(g)}${i % 20 === 0 ? '' : '\n'}`, stream: 'stdout', time: iso(g) }) },
+];
+
+/** Line joiners (multiline, container partial lines): input lines/s, single thread. */
+export async function benchJoiners(lines = 1_000_000): Promise<ParserBenchResult[]> {
+  const out: ParserBenchResult[] = [];
+  for (const c of JOINER_CASES) {
+    const g = gen(0x7a12);
+    const pool: Line[] = [];
+    let offset = 0;
+    for (let i = 0; i < POOL; i++) {
+      const text = c.line(g, i);
+      pool.push({ text, start: offset, end: offset + text.length + 1 });
+      offset += text.length + 1;
+    }
+    const j = c.make();
+    let emitted = 0;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < lines; i++) emitted += j.push(pool[i % POOL] as Line, 0).length;
+    emitted += j.flush().length;
+    const ns = Number(process.hrtime.bigint() - t0);
+    if (emitted === 0) throw new Error(`${c.name}: nothing emitted`);
+    out.push({ parser: c.name, linesPerSec: Math.round((lines * 1e9) / ns) });
+    await new Promise((r) => setImmediate(r));
+  }
+  return out;
+}
+
+export function formatParserTable(results: readonly ParserBenchResult[], lines: number, what = 'parser'): string {
   const rows = results.map((r) => `| ${r.parser} | ${r.linesPerSec.toLocaleString('en-US')} | ${(1e9 / r.linesPerSec).toFixed(0)} |`);
-  return [`Parsers, ${lines.toLocaleString('en-US')} lines each, one thread, Node ${process.version}:`, '', '| parser | lines/s | ns/line |', '|---|---:|---:|', ...rows].join('\n');
+  const title = what === 'parser' ? 'Parsers' : 'Line joiners (input lines)';
+  return [`${title}, ${lines.toLocaleString('en-US')} lines each, one thread, Node ${process.version}:`, '', `| ${what} | lines/s | ns/line |`, '|---|---:|---:|', ...rows].join('\n');
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -131,4 +182,6 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     process.exit(2);
   }
   console.log(formatParserTable(await benchParsers(lines), lines));
+  console.log('');
+  console.log(formatParserTable(await benchJoiners(lines), lines, 'joiner'));
 }
