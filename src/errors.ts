@@ -14,7 +14,9 @@ export type TailshipErrorCode =
   | 'TAILSHIP_PLUGIN_INVALID'
   | 'TAILSHIP_OUTPUT_UNKNOWN'
   | 'TAILSHIP_STORE_LOCKED'
-  | 'TAILSHIP_STORE_CORRUPT';
+  | 'TAILSHIP_STORE_CORRUPT'
+  | 'TAILSHIP_SERVER_LISTEN'
+  | 'TAILSHIP_RELOAD_REFUSED';
 
 export interface ErrorPlace {
   /** Config file path, when the error comes from a file. */
