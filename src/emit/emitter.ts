@@ -202,7 +202,7 @@ export class Emitter {
     let part: string[] = [];
     let bytes = 0;
     for (const e of events) {
-      const size = e.length + this.dest.perEventOverhead;
+      const size = Buffer.byteLength(e) + this.dest.perEventOverhead;
       if (part.length > 0 && (part.length >= maxEvents || bytes + size > maxBytes)) {
         yield part;
         part = [];

@@ -16,6 +16,8 @@ export interface Answer {
   status: number;
   headers?: Record<string, string>;
   body?: string;
+  /** Answer only after this long (a slow collector). */
+  delayMs?: number;
 }
 
 export interface RequestInfo {
@@ -41,6 +43,9 @@ export class Collector {
   /** Count of messages accepted (2xx) per messageId. */
   readonly seen = new Map<string, number>();
   accepted = 0;
+  /** Requests being answered right now, and the most there ever were at once. */
+  inflight = 0;
+  maxInflight = 0;
   private server: Server | undefined;
   url = '';
   respond: NonNullable<CollectorOptions['respond']>;
@@ -101,8 +106,15 @@ export class Collector {
       const info: RequestInfo = { n: this.requests.length, path: req.url ?? '', headers: req.headers, json, raw };
       this.requests.push(info);
       const answer = this.respond(info) ?? { status: 200 };
-      if (answer.status >= 200 && answer.status < 300) this.record(json);
-      reply(answer);
+      const finish = (): void => {
+        this.inflight--;
+        if (answer.status >= 200 && answer.status < 300) this.record(json);
+        reply(answer);
+      };
+      this.inflight++;
+      this.maxInflight = Math.max(this.maxInflight, this.inflight);
+      if (answer.delayMs) setTimeout(finish, answer.delayMs);
+      else finish();
     });
   }
 
