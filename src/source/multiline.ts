@@ -2,8 +2,9 @@
  * Multiline joining in the Filebeat sense: each line either starts an event or continues one,
  * decided by `pattern` (a RegExp; `negate` inverts it) or by a preset (java, python, go,
  * timestamp). With `match: after` continuation lines join the line before them; with
- * `match: before` they join the line after them. A group holds at most `max_lines` lines (the
- * next line starts a new group) and is emitted `timeout` ms after its last line if nothing
+ * `match: before` they join the line after them. A group holds at most `max_lines` lines and
+ * `max_chars` characters (default 10 MiB worth, so memory stays bounded whatever max_lines is;
+ * the next line starts a new group) and is emitted `timeout` ms after its last line if nothing
  * ends it sooner. Joined text uses "\n"; the group's range runs from its first line's start to
  * its last line's end, and `pendingStart()` tells the shipper not to commit past a held group.
  *
@@ -33,6 +34,8 @@ export interface MultilineOptions {
   readonly max_lines?: number | undefined;
   /** Milliseconds. */
   readonly timeout?: number | undefined;
+  /** Characters of text in one group at most (default 10 MiB worth); the next line starts a new group. */
+  readonly max_chars?: number | undefined;
 }
 
 /** Decides, line by line and in order, whether a line continues an event. May keep state. */
@@ -106,6 +109,7 @@ export function presetRule(preset: MultilinePreset): ContinuationRule {
 interface Group {
   lines: Line[];
   lastMs: number;
+  chars: number;
 }
 
 /**
@@ -163,29 +167,37 @@ export class MultilineJoiner implements LineJoiner {
     private readonly maxLines: number,
     private readonly timeoutMs: number,
     private readonly codec?: LineCodec,
+    private readonly maxChars = 10 * 1024 * 1024,
   ) {}
+
+  /** The group can take one more line of this length. */
+  private fits(g: Group, line: Line): boolean {
+    return g.lines.length < this.maxLines && g.chars + line.text.length <= this.maxChars;
+  }
 
   push(line: Line, nowMs: number): Line[] {
     const cont = this.rule.continues(this.codec ? (this.codec.content(line.text) ?? line.text) : line.text);
     const out: Line[] = [];
     const g = this.group;
     if (this.match === 'after') {
-      if (g && cont && g.lines.length < this.maxLines) {
+      if (g && cont && this.fits(g, line)) {
         g.lines.push(line);
+        g.chars += line.text.length;
         g.lastMs = nowMs;
         return out;
       }
       if (g) out.push(this.join(g.lines));
-      this.group = { lines: [line], lastMs: nowMs };
+      this.group = { lines: [line], lastMs: nowMs, chars: line.text.length };
       return out;
     }
     // match: before: a continuation line waits for the line after it.
-    if (g && g.lines.length < this.maxLines) {
+    if (g && this.fits(g, line)) {
       g.lines.push(line);
+      g.chars += line.text.length;
       g.lastMs = nowMs;
     } else {
       if (g) out.push(this.join(g.lines));
-      this.group = { lines: [line], lastMs: nowMs };
+      this.group = { lines: [line], lastMs: nowMs, chars: line.text.length };
     }
     if (!cont && this.group) {
       out.push(this.join(this.group.lines));
@@ -254,5 +266,5 @@ export function createMultiline(opts: MultilineOptions, keyPath = 'multiline', c
   }
   const match = opts.pattern !== undefined ? (opts.match ?? 'after') : 'after';
   const codec = container === 'cri' ? CRI_CODEC : container === 'docker' ? DOCKER_CODEC : undefined;
-  return new MultilineJoiner(rule, match, opts.max_lines ?? 500, opts.timeout ?? 5000, codec);
+  return new MultilineJoiner(rule, match, opts.max_lines ?? 500, opts.timeout ?? 5000, codec, opts.max_chars ?? 10 * 1024 * 1024);
 }

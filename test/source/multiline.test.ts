@@ -140,3 +140,10 @@ describe('multiline inside container logs', () => {
     expect(rec.partial).toBeUndefined();
   });
 });
+
+describe('multiline memory bound', () => {
+  it('starts a new group once max_chars would be passed', () => {
+    const t = `A\n ${'x'.repeat(10)}\n ${'y'.repeat(10)}\n ${'z'.repeat(10)}\n`;
+    expect(run({ pattern: '^\\s', max_chars: 25 }, frame(t)).map((l) => l.text.length)).toEqual([1 + 1 + 11 + 1 + 11, 11]);
+  });
+});
