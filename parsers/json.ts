@@ -22,6 +22,8 @@ export class JsonParser implements Parser {
   constructor(private readonly message: MessageParsing | undefined) {}
 
   parse(line: string, ctx: ParseContext): ParseResult {
+    // A UTF-8 BOM survives decoding at the start of a file written by some Windows tools.
+    if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
     let v: unknown;
     try {
       v = JSON.parse(line);

@@ -31,6 +31,10 @@ describe('json', () => {
     expect(fail(p.parse('', ctx)).reason).toBe('expected a JSON object, got an empty line');
   });
 
+  it('ignores a UTF-8 byte order mark at the start of a file', () => {
+    expect(ok(p.parse('\uFEFF{"a":1}', ctx))).toEqual({ a: 1 });
+  });
+
   it('does not let __proto__ change the prototype', () => {
     const r = ok(p.parse('{"__proto__":{"polluted":true},"a":1}', ctx));
     expect(Object.getPrototypeOf(r)).toBe(Object.prototype);
