@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { kubernetesFromPath } from '../../parsers/kubernetes-path.js';
 import { build, fail, fixtureLines, ok } from './helpers.js';
 
 const id = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
@@ -39,39 +38,5 @@ describe('cri', () => {
     expect(fail(p.parse('hello', ctx))).toMatchObject({ column: 1 });
     expect(fail(p.parse('2025-03-12T08:15:03Z stdio F x', ctx)).reason).toBe('expected "stdout" or "stderr" at column 22');
     expect(fail(p.parse('2025-03-12T08:15:03Z stdout X x', ctx)).reason).toBe('expected the tag "F" or "P" at column 29');
-  });
-});
-
-describe('docker', () => {
-  const lines = fixtureLines('docker-json.log');
-
-  it('strips the trailing newline and keeps stream, time and attrs', () => {
-    const p = build({ type: 'docker' });
-    expect(ok(p.parse(lines[5] ?? '', { file: '/var/lib/docker/containers/abc/abc-json.log', offset: 0 }))).toEqual({
-      message: 'plain text line',
-      stream: 'stdout',
-      time: '2025-03-12T08:15:03.000000000Z',
-      attrs: { tag: 'web' },
-    });
-    expect(ok(p.parse(lines[1] ?? '', ctx))).toMatchObject({ partial: true });
-  });
-
-  it('reports lines that are not json-file objects', () => {
-    const p = build({ type: 'docker' });
-    expect(fail(p.parse('{"msg":"x"}', ctx)).reason).toBe('expected a string "log" field in the Docker json-file object');
-    expect(fail(p.parse('not json', ctx)).reason).toMatch(/^invalid Docker json-file line/);
-  });
-});
-
-describe('kubernetes metadata from paths', () => {
-  it('reads /var/log/pods paths too, and ignores other paths', () => {
-    expect(kubernetesFromPath('/var/log/pods/shop_checkout-5c8d7b9f4-lq2vx_0f8e2f4a-9a1b-4c2d-8e3f-1a2b3c4d5e6f/checkout/3.log')).toEqual({
-      namespace_name: 'shop',
-      pod_name: 'checkout-5c8d7b9f4-lq2vx',
-      pod_uid: '0f8e2f4a-9a1b-4c2d-8e3f-1a2b3c4d5e6f',
-      container_name: 'checkout',
-      restart_count: 3,
-    });
-    expect(kubernetesFromPath('/var/log/app.log')).toBeUndefined();
   });
 });
