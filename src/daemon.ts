@@ -12,8 +12,12 @@ import { TailshipError } from './errors.js';
 import type { Destination } from './emit/destination.js';
 import { Emitter } from './emit/emitter.js';
 import { createDestination } from './emit/registry.js';
-import type { Logger } from './ops/logger.js';
+import { LoopMonitor, readiness } from './ops/health.js';
+import { addLogSecrets, type Logger } from './ops/logger.js';
 import { Observer } from './ops/observer.js';
+import { makeScrubber } from './ops/redact.js';
+import { startServer, type OpsServer } from './ops/server.js';
+import { planReload } from './reload.js';
 import { Backpressure } from './pipeline/backpressure.js';
 import { compileMapper } from './pipeline/mapping.js';
 import { Pipeline, type PipelineParts } from './pipeline/pipeline.js';
@@ -25,6 +29,10 @@ import { VERSION } from './version.js';
 export interface DaemonOptions {
   /** Read every file to its current end, deliver everything, then resolve `finished`. */
   readonly once?: boolean;
+  /** Where SIGHUP and POST /reload read the config again (the file, or TAILSHIP_CONFIG). */
+  readonly reloadSource?: () => LoadedConfig;
+  /** --log-level was given: a reload keeps it rather than taking log_level from the config. */
+  readonly logLevelFixed?: boolean;
 }
 
 /** Adds file:line:column to an error raised while compiling part of the config. */
@@ -69,9 +77,17 @@ export class Daemon {
   private readonly backpressure: Backpressure;
   private releaseLock: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
+  private started = false;
+  private server: OpsServer | undefined;
+  private loop: LoopMonitor | undefined;
+  /** Each pipeline's emitters, to stop them with it on reload. */
+  private readonly emittersOf = new Map<Pipeline, Emitter[]>();
+  /** Reloads run one at a time. */
+  private reloading: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    readonly loaded: LoadedConfig,
+    /** The config running now; replaced by a successful reload. */
+    public loaded: LoadedConfig,
     readonly log: Logger,
     private readonly options: DaemonOptions,
   ) {
@@ -83,7 +99,7 @@ export class Daemon {
       this.releaseLock();
       throw err;
     }
-    this.observer = new Observer(log);
+    this.observer = new Observer(log, config.server?.max_file_labels);
     this.backpressure = new Backpressure(
       { maxRows: config.queue.max_rows, maxBytes: config.queue.max_bytes, resumeRatio: config.queue.resume_ratio },
       (paused, rows, bytes) =>
@@ -115,9 +131,25 @@ export class Daemon {
     return d;
   }
 
-  private async addPipeline(p: PipelineConfig, index: number): Promise<void> {
-    const { parser, mapper, newJoiner } = await compilePipeline(this.loaded, p, index, this.observer);
-    const destinations: Destination[] = pipelineOutputs(p).map((o) => createDestination(o));
+  private async addPipeline(p: PipelineConfig, index: number): Promise<{ pipeline: Pipeline; emitters: Emitter[] }> {
+    return this.instantiate(p, await this.compile(this.loaded, p, index));
+  }
+
+  /** Everything of a pipeline that can fail on a bad config, built before anything running is touched. */
+  private async compile(loaded: LoadedConfig, p: PipelineConfig, index: number) {
+    const { parser, mapper, newJoiner } = await compilePipeline(loaded, p, index, this.observer);
+    const destinations: Destination[] = [];
+    try {
+      for (const o of pipelineOutputs(p)) destinations.push(createDestination(o));
+    } catch (err) {
+      await Promise.all(destinations.map((d) => d.close()));
+      throw locateError(err, loaded);
+    }
+    return { parser, mapper, newJoiner, destinations };
+  }
+
+  private instantiate(p: PipelineConfig, built: Awaited<ReturnType<Daemon['compile']>>): { pipeline: Pipeline; emitters: Emitter[] } {
+    const { parser, mapper, newJoiner, destinations } = built;
     const events = this.observer.forPipeline(p.name);
     const emitters = destinations.map((dest) => new Emitter(p.name, dest, this.store, events));
     const parts: PipelineParts = { config: p, parser, mapper, destinations, newJoiner };
@@ -126,12 +158,121 @@ export class Daemon {
     });
     this.pipelines.push(pipeline);
     this.emitters.push(...emitters);
+    this.emittersOf.set(pipeline, emitters);
+    return { pipeline, emitters };
   }
 
   async start(): Promise<void> {
+    // Emitters first: a large backlog drains while reading starts, neither waits for the other.
     for (const e of this.emitters) e.start();
     for (const p of this.pipelines) await p.start();
+    this.started = true;
+    const server = this.loaded.config.server;
+    if (server) {
+      this.loop = new LoopMonitor();
+      this.server = await startServer(
+        server.listen,
+        {
+          metrics: async () => ({ contentType: this.observer.metrics.contentType, body: await this.observer.metrics.text() }),
+          healthz: () => this.loop!.check(),
+          readyz: () => this.readiness(),
+          reload: () => this.reloadFromSource(),
+        },
+        this.log,
+        (s) => makeScrubber(this.loaded.secrets)(s),
+      );
+    }
     this.log.info({ pipelines: this.pipelines.map((p) => p.name), store: this.store.path }, 'tailship started');
+  }
+
+  /** host:port of the ops server, when it runs. */
+  get serverAddress(): string | undefined {
+    return this.server?.address;
+  }
+
+  /** What /readyz answers. */
+  readiness(): ReturnType<typeof readiness> {
+    const server = this.loaded.config.server;
+    return readiness(
+      {
+        storeOpen: () => this.store.db.open,
+        pipelines: () => this.pipelines.map((p) => ({ name: p.name, running: this.started && !this.stopping })),
+        outputs: () => this.observer.outputs.values(),
+      },
+      { failures: server?.unready_after_failures ?? 5, failingForMs: server?.unready_after ?? 60_000 },
+      Date.now(),
+    );
+  }
+
+  /** SIGHUP, POST /reload: reads the config again from where it came from and applies it. */
+  reloadFromSource(): Promise<Record<string, unknown>> {
+    return this.reload(() => {
+      if (!this.options.reloadSource) throw new TailshipError('TAILSHIP_RELOAD_REFUSED', 'this daemon has no config source to reload from');
+      return this.options.reloadSource();
+    });
+  }
+
+  /**
+   * Applies a new config without a restart: added pipelines start, removed ones stop (their
+   * outputs deliver what is queued for up to shutdown_timeout first), changed ones restart.
+   * Offsets and queue rows stay in the store, so a restarted pipeline resumes where the old one
+   * committed. Everything that can fail is built first: a bad config changes nothing.
+   */
+  reload(next: LoadedConfig | (() => LoadedConfig)): Promise<Record<string, unknown>> {
+    const run = this.reloading.then(() => this.applyReload(next));
+    this.reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyReload(source: LoadedConfig | (() => LoadedConfig)): Promise<Record<string, unknown>> {
+    const built = new Map<string, Awaited<ReturnType<Daemon['compile']>>>();
+    let next: LoadedConfig;
+    let plan: ReturnType<typeof planReload>;
+    try {
+      if (this.stopping || !this.started) throw new TailshipError('TAILSHIP_RELOAD_REFUSED', 'the daemon is not running');
+      next = typeof source === 'function' ? source() : source;
+      plan = planReload(this.loaded.config, next.config);
+      if (plan.refused) throw new TailshipError('TAILSHIP_RELOAD_REFUSED', plan.refused);
+      for (const [i, p] of next.config.pipelines.entries()) {
+        if (plan.added.includes(p.name) || plan.changed.includes(p.name)) built.set(p.name, await this.compile(next, p, i));
+      }
+    } catch (err) {
+      for (const b of built.values()) await Promise.all(b.destinations.map((d) => d.close()));
+      this.observer.reloaded(false, { err: err instanceof TailshipError ? `${err.describe()} [${err.code}]` : err });
+      throw err;
+    }
+    addLogSecrets(this.log, next.secrets);
+    const going = this.pipelines.filter((p) => plan.removed.includes(p.name) || plan.changed.includes(p.name));
+    await Promise.all(going.map((p) => p.stop()));
+    const timeout = this.loaded.config.shutdown_timeout;
+    await Promise.all(
+      going.map(async (p) => {
+        const emitters = this.emittersOf.get(p) ?? [];
+        const kept = new Set(next.config.pipelines.filter((c) => c.name === p.name).flatMap((c) => pipelineOutputs(c).map((o) => o.name)));
+        // An output that goes away delivers its queue first (bounded); one that stays is picked up by its successor.
+        const leaving = emitters.filter((e) => !kept.has(e.name));
+        for (const e of leaving) e.drain();
+        const deadline = Date.now() + timeout;
+        while (Date.now() < deadline && !leaving.every((e) => e.idle())) await new Promise((r) => setTimeout(r, 20));
+        await Promise.all(emitters.map((e) => e.stop()));
+        this.pipelines.splice(this.pipelines.indexOf(p), 1);
+        for (const e of emitters) this.emitters.splice(this.emitters.indexOf(e), 1);
+        this.emittersOf.delete(p);
+      }),
+    );
+    this.loaded = next;
+    if (this.log.level !== next.config.log_level && !this.options.logLevelFixed) this.log.level = next.config.log_level;
+    for (const p of next.config.pipelines) {
+      const b = built.get(p.name);
+      if (!b) continue;
+      const { pipeline, emitters } = this.instantiate(p, b);
+      for (const e of emitters) e.start();
+      await pipeline.start();
+    }
+    const result = { added: plan.added, removed: plan.removed, restarted: plan.changed, unchanged: plan.unchanged, needsRestart: plan.needsRestart };
+    this.observer.reloaded(true, result);
+    if (plan.needsRestart.length) this.log.warn({ settings: plan.needsRestart }, 'these settings changed but apply only after a restart');
+    return result;
   }
 
   /** In --once mode: resolves when every file is read and every queued event is delivered. */
@@ -145,6 +286,7 @@ export class Daemon {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('stopping: no more reading; delivering what is queued');
+      await this.reloading; // a reload half applied would leave pipelines behind
       await Promise.all(this.pipelines.map((p) => p.stop()));
       for (const e of this.emitters) e.drain();
       const deadline = Date.now() + this.loaded.config.shutdown_timeout;
@@ -157,6 +299,9 @@ export class Daemon {
   }
 
   private async close(): Promise<void> {
+    await this.server?.close();
+    this.server = undefined;
+    this.loop?.stop();
     await Promise.all(this.emitters.map((e) => e.stop()));
     this.store.close();
     this.releaseLock?.();

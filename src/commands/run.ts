@@ -13,7 +13,11 @@ interface RunOptions {
 async function run(opts: RunOptions): Promise<void> {
   const loaded = loadConfig(opts.config);
   const log = createLogger({ level: opts.logLevel ?? loaded.config.log_level, secrets: loaded.secrets });
-  const daemon = await Daemon.create(loaded, log, { once: opts.once ?? false });
+  const daemon = await Daemon.create(loaded, log, {
+    once: opts.once ?? false,
+    logLevelFixed: opts.logLevel !== undefined,
+    reloadSource: () => loadConfig(opts.config),
+  });
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++;
@@ -27,6 +31,8 @@ async function run(opts: RunOptions): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGHUP: apply the config again; a refused one is logged by the daemon and the running one stays.
+  process.on('SIGHUP', () => void daemon.reloadFromSource().catch(() => undefined));
   await daemon.start();
   if (opts.once) {
     await daemon.finished();

@@ -4,10 +4,9 @@
  * every log line, whatever field or message they hide in.
  */
 import pino, { type Logger } from 'pino';
+import { makeScrubber, scrubValue } from './redact.js';
 
 export type { Logger };
-
-const REDACTED = '[REDACTED]';
 
 export interface LoggerOptions {
   level: string;
@@ -15,37 +14,36 @@ export interface LoggerOptions {
   pretty?: boolean;
 }
 
+/** Lets a config reload add its secrets to a logger's scrubber. */
+const secretSetters = new WeakMap<Logger, (secrets: readonly string[]) => void>();
+
 export function createLogger(opts: LoggerOptions): Logger {
-  const secrets = opts.secrets.filter((s) => s.length >= 4);
-  const basicTokens = secrets.map((s) => Buffer.from(`${s}:`).toString('base64'));
-  const all = [...secrets, ...basicTokens];
-  const scrub = (v: unknown, depth = 0): unknown => {
-    if (typeof v === 'string') return scrubString(v, all);
-    if (depth > 6 || v === null || typeof v !== 'object') return v;
-    if (v instanceof Error) return { type: v.name, message: scrubString(v.message, all), code: (v as { code?: unknown }).code };
-    if (Array.isArray(v)) return v.map((x) => scrub(x, depth + 1));
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = /^(authorization|write_?key|hash_salt|password)$/i.test(k) ? REDACTED : scrub(x, depth + 1);
-    return out;
-  };
+  let known = [...opts.secrets];
+  let scrubber = makeScrubber(known);
+  const scrub = (s: string): string => scrubber(s);
   const pretty = opts.pretty ?? process.stderr.isTTY;
-  return pino(
+  const logger = pino(
     {
       level: opts.level,
       base: { pid: process.pid },
-      formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },
+      formatters: { log: (obj) => scrubValue(obj, scrub) as Record<string, unknown> },
       hooks: {
         logMethod(args, method) {
-          method.apply(this, args.map((a) => (typeof a === 'string' ? scrubString(a, all) : a)) as Parameters<typeof method>);
+          method.apply(this, args.map((a) => (typeof a === 'string' ? scrub(a) : a)) as Parameters<typeof method>);
         },
       },
     },
     pretty ? pino.transport({ target: 'pino-pretty', options: { destination: 2, colorize: true } }) : pino.destination({ fd: 2, sync: true }),
   );
+  secretSetters.set(logger, (secrets) => {
+    // Old secrets stay: lines about the previous config may still be written.
+    known = [...new Set([...known, ...secrets])];
+    scrubber = makeScrubber(known);
+  });
+  return logger;
 }
 
-function scrubString(s: string, secrets: readonly string[]): string {
-  let out = s;
-  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  return out;
+/** Adds secrets to what a logger made by createLogger (and its children) scrubs. */
+export function addLogSecrets(logger: Logger, secrets: readonly string[]): void {
+  secretSetters.get(logger)?.(secrets);
 }
