@@ -16,6 +16,12 @@ export interface QueueChunk {
   payload: string;
 }
 
+/**
+ * A queued row. `payload` is read from SQLite on first access (then kept): the emitter looks at
+ * many rows' sizes to fill a batch but sends only some, and a row's payload is ~100 KB, so
+ * loading it with the metadata cost most of the main thread (bench/RESULTS.md, attempt 1).
+ * A row's payload must be read before the row is acked or dead-lettered.
+ */
 export interface QueueRow extends QueueChunk {
   id: number;
   createdAt: number;
@@ -29,12 +35,42 @@ export interface QueueDepth {
 
 interface Row {
   id: number; output: string; file_key: string; start_offset: number; end_offset: number;
-  event_count: number; bytes: number; created_at: number; payload: string;
+  event_count: number; bytes: number; created_at: number;
+}
+
+/** A row whose payload is loaded on first access. */
+class LazyRow implements QueueRow {
+  readonly id: number;
+  readonly output: string;
+  readonly fileKey: string;
+  readonly startOffset: number;
+  readonly endOffset: number;
+  readonly eventCount: number;
+  readonly bytes: number;
+  readonly createdAt: number;
+  private loaded: string | undefined;
+
+  constructor(r: Row, private readonly load: (id: number) => string) {
+    this.id = r.id;
+    this.output = r.output;
+    this.fileKey = r.file_key;
+    this.startOffset = r.start_offset;
+    this.endOffset = r.end_offset;
+    this.eventCount = r.event_count;
+    this.bytes = r.bytes;
+    this.createdAt = r.created_at;
+  }
+
+  get payload(): string {
+    this.loaded ??= this.load(this.id);
+    return this.loaded;
+  }
 }
 
 export class Queue {
   private readonly insertStmt: Database.Statement;
   private readonly nextStmt: Database.Statement;
+  private readonly payloadStmt: Database.Statement;
   private readonly deleteStmt: Database.Statement;
   private readonly depthStmt: Database.Statement;
   private readonly depthAllStmt: Database.Statement;
@@ -44,7 +80,10 @@ export class Queue {
     this.insertStmt = db.prepare(`
       INSERT INTO out_queue (pipeline, output, file_key, start_offset, end_offset, event_count, bytes, created_at, payload)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.nextStmt = db.prepare('SELECT * FROM out_queue WHERE pipeline = ? AND output = ? AND id > ? ORDER BY id LIMIT ?');
+    this.nextStmt = db.prepare(
+      'SELECT id, output, file_key, start_offset, end_offset, event_count, bytes, created_at FROM out_queue WHERE pipeline = ? AND output = ? AND id > ? ORDER BY id LIMIT ?',
+    );
+    this.payloadStmt = db.prepare('SELECT payload FROM out_queue WHERE id = ?').pluck();
     this.deleteStmt = db.prepare('DELETE FROM out_queue WHERE id = ?');
     this.depthStmt = db.prepare(
       'SELECT COUNT(*) AS rows, COALESCE(SUM(event_count), 0) AS events, COALESCE(SUM(bytes), 0) AS bytes FROM out_queue WHERE pipeline = ? AND output = ?',
@@ -59,13 +98,16 @@ export class Queue {
     this.insertStmt.run(pipeline, chunk.output, chunk.fileKey, chunk.startOffset, chunk.endOffset, chunk.eventCount, chunk.bytes, now, chunk.payload);
   }
 
-  /** Rows of one output after `afterId`, oldest first. */
+  /** Rows of one output after `afterId`, oldest first; payloads load on first access. */
   next(pipeline: string, output: string, afterId: number, limit: number): QueueRow[] {
-    return (this.nextStmt.all(pipeline, output, afterId, limit) as Row[]).map((r) => ({
-      id: r.id, output: r.output, fileKey: r.file_key, startOffset: r.start_offset, endOffset: r.end_offset,
-      eventCount: r.event_count, bytes: r.bytes, createdAt: r.created_at, payload: r.payload,
-    }));
+    return (this.nextStmt.all(pipeline, output, afterId, limit) as Row[]).map((r) => new LazyRow(r, this.loadPayload));
   }
+
+  private readonly loadPayload = (id: number): string => {
+    const p = this.payloadStmt.get(id) as string | undefined;
+    if (p === undefined) throw new Error(`queue row ${id} is gone (its payload was read after it was acked)`);
+    return p;
+  };
 
   delete(id: number): void {
     this.deleteStmt.run(id);
