@@ -4,6 +4,7 @@
  * explains (bad config, store in use), 2 wrong usage.
  */
 import { Command } from 'commander';
+import { register as registerDeadLetter } from './commands/dead-letter.js';
 import { register as registerParse } from './commands/parse.js';
 import { register as registerRun } from './commands/run.js';
 import { fail } from './commands/shared.js';
@@ -16,7 +17,7 @@ export function buildCli(): Command {
     .description('Tail log files and ship them as analytics events, at least once.')
     .version(VERSION)
     .showHelpAfterError();
-  for (const register of [registerRun, registerValidate, registerStatus, registerParse]) register(program);
+  for (const register of [registerRun, registerValidate, registerStatus, registerParse, registerDeadLetter]) register(program);
   return program;
 }
 

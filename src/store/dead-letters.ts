@@ -15,6 +15,13 @@ export interface DeadLetterInput {
   payload: string;
 }
 
+export interface DeadLetterFilter {
+  pipeline?: string | undefined;
+  output?: string | undefined;
+  kind?: DeadLetterKind | undefined;
+  ids?: readonly number[] | undefined;
+}
+
 export interface DeadLetter extends Required<DeadLetterInput> {
   id: number;
   pipeline: string;
@@ -38,7 +45,7 @@ export class DeadLetters {
   private readonly deleteStmt: Database.Statement;
   private readonly countStmt: Database.Statement;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     this.insertStmt = db.prepare(`
       INSERT INTO dead_letters (pipeline, output, kind, reason, status, response, file, offset, attempts, created_at, payload)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -70,9 +77,36 @@ export class DeadLetters {
     return this.deleteStmt.run(id).changes > 0;
   }
 
+  /** Letters matching every given filter, oldest first, after `afterId` (for paging). */
+  select(filter: DeadLetterFilter, afterId = 0, limit = 500): DeadLetter[] {
+    if (filter.ids?.length === 0) return [];
+    const { sql, args } = whereOf(filter);
+    return (this.db.prepare(`SELECT * FROM dead_letters WHERE id > ? AND ${sql} ORDER BY id LIMIT ?`).all(afterId, ...args, limit) as Row[]).map(fromRow);
+  }
+
+  /** Deletes the letters matching every given filter; returns how many. */
+  purge(filter: DeadLetterFilter): number {
+    if (filter.ids?.length === 0) return 0;
+    const { sql, args } = whereOf(filter);
+    return this.db.prepare(`DELETE FROM dead_letters WHERE ${sql}`).run(...args).changes;
+  }
+
   counts(): Array<{ pipeline: string; output: string | null; kind: DeadLetterKind; count: number }> {
     return this.countStmt.all() as Array<{ pipeline: string; output: string | null; kind: DeadLetterKind; count: number }>;
   }
+}
+
+function whereOf(filter: DeadLetterFilter): { sql: string; args: Array<string | number> } {
+  const where = ['1 = 1'];
+  const args: Array<string | number> = [];
+  if (filter.pipeline !== undefined) (where.push('pipeline = ?'), args.push(filter.pipeline));
+  if (filter.output !== undefined) (where.push('output = ?'), args.push(filter.output));
+  if (filter.kind !== undefined) (where.push('kind = ?'), args.push(filter.kind));
+  if (filter.ids !== undefined) {
+    where.push(`id IN (${filter.ids.map(() => '?').join(',')})`);
+    args.push(...filter.ids);
+  }
+  return { sql: where.join(' AND '), args };
 }
 
 function truncate(s: string | null, max: number): string | null {

@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { DeadLetters, type DeadLetterInput } from './dead-letters.js';
+import { DeadLetters, type DeadLetter, type DeadLetterInput } from './dead-letters.js';
 import { FileStates, type FileState } from './files.js';
 import { migrate } from './migrations.js';
 import { Queue, type QueueChunk, type QueueRow } from './queue.js';
@@ -39,6 +39,7 @@ export class Store {
   private readonly listeners: QueueListener[] = [];
   private readonly commitTxn: (batch: CommitBatch, now: number) => void;
   private readonly ackTxn: (rows: readonly QueueRow[]) => void;
+  private readonly replayTxn: (letters: readonly DeadLetter[], now: number) => void;
   private readonly deadLetterTxn: (pipeline: string, rows: readonly QueueRow[], letters: DeadLetterInput[], now: number) => void;
 
   constructor(stateDir: string, options: OpenOptions = {}) {
@@ -65,10 +66,27 @@ export class Store {
     this.ackTxn = this.db.transaction((rows: readonly QueueRow[]) => {
       for (const r of rows) this.queue.delete(r.id);
     });
+    this.replayTxn = this.db.transaction((letters: readonly DeadLetter[], now: number) => {
+      for (const d of letters) {
+        if (d.kind !== 'delivery' || d.output === null) throw new Error(`dead letter ${d.id} is not a delivery dead letter`);
+        const bytes = Buffer.byteLength(d.payload) + 1;
+        this.queue.insert(d.pipeline, { output: d.output, fileKey: d.file ?? '', startOffset: d.offset ?? 0, endOffset: d.offset ?? 0, eventCount: 1, bytes, payload: d.payload }, now);
+        this.deadLetters.delete(d.id);
+      }
+    });
     this.deadLetterTxn = this.db.transaction((pipeline: string, rows: readonly QueueRow[], letters: DeadLetterInput[], now: number) => {
       for (const d of letters) this.deadLetters.insert(pipeline, d, now);
       for (const r of rows) this.queue.delete(r.id);
     });
+  }
+
+  /**
+   * Puts delivery dead letters back in their output's queue and deletes them, in one
+   * transaction. Each comes back as a one-event row in its output's wire form.
+   */
+  replayDeadLetters(letters: readonly DeadLetter[], now = Date.now()): void {
+    this.replayTxn(letters, now);
+    for (const d of letters) this.emit(d.pipeline, d.output!, 1, Buffer.byteLength(d.payload) + 1);
   }
 
   onQueueChange(listener: QueueListener): void {
@@ -108,4 +126,4 @@ function sumBytes(rows: readonly QueueRow[]): number {
   return n;
 }
 
-export type { FileState, QueueChunk, QueueRow, DeadLetterInput };
+export type { FileState, QueueChunk, QueueRow, DeadLetter, DeadLetterInput };
