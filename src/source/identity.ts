@@ -43,3 +43,21 @@ export function tailFingerprint(fd: number, offset: number): string | undefined 
   const len = Math.min(offset, TAIL_FP_BYTES);
   return fingerprintAt(fd, offset - len, len);
 }
+
+/**
+ * The file's birth time (statx btime, where the file system keeps one) as a suffix of the head
+ * fingerprint: a reused inode whose new file starts with the same bytes is still a new file.
+ */
+export function birthMark(st: { birthtimeMs: number }): string {
+  return st.birthtimeMs > 0 ? `@${Math.round(st.birthtimeMs * 1000).toString(36)}` : '';
+}
+
+/** Whether an open file (of `size` bytes, born `birth`) still has the head a stored state saw. */
+export function headMatches(fd: number, size: number, birth: string, storedFp: string, storedLen: number): boolean {
+  if (size < storedLen) return false;
+  const at = storedFp.indexOf('@');
+  const hashPart = at === -1 ? storedFp : storedFp.slice(0, at);
+  if (fingerprintAt(fd, 0, storedLen) !== hashPart) return false;
+  // States written without a birth mark (older versions, file systems without btime) match on bytes.
+  return at === -1 || birth === '' || storedFp.slice(at) === birth;
+}

@@ -13,7 +13,7 @@ import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from '
 import type { InputConfig } from '../config/schema.js';
 import type { FileStates, FileState } from '../store/files.js';
 import { Framer } from './framer.js';
-import { fingerprintAt, headFingerprint, HEAD_FP_BYTES, newFileKey, tailFingerprint, TAIL_FP_BYTES } from './identity.js';
+import { birthMark, headFingerprint, headMatches, HEAD_FP_BYTES, newFileKey, tailFingerprint, TAIL_FP_BYTES } from './identity.js';
 import type { Line } from './line.js';
 
 export type OpenReason = 'new' | 'resumed' | 'reused-inode' | 'changed-while-stopped';
@@ -55,6 +55,8 @@ export class TrackedFile {
   sizeAtClose = 0;
   /** Up to TAIL_FP_BYTES bytes just before readOffset: a change there means truncate-and-rewrite. */
   tailBytes: Buffer = Buffer.alloc(0);
+  /** Birth-time mark, part of the head fingerprint (see identity.ts). */
+  birth = '';
   /** The committed state, as last written to the store. */
   state: FileState;
 
@@ -150,6 +152,7 @@ export class Tailer {
     this.states.upsert(state);
     this.stored.delete(state.fileKey);
     const f = new TrackedFile(state, fd, this.input.max_line_bytes, this.now());
+    f.birth = birthMark(st);
     f.tailBytes = readBefore(fd, state.offset);
     this.files.set(state.fileKey, f);
     this.events.fileOpened(path, state.offset, reason);
@@ -286,7 +289,7 @@ export class Tailer {
     let { headFp, headLen } = f.state;
     if (headLen < HEAD_FP_BYTES && f.readOffset > headLen) {
       const head = headFingerprint(fd, Math.min(f.readOffset, HEAD_FP_BYTES));
-      headFp = head.fp;
+      headFp = head.fp + f.birth;
       headLen = head.len;
     }
     const tailFp = offset === f.state.offset ? f.state.tailFp : (tailFingerprint(fd, offset) ?? f.state.tailFp);
@@ -380,8 +383,8 @@ export class Tailer {
       return;
     }
     // A reused inode or a rewritten head: a new file life (read() checks the tail bytes).
-    const headNow = st.size >= f.state.headLen ? fingerprintAt(fd, 0, f.state.headLen) : undefined;
-    if (headNow !== f.state.headFp) {
+    if (!headMatches(fd, st.size, birthMark(st), f.state.headFp, f.state.headLen)) {
+      f.birth = birthMark(st);
       this.restartAtZero(f);
       return;
     }
@@ -400,7 +403,7 @@ export class Tailer {
     }
     const { fp, len } = headFingerprint(fd, size);
     const old = f.key;
-    f.state = { ...f.state, fileKey: newFileKey(f.state.dev, f.state.ino), offset: 0, headFp: fp, headLen: len, tailFp: tailFingerprint(fd, 0)!, size, updatedAt: this.now() };
+    f.state = { ...f.state, fileKey: newFileKey(f.state.dev, f.state.ino), offset: 0, headFp: fp + f.birth, headLen: len, tailFp: tailFingerprint(fd, 0)!, size, updatedAt: this.now() };
     this.files.delete(old);
     this.files.set(f.key, f);
     f.readOffset = 0;
@@ -439,10 +442,7 @@ export class Tailer {
     }
     const s = same[0];
     if (s) {
-      const headNow = st.size >= s.headLen ? fingerprintAt(fd, 0, s.headLen) : undefined;
-      // Born after we last saw the old file (statx btime, where the file system keeps it): a
-      // reused inode even when the new file starts with the same bytes.
-      if (headNow !== s.headFp || st.birthtimeMs > s.updatedAt) reason = 'reused-inode';
+      if (!headMatches(fd, st.size, birthMark(st), s.headFp, s.headLen)) reason = 'reused-inode';
       else if (st.size < s.offset || tailFingerprint(fd, s.offset) !== s.tailFp) reason = 'changed-while-stopped';
       else return { state: { ...s, path, removedAt: null, updatedAt: now }, reason: 'resumed' };
     }
@@ -454,7 +454,7 @@ export class Tailer {
     const { fp, len } = headFingerprint(fd, st.size);
     return {
       state: {
-        pipeline: this.pipeline, fileKey: newFileKey(st.dev, st.ino), dev: st.dev, ino: st.ino, path, headFp: fp, headLen: len,
+        pipeline: this.pipeline, fileKey: newFileKey(st.dev, st.ino), dev: st.dev, ino: st.ino, path, headFp: fp + birthMark(st), headLen: len,
         offset, tailFp: tailFingerprint(fd, offset)!, size: st.size, updatedAt: now, removedAt: null,
       },
       reason,
