@@ -6,6 +6,7 @@
  * the rows; a refused request is split in halves to find the events the collector refuses.
  */
 import type { Store, QueueRow, DeadLetterInput } from '../store/store.js';
+import { isTransientStoreError, storeRetryDelayMs } from '../store/transient.js';
 import { backoffDelayMs } from './backoff.js';
 import type { DeliveryResult, Destination } from './destination.js';
 
@@ -150,11 +151,27 @@ export class Emitter {
       if (this.abort.signal.aborted) return; // shutting down: the rows stay queued
       throw err;
     }
-    if (letters.length) {
-      this.store.deadLetterRows(this.pipeline, this.dest.name, rows, letters);
-      this.events.deadLettered(this.dest.name, letters.length, letters[0]!.reason);
-    } else {
-      this.store.ack(this.pipeline, this.dest.name, rows);
+    const settled = await this.settle(() =>
+      letters.length ? this.store.deadLetterRows(this.pipeline, this.dest.name, rows, letters) : this.store.ack(this.pipeline, this.dest.name, rows),
+    );
+    if (settled && letters.length) this.events.deadLettered(this.dest.name, letters.length, letters[0]!.reason);
+  }
+
+  /**
+   * Runs a store write, waiting out a full or failing disk. Gives up only on shutdown: the rows
+   * then stay queued and are sent again at the next start (at-least-once, never lost).
+   */
+  private async settle(write: () => void): Promise<boolean> {
+    for (let failures = 0; ; failures++) {
+      try {
+        write();
+        return true;
+      } catch (err) {
+        if (!isTransientStoreError(err)) throw err;
+        this.lastError = `state store: ${err.code}`;
+        if (this.abort.signal.aborted) return false;
+        await this.sleep(storeRetryDelayMs(failures));
+      }
     }
   }
 

@@ -203,6 +203,14 @@ export class Observer {
       linesDeadLettered(_p: string, kind: 'parse' | 'mapping', count: number) {
         t.deadLetters[kind] += count;
       },
+      storeUnavailable(_p: string, err: unknown, retryInMs: number, failures: number) {
+        const code = (err as { code?: string }).code;
+        const msg = code === 'SQLITE_FULL' ? 'state store full (disk full?): reading paused, nothing is lost; retrying the commit' : 'state store cannot write: reading paused, nothing is lost; retrying the commit';
+        (failures === 1 || failures % 10 === 0 ? log.error : log.debug).call(log, { code, err, retryInMs, failures }, msg);
+      },
+      storeRecovered(_p: string, pausedMs: number) {
+        log.info({ pausedMs }, 'state store writable again: reading resumed');
+      },
       batchSent(output, events, bytes?: number, latencyMs?: number) {
         const o = self.output(name, output);
         o.batches.set('2xx', (o.batches.get('2xx') ?? 0) + 1);

@@ -12,6 +12,7 @@ import { Discovery } from '../source/discovery.js';
 import type { Line, LineJoiner } from '../source/line.js';
 import { Tailer, type SourceEvents, type TrackedFile } from '../source/tailer.js';
 import type { DeadLetterInput, Store } from '../store/store.js';
+import { isTransientStoreError, storeRetryDelayMs } from '../store/transient.js';
 import type { Backpressure } from './backpressure.js';
 import { ChunkBuilder } from './chunker.js';
 import type { Mapper } from './event.js';
@@ -24,6 +25,10 @@ export interface PipelineEvents extends SourceEvents {
   parsed(pipeline: string, outcome: 'ok' | 'error' | 'raw'): void;
   mapped(pipeline: string, outcome: 'event' | 'error', count: number): void;
   committed(pipeline: string, events: number, ms: number): void;
+  /** A commit failed because the store cannot write (disk full, I/O error); reading is paused. */
+  storeUnavailable?(pipeline: string, err: unknown, retryInMs: number, failures: number): void;
+  /** The held commit went through after `pausedMs`; reading goes on. */
+  storeRecovered?(pipeline: string, pausedMs: number): void;
 }
 
 export interface PipelineParts {
@@ -52,6 +57,8 @@ export class Pipeline {
   /** In --once mode: resolves when every file was read to its end. */
   private caughtUp: (() => void) | undefined;
   readonly caughtUpPromise: Promise<void>;
+  /** A commit the store refused for now (disk full): held, retried before anything else is read. */
+  private held: { commit: () => void; since: number; failures: number } | undefined;
 
   constructor(
     private readonly parts: PipelineParts,
@@ -119,6 +126,10 @@ export class Pipeline {
     const pollMs = Math.min(...this.inputs.map((rt) => rt.input.poll_interval));
     let maintainedAt = 0;
     while (this.running) {
+      if (this.held) {
+        await this.retryHeld();
+        continue;
+      }
       if (this.backpressure.isPaused) {
         await this.backpressure.whenOpen();
         continue;
@@ -131,7 +142,7 @@ export class Pipeline {
       let readBytes = 0;
       for (const rt of this.inputs) {
         for (const f of rt.tailer.tracked()) {
-          if (!this.running) break;
+          if (!this.running || this.held) break;
           readBytes += this.turn(rt, f);
         }
       }
@@ -140,8 +151,10 @@ export class Pipeline {
         await new Promise<void>((r) => setImmediate(r));
         continue;
       }
+      if (this.held) continue;
       if (this.options.once) {
         this.flushAll();
+        if (this.held) continue;
         this.caughtUp?.();
         return;
       }
@@ -248,14 +261,45 @@ export class Pipeline {
     if (events) this.events.mapped(this.name, 'event', events);
     const offset = this.committedOffset(f);
     const state = f.fd !== undefined ? tailer.stateAt(f, offset) : { ...f.state, offset };
-    this.store.commit({ pipeline: this.name, file: state, chunks: builders.flatMap((b) => b.finish()), deadLetters: letters }, readAtMs);
-    if (letters.length && this.events.linesDeadLettered) {
-      const parse = letters.filter((l) => l.kind === 'parse').length;
-      if (parse) this.events.linesDeadLettered(this.name, 'parse', parse);
-      if (letters.length > parse) this.events.linesDeadLettered(this.name, 'mapping', letters.length - parse);
+    const batch = { pipeline: this.name, file: state, chunks: builders.flatMap((b) => b.finish()), deadLetters: letters };
+    const commit = (): void => {
+      this.store.commit(batch, readAtMs);
+      if (letters.length && this.events.linesDeadLettered) {
+        const parse = letters.filter((l) => l.kind === 'parse').length;
+        if (parse) this.events.linesDeadLettered(this.name, 'parse', parse);
+        if (letters.length > parse) this.events.linesDeadLettered(this.name, 'mapping', letters.length - parse);
+      }
+      tailer.committed(f, state);
+      this.events.committed(this.name, events, performance.now() - t0);
+      if (events) this.onCommitted();
+    };
+    try {
+      commit();
+    } catch (err) {
+      // Disk full or failing: keep this one commit in memory (the offset did not move, so a
+      // crash now loses nothing) and read no further until it goes through.
+      if (!isTransientStoreError(err)) throw err;
+      this.held = { commit, since: Date.now(), failures: 0 };
+      this.events.storeUnavailable?.(this.name, err, storeRetryDelayMs(0), 1);
     }
-    tailer.committed(f, state);
-    this.events.committed(this.name, events, performance.now() - t0);
-    if (events) this.onCommitted();
+  }
+
+  /** Waits, then tries the held commit again. */
+  private async retryHeld(): Promise<void> {
+    const h = this.held!;
+    await new Promise<void>((resolve) => {
+      this.wakeUp = resolve;
+      setTimeout(() => this.wake(), storeRetryDelayMs(h.failures));
+    });
+    if (!this.running) return;
+    try {
+      h.commit();
+      this.held = undefined;
+      this.events.storeRecovered?.(this.name, Date.now() - h.since);
+    } catch (err) {
+      if (!isTransientStoreError(err)) throw err;
+      h.failures++;
+      this.events.storeUnavailable?.(this.name, err, storeRetryDelayMs(h.failures), h.failures + 1);
+    }
   }
 }
