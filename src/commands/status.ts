@@ -1,4 +1,4 @@
-/** `tailship status`: files with lag, queue depth per output, dead letters. */
+/** `tailship status`: files with lag, queue depth per output, dead letters, last error per output. */
 import type { Command } from 'commander';
 import { printStatus } from '../ops/status.js';
 import { configOption, fail, loadConfig } from './shared.js';
@@ -9,11 +9,5 @@ export function register(program: Command): void {
     .description('files with lag, queue depth per output, dead letters (safe beside a running daemon)')
     .addOption(configOption())
     .option('--json', 'machine-readable output')
-    .action((o: { config?: string; json?: boolean }) => {
-      try {
-        printStatus(loadConfig(o.config), o.json ?? false, process.stdout);
-      } catch (err) {
-        fail(err);
-      }
-    });
+    .action((o: { config?: string; json?: boolean }) => Promise.resolve().then(() => printStatus(loadConfig(o.config), o.json ?? false, process.stdout)).catch(fail));
 }
