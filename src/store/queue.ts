@@ -3,7 +3,25 @@
  * already in that output's wire form, one event per line. SQLite's cost is then per chunk, not
  * per event. Rows are deleted only when every event in them is delivered or dead-lettered.
  */
+import { constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type Database from 'better-sqlite3';
+
+/**
+ * Payloads at least this long are stored deflated (raw deflate, level 1, as a BLOB; shorter
+ * ones as TEXT, and old TEXT rows still read). A 250-event chunk is ~120 KB of JSON and ~8 KB
+ * deflated: SQLite then writes (WAL + checkpoint) a fifteenth of the bytes, which cost the
+ * main thread more than the compression does (bench/RESULTS.md, attempt 2).
+ */
+const DEFLATE_FROM_BYTES = 1024;
+const DEFLATE_OPTIONS = { level: 1, strategy: zlibConstants.Z_DEFAULT_STRATEGY };
+
+function encodePayload(payload: string): string | Buffer {
+  return payload.length >= DEFLATE_FROM_BYTES ? deflateRawSync(payload, DEFLATE_OPTIONS) : payload;
+}
+
+function decodePayload(stored: string | Buffer): string {
+  return typeof stored === 'string' ? stored : inflateRawSync(stored).toString('utf8');
+}
 
 export interface QueueChunk {
   output: string;
@@ -95,7 +113,7 @@ export class Queue {
   }
 
   insert(pipeline: string, chunk: QueueChunk, now: number): void {
-    this.insertStmt.run(pipeline, chunk.output, chunk.fileKey, chunk.startOffset, chunk.endOffset, chunk.eventCount, chunk.bytes, now, chunk.payload);
+    this.insertStmt.run(pipeline, chunk.output, chunk.fileKey, chunk.startOffset, chunk.endOffset, chunk.eventCount, chunk.bytes, now, encodePayload(chunk.payload));
   }
 
   /** Rows of one output after `afterId`, oldest first; payloads load on first access. */
@@ -104,9 +122,9 @@ export class Queue {
   }
 
   private readonly loadPayload = (id: number): string => {
-    const p = this.payloadStmt.get(id) as string | undefined;
+    const p = this.payloadStmt.get(id) as string | Buffer | undefined;
     if (p === undefined) throw new Error(`queue row ${id} is gone (its payload was read after it was acked)`);
-    return p;
+    return decodePayload(p);
   };
 
   delete(id: number): void {
