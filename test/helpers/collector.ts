@@ -33,7 +33,7 @@ export interface CollectorOptions {
   writeKey?: string;
   /** Answer per request; default 200. Messages are recorded only for 2xx answers. */
   respond?: (req: RequestInfo) => Answer | undefined;
-  /** Keep every message (default); off for benchmarks that only count. */
+  /** Keep every message and request (default); off for benchmarks and big tests that only count. */
   keep?: boolean;
 }
 
@@ -104,7 +104,7 @@ export class Collector {
         return reply({ status: 400, body: 'Invalid JSON' });
       }
       const info: RequestInfo = { n: this.requests.length, path: req.url ?? '', headers: req.headers, json, raw };
-      this.requests.push(info);
+      if (this.options.keep !== false) this.requests.push(info);
       const answer = this.respond(info) ?? { status: 200 };
       const finish = (): void => {
         this.inflight--;
