@@ -80,6 +80,8 @@ export class AccessLogParser implements Parser {
   constructor(
     private readonly tokens: readonly Token[],
     private readonly escaping: Escaping,
+    /** Build the decoded `query` object from the request's query string (false: only `request_query`). */
+    private readonly withQuery = true,
   ) {
     let src = '^';
     const fields: CompiledField[] = [];
@@ -123,7 +125,7 @@ export class AccessLogParser implements Parser {
       if (f.kind === K_STRING) body += `    ${store('v')}\n`;
       else if (f.kind === K_NUMBER) body += `    ${store('numberOrString(v)')}\n`;
       else if (f.kind === K_LIST) body += `    setNumberList(rec, ${key}, v);\n`;
-      else body += `    ${store('v')}\n    splitRequest(rec, v);\n`;
+      else body += `    ${store('v')}\n    splitRequest(rec, v, ${this.withQuery ? 'true' : 'false'});\n`;
       body += '  }\n';
     });
     body += '  return rec;\n};\n';
@@ -190,7 +192,7 @@ function setNumberList(rec: LogRecord, name: string, v: string): void {
  * query (decoded object), request_protocol. A request without a space (garbage from a TLS client
  * on a plain port) is left unsplit.
  */
-export function splitRequest(rec: LogRecord, req: string): void {
+export function splitRequest(rec: LogRecord, req: string, withQuery = true): void {
   const sp1 = req.indexOf(' ');
   if (sp1 <= 0) return;
   rec.request_method = req.slice(0, sp1);
@@ -210,7 +212,7 @@ export function splitRequest(rec: LogRecord, req: string): void {
   rec.request_path = target.slice(0, q);
   const qs = target.slice(q + 1);
   rec.request_query = qs;
-  if (qs !== '') rec.query = parseQuery(qs);
+  if (qs !== '' && withQuery) rec.query = parseQuery(qs);
 }
 
 function hexByte(s: string, i: number): number {
@@ -268,10 +270,15 @@ export function decodeComponent(s: string): string {
 /** `a=1&b=2&a=3` → `{ a: ['1', '3'], b: '2' }`; a key without `=` has the value "". */
 export function parseQuery(qs: string): { [key: string]: RecordValue } {
   const out: { [key: string]: RecordValue } = {};
+  // Keys seen so far, to spot repeats without a keyed lookup per pair (a lookup with a fresh
+  // string key costs a hash and a string-table probe; queries have few keys).
+  let seen: string[] | undefined;
+  let first: string | undefined;
+  const n = qs.length;
   let start = 0;
-  while (start <= qs.length) {
+  while (start <= n) {
     let amp = qs.indexOf('&', start);
-    if (amp === -1) amp = qs.length;
+    if (amp === -1) amp = n;
     if (amp > start) {
       const eq = qs.indexOf('=', start);
       let k: string;
@@ -283,12 +290,17 @@ export function parseQuery(qs: string): { [key: string]: RecordValue } {
         k = decodeComponent(qs.slice(start, eq));
         v = decodeComponent(qs.slice(eq + 1, amp));
       }
-      const prev = out[k];
-      if (prev === undefined || !Object.hasOwn(out, k)) {
+      const repeated = first === undefined ? false : k === first || (seen !== undefined && seen.includes(k));
+      if (!repeated) {
+        if (first === undefined) first = k;
+        else (seen ??= []).push(k);
         if (k === '__proto__') setField(out, k, v);
         else out[k] = v;
-      } else if (Array.isArray(prev)) prev.push(v);
-      else setField(out, k, [prev, v]);
+      } else {
+        const prev = out[k] as RecordValue;
+        if (Array.isArray(prev)) prev.push(v);
+        else setField(out, k, [prev, v]);
+      }
     }
     start = amp + 1;
   }

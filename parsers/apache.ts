@@ -119,6 +119,7 @@ export function tokenizeApacheFormat(format: string): Token[] {
 export const apacheFactory: ParserFactory = (options, ctx) => {
   const o = new ParserOptions(options, ctx.keyPath);
   const raw = o.string('format', 'combined');
+  const withQuery = o.boolean('parse_query', true);
   o.rejectUnknown();
   const format = APACHE_FORMATS[raw] ?? normalizeApacheFormat(raw);
   let tokens: Token[];
@@ -130,5 +131,5 @@ export const apacheFactory: ParserFactory = (options, ctx) => {
   if (!tokens.some((t) => t.kind === 'field')) {
     throw o.error('format', `expected "common", "combined", "vhost_combined", "combinedio" or a LogFormat string with % directives, got ${JSON.stringify(raw)}`);
   }
-  return new AccessLogParser(tokens, 'apache');
+  return new AccessLogParser(tokens, 'apache', withQuery);
 };

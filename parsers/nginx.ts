@@ -109,6 +109,7 @@ export const nginxFactory: ParserFactory = (options, ctx) => {
   const o = new ParserOptions(options, ctx.keyPath);
   const raw = o.string('format', 'combined');
   const escOpt = o.oneOf('escape', ['default', 'json', 'none'] as const, 'default');
+  const withQuery = o.boolean('parse_query', true);
   o.rejectUnknown();
   const named = NGINX_FORMATS[raw];
   const { format, escape } = named !== undefined ? { format: named, escape: undefined } : normalizeNginxFormat(raw);
@@ -117,5 +118,5 @@ export const nginxFactory: ParserFactory = (options, ctx) => {
     throw o.error('format', `expected "combined", "main" or a log_format string with $variables, got ${JSON.stringify(raw)}`);
   }
   const escaping: Escaping = escape ?? (escOpt === 'default' ? 'nginx' : escOpt);
-  return new AccessLogParser(tokens, escaping);
+  return new AccessLogParser(tokens, escaping, withQuery);
 };

@@ -123,6 +123,13 @@ describe('nginx main and custom formats', () => {
     expect(rb).not.toHaveProperty('upstream_response_time');
   });
 
+  it('parse_query: false keeps only the raw query string', () => {
+    const q = build({ type: 'nginx', parse_query: false });
+    const r = ok(q.parse(fixtureLines('nginx-combined.log')[0] ?? '', ctx));
+    expect(r.request_query).toBe('color=red&size=42&utm_source=newsletter');
+    expect(r).not.toHaveProperty('query');
+  });
+
   it('takes escape as an option too', () => {
     const p = build({ type: 'nginx', format: '"$http_user_agent" $status', escape: 'json' });
     expect(ok(p.parse('"a \\"b\\"" 200', ctx))).toEqual({ http_user_agent: 'a "b"', status: 200 });
