@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { gzip as gzipCb, constants as zlibConstants } from 'node:zlib';
-import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { rootCertificates } from 'node:tls';
+import { Agent, EnvHttpProxyAgent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { TailshipError } from '../errors.js';
 import { parseRetryAfter } from './backoff.js';
 import type { DeliveryResult } from './destination.js';
 
@@ -26,12 +28,29 @@ export interface HttpOptions {
   readonly concurrency: number;
 }
 
+/**
+ * The dispatcher of one destination. TLS trusts the system CAs plus `ca_file`; `proxy` sends
+ * everything through that proxy (CONNECT tunnel); without it, HTTP_PROXY / HTTPS_PROXY /
+ * NO_PROXY from the environment apply as curl reads them. `timeoutMs` bounds connecting (to
+ * the proxy and to the collector), waiting for the answer's headers and for its body.
+ */
 export function makeDispatcher(opts: HttpOptions): Dispatcher {
-  const ca = opts.caFile ? readFileSync(opts.caFile) : undefined;
-  const connect = { timeout: opts.timeoutMs, ...(ca ? { ca } : {}) };
-  const proxy = opts.proxy ?? process.env.HTTPS_PROXY ?? process.env.https_proxy;
-  if (proxy) return new ProxyAgent({ uri: proxy, connect, ...(ca ? { requestTls: { ca } } : {}) });
-  return new Agent({ connect, connections: opts.concurrency * 2, keepAliveTimeout: 30_000 });
+  const tls = { timeout: opts.timeoutMs, ...(opts.caFile ? { ca: [...rootCertificates, readCaFile(opts.caFile)] } : {}) };
+  const pool = { connections: opts.concurrency * 2, keepAliveTimeout: 30_000 };
+  const proxyTls = { timeout: opts.timeoutMs };
+  if (opts.proxy) return new ProxyAgent({ uri: opts.proxy, ...pool, requestTls: tls, proxyTls });
+  if (PROXY_VARS.some((v) => process.env[v])) return new EnvHttpProxyAgent({ ...pool, connect: tls, requestTls: tls, proxyTls });
+  return new Agent({ ...pool, connect: tls });
+}
+
+const PROXY_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
+
+function readCaFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new TailshipError('TAILSHIP_CONFIG_INVALID', `ca_file ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }
 
 export interface PostResult {

@@ -4,6 +4,7 @@
  * `respond` decides the answer per request, to script outages (503, 429 + Retry-After, 400...).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
@@ -35,6 +36,8 @@ export interface CollectorOptions {
   respond?: (req: RequestInfo) => Answer | undefined;
   /** Keep every message and request (default); off for benchmarks and big tests that only count. */
   keep?: boolean;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
 }
 
 export class Collector {
@@ -55,11 +58,12 @@ export class Collector {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
+    this.server = this.options.tls ? createTlsServer(this.options.tls, handler) : createServer(handler);
     this.server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     const { port } = this.server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = `${this.options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
     return this;
   }
 
@@ -113,7 +117,7 @@ export class Collector {
       };
       this.inflight++;
       this.maxInflight = Math.max(this.maxInflight, this.inflight);
-      if (answer.delayMs) setTimeout(finish, answer.delayMs);
+      if (answer.delayMs) setTimeout(finish, answer.delayMs).unref();
       else finish();
     });
   }
