@@ -147,3 +147,39 @@ describe('multiline memory bound', () => {
     expect(run({ pattern: '^\\s', max_chars: 25 }, frame(t)).map((l) => l.text.length)).toEqual([1 + 1 + 11 + 1 + 11, 11]);
   });
 });
+
+describe('multiline properties', () => {
+  it('keeps every line once, in order, in contiguous ranges, and pendingStart is the first unemitted line', async () => {
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.stringMatching(/^[a-z]{0,6}$/)), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.constantFrom<'after' | 'before'>('after', 'before'),
+        (spec, maxLines, match) => {
+          const texts = spec.map(([indent, t]) => (indent ? ` ${t}` : `A${t}`));
+          const lines = frame(`${texts.join('\n')}\n`);
+          const j = createMultiline({ pattern: '^\\s', match, max_lines: maxLines });
+          const out: Line[] = [];
+          let emittedLines = 0;
+          for (const l of lines) {
+            for (const g of j.push(l, 0)) {
+              out.push(g);
+              emittedLines += g.text.split('\n').length;
+            }
+            const held = j.pendingStart();
+            expect(held).toBe(emittedLines < lines.indexOf(l) + 1 ? lines[emittedLines]?.start : undefined);
+          }
+          out.push(...j.flush());
+          expect(j.pendingStart()).toBeUndefined();
+          expect(out.flatMap((g) => g.text.split('\n'))).toEqual(texts);
+          expect(out[0]?.start).toBe(0);
+          expect(out[out.length - 1]?.end).toBe(lines[lines.length - 1]?.end);
+          for (let i = 1; i < out.length; i++) expect(out[i]?.start).toBe(out[i - 1]?.end);
+          for (const g of out) expect(g.text.split('\n').length).toBeLessThanOrEqual(maxLines);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -3,7 +3,7 @@ import { buildParser } from '../../parsers/index.js';
 import { ParseError, type LogRecord } from '../../parsers/types.js';
 import type { Line } from '../../src/source/line.js';
 import { createPartialJoiner } from '../../src/source/partial-join.js';
-import { fixturesDir, frameFixture } from './lines.js';
+import { fixturesDir, frame, frameFixture } from './lines.js';
 
 const podFile = `/var/log/containers/shop-api-7d9f8b6c5-x2kqz_prod_api-${'ab12'.repeat(16)}.log`;
 
@@ -105,3 +105,59 @@ describe('Docker partial join', () => {
     expect(j.pendingStart()).toBeUndefined();
   });
 });
+
+describe('partial join properties', () => {
+  it('rebuilds every logical line per stream, and never lets the safe offset pass an unfinished line', async () => {
+    const fc = (await import('fast-check')).default;
+    const logical = fc.record({ stream: fc.constantFrom('stdout', 'stderr'), pieces: fc.array(fc.stringMatching(/^[a-z{}":, ]{0,8}$/), { minLength: 1, maxLength: 4 }) });
+    fc.assert(
+      fc.property(fc.array(logical, { minLength: 1, maxLength: 20 }), fc.array(fc.nat(), { maxLength: 80 }), fc.constantFrom<'cri' | 'docker'>('cri', 'docker'), (msgs, order, format) => {
+        // Interleave the pieces of different streams (pieces of one stream stay in order).
+        const queues = { stdout: [] as string[][], stderr: [] as string[][] };
+        for (const m of msgs) queues[m.stream as 'stdout' | 'stderr'].push(m.pieces);
+        const rendered: string[] = [];
+        const streamsLeft = (): Array<'stdout' | 'stderr'> => (['stdout', 'stderr'] as const).filter((s) => queues[s].length > 0);
+        let k = 0;
+        const current: Record<string, string[] | undefined> = {};
+        while (streamsLeft().length > 0 || current.stdout?.length || current.stderr?.length) {
+          const live = (['stdout', 'stderr'] as const).filter((s) => (current[s]?.length ?? 0) > 0 || queues[s].length > 0);
+          const s = live[(order[k++] ?? 0) % live.length] as 'stdout' | 'stderr';
+          if (!current[s]?.length) current[s] = [...(queues[s].shift() ?? [])];
+          const piece = (current[s] as string[]).shift() as string;
+          const last = (current[s] as string[]).length === 0;
+          const time = `2025-03-12T08:15:02.${String(rendered.length).padStart(9, '0')}Z`;
+          rendered.push(format === 'cri' ? `${time} ${s} ${last ? 'F' : 'P'} ${piece}` : JSON.stringify({ log: last ? `${piece}\n` : piece, stream: s, time }));
+        }
+        const lines = frame(`${rendered.join('\n')}\n`);
+        const j = createPartialJoiner({ format });
+        const out: Line[] = [];
+        const covered = new Set<number>();
+        for (const l of lines) {
+          for (const o of j.push(l, 0)) {
+            out.push(o);
+            for (const x of lines) if (x.start >= o.start && x.end <= o.end) covered.add(x.start);
+          }
+          // everything before the safe offset has been emitted (covered by some output range)
+          const safe = j.pendingStart() ?? l.end;
+          for (const x of lines) if (x.end <= safe && x.start <= l.start) expect(covered.has(x.start) || out.some((o) => o.start <= x.start && x.end <= o.end)).toBe(true);
+        }
+        out.push(...j.flush());
+        expect(j.pendingStart()).toBeUndefined();
+        const got = { stdout: [] as string[], stderr: [] as string[] };
+        for (const rec of parseAllPlain(format, out)) got[rec.stream as 'stdout' | 'stderr'].push(rec.message as string);
+        expect(got.stdout).toEqual(msgs.filter((m) => m.stream === 'stdout').map((m) => m.pieces.join('')));
+        expect(got.stderr).toEqual(msgs.filter((m) => m.stream === 'stderr').map((m) => m.pieces.join('')));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+function parseAllPlain(type: 'cri' | 'docker', lines: Line[]): LogRecord[] {
+  const p = buildParser({ type }, { configDir: fixturesDir, keyPath: 'p' });
+  return lines.map((l) => {
+    const r = p.parse(l.text, { file: '/x.log', offset: l.end });
+    if (r instanceof ParseError) throw new Error(r.reason);
+    return r;
+  });
+}
