@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { Daemon } from '../daemon.js';
 import { createLogger } from '../ops/logger.js';
+import { prepareProgress } from './progress.js';
 import { configOption, fail, loadConfig } from './shared.js';
 
 interface RunOptions {
@@ -33,9 +34,12 @@ async function run(opts: RunOptions): Promise<void> {
   process.on('SIGINT', onSignal);
   // SIGHUP: apply the config again; a refused one is logged by the daemon and the running one stays.
   process.on('SIGHUP', () => void daemon.reloadFromSource().catch(() => undefined));
+  const progress = opts.once ? prepareProgress(daemon) : undefined;
   await daemon.start();
   if (opts.once) {
+    const bar = progress!.start();
     await daemon.finished();
+    bar.stop();
     await daemon.stop();
     process.exit(0);
   }
