@@ -38,8 +38,11 @@ export function applyMessageParsing(rec: LogRecord, mp: MessageParsing, ctx: Par
     if (mp.onError === 'keep') return rec;
     return new ParseError(`field "${mp.key}": ${inner.reason}`);
   }
-  if (!mp.keepMessage) delete rec[mp.key];
-  if (mp.target !== undefined) setField(rec, mp.target, inner);
-  else for (const k of Object.keys(inner)) setField(rec, k, inner[k] as LogRecord[string]);
-  return rec;
+  // A new object rather than `delete`: deleting a property turns the record into a slow
+  // dictionary-mode object for every later reader (the mapper).
+  const out: LogRecord = {};
+  for (const k of Object.keys(rec)) if (mp.keepMessage || k !== mp.key) setField(out, k, rec[k] as LogRecord[string]);
+  if (mp.target !== undefined) setField(out, mp.target, inner);
+  else for (const k of Object.keys(inner)) setField(out, k, inner[k] as LogRecord[string]);
+  return out;
 }
