@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Collector } from '../helpers/collector.js';
 import { startTailship, type Child } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
-import { lifecycleConfig, lineId } from './setup.js';
+import { lifecycleConfig, lineId, openHandlesUnder } from './setup.js';
 
 export const LOGS = ['a', 'b', 'c'] as const;
 export type LogName = (typeof LOGS)[number];
@@ -229,9 +229,8 @@ export class ModelRun {
 
   private async restart(signal: 'SIGTERM' | 'SIGKILL', downOps: Op[]): Promise<void> {
     if (!this.running) return;
-    // The signal handlers are set once the store is open: a SIGTERM before that is not graceful.
-    await this.waitOpen(path.join(this.tmp.dir, 'state', 'tailship.db'));
-    await sleep(50);
+    // The signal handlers are set once the daemon is built: a SIGTERM before that is not graceful.
+    await this.waitReady();
     // Files only an open handle could finish are lost by any stop: let them be read first.
     await this.waitArrived(this.handleOnly.flat(), 'files held open before the restart');
     this.handleOnly = [];
@@ -267,6 +266,21 @@ export class ModelRun {
         const missing = ids.filter((id) => !got.has(id));
         throw new Error(`${err.message}: missing ${missing.length} (${missing.slice(0, 10).join(' ')})\n${this.child?.stderr().slice(-3000) ?? ''}`);
       });
+  }
+
+  /** Waits until the daemon tails some file (then its signal handlers are set), bounded. */
+  private async waitReady(): Promise<void> {
+    const deadline = Date.now() + SYNC_MS;
+    const pid = this.child!.proc.pid!;
+    while (Date.now() < deadline) {
+      if (openHandlesUnder(pid, this.dir) > 0) return;
+      if (!readdirSync(this.dir).some((f) => f.includes('.log'))) {
+        await sleep(500);
+        return;
+      }
+      await sleep(10);
+    }
+    throw new Error('daemon never opened a log file');
   }
 
   /** Waits until the daemon holds `file` open (Linux /proc), bounded. */
