@@ -50,11 +50,12 @@ export function joinerFactory(p: PipelineConfig, pipelineIndex: number): (() => 
   const container = type === 'cri' || type === 'docker' ? type : undefined;
   const timeoutMs = Math.max(...p.inputs.map((i) => i.partial_line_timeout));
   const multiline = p.multiline;
-  if (multiline) createMultiline(multiline, `pipelines[${pipelineIndex}].multiline`); // validate once, at start-up
+  if (multiline) createMultiline(multiline, `pipelines[${pipelineIndex}].multiline`, container); // validate once, at start-up
   if (!container && !multiline) return undefined;
   return () => {
     const partial = container ? createPartialJoiner({ format: container, timeoutMs }) : undefined;
-    const grouped = multiline ? createMultiline(multiline, `pipelines[${pipelineIndex}].multiline`) : undefined;
+    // With a container parser the multiline rules test the inner message, not the runtime's line.
+    const grouped = multiline ? createMultiline(multiline, `pipelines[${pipelineIndex}].multiline`, container) : undefined;
     if (partial && grouped) return new ChainedJoiner(partial, grouped);
     return (partial ?? grouped)!;
   };
