@@ -19,6 +19,8 @@ export interface CountingCollectorOptions {
   onMessage?: (m: Record<string, unknown>, receivedAtMs: number) => void;
   /** Answer every request with this status (e.g. 503 for a collector that is "down"). */
   status?: number;
+  /** The key counted once per message (default "messageId"; Snowplow items have "eid"). */
+  countKey?: string;
 }
 
 export class CountingCollector {
@@ -95,7 +97,8 @@ export class CountingCollector {
       for (const m of json) this.options.onMessage?.(m, wall);
       n = json.length;
     } else {
-      for (let i = body.indexOf(KEY); i !== -1; i = body.indexOf(KEY, i + KEY.length)) n++;
+      const key = this.options.countKey === undefined ? KEY : Buffer.from(JSON.stringify(this.options.countKey));
+      for (let i = body.indexOf(key); i !== -1; i = body.indexOf(key, i + key.length)) n++;
     }
     this.requests++;
     this.bodyBytes += raw.length;
