@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Collector } from '../helpers/collector.js';
 import { startTailship, type Child } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
-import { lifecycleConfig, lineId, openHandlesUnder } from './setup.js';
+import { lifecycleConfig, lineId } from './setup.js';
 
 export const LOGS = ['a', 'b', 'c'] as const;
 export type LogName = (typeof LOGS)[number];
@@ -98,7 +98,7 @@ export class ModelRun {
   }
 
   private start(): void {
-    this.child = startTailship(['run', '--config', this.cfg]);
+    this.child = startTailship(['run', '--config', this.cfg, '--log-level', 'info']);
     this.running = true;
   }
 
@@ -268,19 +268,14 @@ export class ModelRun {
       });
   }
 
-  /** Waits until the daemon tails some file (then its signal handlers are set), bounded. */
+  /** Waits until the daemon says it started (its signal handlers are set before), bounded. */
   private async waitReady(): Promise<void> {
     const deadline = Date.now() + SYNC_MS;
-    const pid = this.child!.proc.pid!;
     while (Date.now() < deadline) {
-      if (openHandlesUnder(pid, this.dir) > 0) return;
-      if (!readdirSync(this.dir).some((f) => f.includes('.log'))) {
-        await sleep(500);
-        return;
-      }
+      if (this.child!.stderr().includes('tailship started')) return;
       await sleep(10);
     }
-    throw new Error('daemon never opened a log file');
+    throw new Error(`daemon did not start\n${this.child!.stderr().slice(-2000)}`);
   }
 
   /** Waits until the daemon holds `file` open (Linux /proc), bounded. */
