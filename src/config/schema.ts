@@ -152,7 +152,7 @@ export const outputSchema = z.discriminatedUnion('type', [
     type: z.literal('rudderstack'),
     url: z.url().describe('Data plane URL; events go to {url}/v1/batch.'),
     write_key: z.string().min(1).describe('Source write key (Basic auth user). Never logged.'),
-    gzip: z.boolean().default(true),
+    gzip: z.boolean().default(true).describe('Compress request bodies (the RudderStack gateway accepts gzip).'),
     ...httpCommon,
     max_batch_bytes: size(512_000, 'Uncompressed bytes per request at most (up to 4 MB).', RUDDERSTACK_MAX_REQUEST),
     max_message_bytes: size(32_768, 'One event larger than this is a dead letter (below 4 MB).', RUDDERSTACK_MAX_MESSAGE),
@@ -161,7 +161,7 @@ export const outputSchema = z.discriminatedUnion('type', [
     type: z.literal('segment'),
     url: z.url().default('https://api.segment.io').describe('API host; e.g. https://events.eu1.segmentapis.com for EU workspaces.'),
     write_key: z.string().min(1).describe('Source write key (Basic auth user). Never logged.'),
-    gzip: z.boolean().default(false),
+    gzip: z.boolean().default(false).describe('Compress request bodies (Segment does not document gzip: off).'),
     ...httpCommon,
     max_batch_bytes: size(491_520, 'Uncompressed bytes per request at most (Segment refuses over 500 KB).', SEGMENT_MAX_BATCH),
     max_message_bytes: size(32_768, 'One event larger than this is a dead letter (Segment refuses over 32 KB).', SEGMENT_MAX_MESSAGE),
@@ -204,7 +204,10 @@ export const pipelineSchema = z
     hash: z.array(z.string()).default([]).describe('Event field paths replaced by their sha256 (salted by hash_salt).'),
     hash_salt: z.string().optional().describe('Salt for `hash`, usually ${TAILSHIP_HASH_SALT}. Never logged.'),
     enrich: z
-      .strictObject({ user_agent: z.boolean().default(false), referrer: z.boolean().default(false) })
+      .strictObject({
+        user_agent: z.boolean().default(false).describe('Parse context.userAgent into context.userAgentData (browser, OS, device).'),
+        referrer: z.boolean().default(false).describe('Split the referrer (context.page.referrer or properties.referrer) into context.referrer parts.'),
+      })
       .prefault({}),
     output: outputSchema.optional(),
     outputs: z.array(outputSchema).min(1).optional(),
@@ -217,7 +220,7 @@ export const pipelineSchema = z
 export const configSchema = z
   .strictObject({
     state_dir: z.string().default('./.tailship').describe('Directory of the SQLite state file; created if missing.'),
-    log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Log lines below this level are not written (logs go to stderr, JSON; pretty on a terminal).'),
     shutdown_timeout: duration('10s', 'On SIGTERM, how long to keep delivering queued events before exiting.'),
     server: z
       .strictObject({
@@ -234,7 +237,8 @@ export const configSchema = z
         max_bytes: size('1GiB', 'Queued bytes above which tailers pause.'),
         resume_ratio: z.number().min(0).max(1).default(0.8).describe('Tailers resume below this fraction of the limits.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('High-water marks of the queue (all outputs together): backpressure, so memory stays flat.'),
     pipelines: z.array(pipelineSchema).min(1),
   })
   .superRefine((c, ctx) => {
