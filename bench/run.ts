@@ -89,6 +89,22 @@ const SECTIONS: SectionDef[] = [
   { name: 'many-files', run: () => external('many-files', 'benchManyFiles') },
   { name: 'destinations', run: () => external('destinations', 'benchDestinations') },
   { name: 'startup', run: () => external('startup', 'benchStartup') },
+  {
+    name: 'vs-syslog-ng',
+    optIn: true,
+    run: async (o) => {
+      const { benchVsSyslogNg } = await import('./vs-syslog-ng.js');
+      return benchVsSyslogNg({ quick: o.quick });
+    },
+  },
+  {
+    name: 'profile',
+    optIn: true,
+    run: async (o) => {
+      const { benchProfile } = await import('./profile.js');
+      return benchProfile(o.quick ? 200_000 : 1_000_000);
+    },
+  },
 ];
 
 function parseArgs(argv: string[]): Options {
