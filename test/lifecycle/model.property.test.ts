@@ -57,5 +57,5 @@ it(
     console.log(`model: ${histories} histories, ${kills} SIGKILLs, ${totals.must} required lines, ${totals.may} optional, ${totals.arrivals} arrivals, ${totals.duplicates} repeats`);
     expect(histories).toBeGreaterThan(0);
   },
-  120_000,
+  TIME_LIMIT_MS + 70_000,
 );
