@@ -26,6 +26,8 @@ export interface E2eOptions {
   outputYaml?: string;
   /** Extra YAML under the input. */
   inputYaml?: string;
+  /** The output's flush_interval (default 5s, as in config/nginx-rudderstack.yaml). */
+  flushInterval?: string;
   /** Extra node flags for the daemon (e.g. --cpu-prof). */
   nodeArgs?: string[];
   /** Working directory of the daemon (where --cpu-prof writes). */
@@ -85,7 +87,7 @@ ${indent(o.inputYaml, 8)}
       write_key: ${WRITE_KEY}
       batch_size: 250
       max_batch_bytes: 512000
-      flush_interval: 5s
+      flush_interval: ${o.flushInterval ?? '5s'}
 ${indent(o.outputYaml, 6)}
 `;
 }

@@ -98,6 +98,21 @@ const SECTIONS: SectionDef[] = [
     },
   },
   {
+    name: 'latency',
+    run: async (o) => {
+      const { benchLatency } = await import('./latency.js');
+      return benchLatency(o.quick ? 8 : 20);
+    },
+  },
+  {
+    name: 'memory',
+    optIn: true,
+    run: async (o) => {
+      const { benchMemory } = await import('./memory.js');
+      return benchMemory(o.quick ? 3 : 10);
+    },
+  },
+  {
     name: 'profile',
     optIn: true,
     run: async (o) => {
