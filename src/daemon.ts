@@ -116,7 +116,7 @@ export class Daemon {
     });
     this.observer.attach({
       pipelines: () => this.pipelines,
-      backpressure: () => ({ paused: this.backpressure.isPaused, pausedMs: this.backpressure.pausedMs }),
+      backpressure: () => ({ paused: this.backpressure.isPaused, pausedMs: this.backpressure.pausedTotalMs() }),
     });
   }
 

@@ -168,7 +168,7 @@ export class Metrics {
     });
     let pausedReported = 0;
     new Counter({
-      name: 'tailship_backpressure_paused_seconds_total', help: 'Time reading spent paused by backpressure (periods still going count once they end).', registers,
+      name: 'tailship_backpressure_paused_seconds_total', help: 'Time reading spent paused by backpressure.', registers,
       collect() {
         const s = (live()?.backpressure().pausedMs ?? 0) / 1000;
         if (s > pausedReported) this.inc(s - pausedReported);

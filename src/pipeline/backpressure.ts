@@ -40,6 +40,11 @@ export class Backpressure {
     return this.paused;
   }
 
+  /** Milliseconds spent paused so far, the current pause included. */
+  pausedTotalMs(now = Date.now()): number {
+    return this.pausedMs + (this.paused ? now - this.pausedSince : 0);
+  }
+
   depth(): { rows: number; bytes: number } {
     return { rows: this.rows, bytes: this.bytes };
   }
