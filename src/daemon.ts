@@ -163,10 +163,8 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
-    // Emitters first: a large backlog drains while reading starts, neither waits for the other.
-    for (const e of this.emitters) e.start();
-    for (const p of this.pipelines) await p.start();
-    this.started = true;
+    // The ops server first: a port in use fails the start before anything is read, and /readyz
+    // answers (not ready) while the pipelines start.
     const server = this.loaded.config.server;
     if (server) {
       this.loop = new LoopMonitor();
@@ -182,6 +180,10 @@ export class Daemon {
         (s) => makeScrubber(this.loaded.secrets)(s),
       );
     }
+    // Emitters next: a large backlog drains while reading starts, neither waits for the other.
+    for (const e of this.emitters) e.start();
+    for (const p of this.pipelines) await p.start();
+    this.started = true;
     this.log.info({ pipelines: this.pipelines.map((p) => p.name), store: this.store.path }, 'tailship started');
   }
 

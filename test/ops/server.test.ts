@@ -4,6 +4,7 @@
  * and no secret in any body it sends.
  */
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/load.js';
@@ -69,6 +70,22 @@ async function waitUntil(what: string, pred: () => Promise<boolean>, timeoutMs =
 }
 
 describe('ops server', () => {
+  it('fails the start with TAILSHIP_SERVER_LISTEN when the port is taken, before reading anything', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      writeFileSync(path.join(tmp.dir, 'access.log'), nginxLine(1) + '\n');
+      const text = configText().replace('127.0.0.1:0', `127.0.0.1:${port}`);
+      const loaded = loadConfigText(text, 'test.yaml', tmp.dir, {});
+      daemon = await Daemon.create(loaded, createLogger({ level: 'silent', secrets: [], pretty: false }));
+      await expect(daemon.start()).rejects.toMatchObject({ code: 'TAILSHIP_SERVER_LISTEN' });
+      expect(daemon.observer.counters.get('lines_read')).toBe(0);
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  });
+
   it('exposes metrics matching a known run', async () => {
     const log = path.join(tmp.dir, 'access.log');
     writeFileSync(log, [1, 2, 3].map((n) => nginxLine(n)).join('\n') + '\nnot an nginx line\n' + nginxLine(4, 503) + '\n');
