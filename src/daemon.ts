@@ -78,6 +78,7 @@ export class Daemon {
   private releaseLock: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
   private started = false;
+  private starting: Promise<void> | undefined;
   private server: OpsServer | undefined;
   private loop: LoopMonitor | undefined;
   /** Each pipeline's emitters, to stop them with it on reload. */
@@ -162,7 +163,13 @@ export class Daemon {
     return { pipeline, emitters };
   }
 
-  async start(): Promise<void> {
+  /** Starts the ops server, the emitters and the pipelines; once. */
+  start(): Promise<void> {
+    this.starting ??= this.startAll();
+    return this.starting;
+  }
+
+  private async startAll(): Promise<void> {
     // The ops server first: a port in use fails the start before anything is read, and /readyz
     // answers (not ready) while the pipelines start.
     const server = this.loaded.config.server;
@@ -288,7 +295,9 @@ export class Daemon {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('stopping: no more reading; delivering what is queued');
-      await this.reloading; // a reload half applied would leave pipelines behind
+      // A start or a reload half done would leave pipelines behind: let them finish first.
+      await this.starting?.catch(() => undefined);
+      await this.reloading;
       await Promise.all(this.pipelines.map((p) => p.stop()));
       for (const e of this.emitters) e.drain();
       const deadline = Date.now() + this.loaded.config.shutdown_timeout;

@@ -14,12 +14,10 @@ interface RunOptions {
 async function run(opts: RunOptions): Promise<void> {
   const loaded = loadConfig(opts.config);
   const log = createLogger({ level: opts.logLevel ?? loaded.config.log_level, secrets: loaded.secrets });
-  const daemon = await Daemon.create(loaded, log, {
-    once: opts.once ?? false,
-    logLevelFixed: opts.logLevel !== undefined,
-    reloadSource: () => loadConfig(opts.config),
-  });
+  let daemon: Daemon | undefined;
   let signals = 0;
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= (daemon ? daemon.stop() : Promise.resolve()).then(() => process.exit(0)));
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++;
     if (signals > 1) {
@@ -28,15 +26,23 @@ async function run(opts: RunOptions): Promise<void> {
       process.exit(130);
     }
     log.info({ signal: sig }, 'signal received');
-    void daemon.stop().then(() => process.exit(0));
+    if (daemon) void stop();
   };
+  // Handlers before anything starts: a signal during start-up stops cleanly rather than killing
+  // the process half-started (SIGHUP's default action would terminate it too).
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   // SIGHUP: apply the config again; a refused one is logged by the daemon and the running one stays.
-  process.on('SIGHUP', () => void daemon.reloadFromSource().catch(() => undefined));
+  process.on('SIGHUP', () => void daemon?.reloadFromSource().catch(() => undefined));
+  daemon = await Daemon.create(loaded, log, {
+    once: opts.once ?? false,
+    logLevelFixed: opts.logLevel !== undefined,
+    reloadSource: () => loadConfig(opts.config),
+  });
+  if (signals > 0) return stop();
   const progress = opts.once ? prepareProgress(daemon) : undefined;
   await daemon.start();
-  if (opts.once) {
+  if (opts.once && !stopping) {
     const bar = progress!.start();
     await daemon.finished();
     bar.stop();
