@@ -43,3 +43,10 @@ export async function runTailship(args: string[], env: Record<string, string> = 
   const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
   return { code, stdout: out, stderr: err };
 }
+
+/** After a test: SIGKILL the child if it still runs, and wait for it to exit. */
+export async function killIfRunning(child: Child | undefined): Promise<void> {
+  if (!child || child.proc.exitCode !== null || child.proc.signalCode !== null) return;
+  child.proc.kill('SIGKILL');
+  await child.exited;
+}

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Collector } from '../helpers/collector.js';
 import { nginxLine, testConfig } from '../helpers/config.js';
-import { runTailship, startTailship, type Child } from '../helpers/daemon.js';
+import { type Child, killIfRunning, runTailship, startTailship } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -17,10 +17,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  if (first && first.proc.exitCode === null) {
-    first.proc.kill('SIGKILL');
-    await first.exited;
-  }
+  await killIfRunning(first);
   await collector.stop();
   tmp.cleanup();
 });

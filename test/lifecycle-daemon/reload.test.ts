@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Collector } from '../helpers/collector.js';
 import { nginxLine } from '../helpers/config.js';
-import { startTailship, type Child } from '../helpers/daemon.js';
+import { type Child, killIfRunning, startTailship } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -21,10 +21,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  if (child && child.proc.exitCode === null) {
-    child.proc.kill('SIGKILL');
-    await child.exited;
-  }
+  await killIfRunning(child);
   child = undefined;
   await collector.stop();
   tmp.cleanup();

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Collector } from '../helpers/collector.js';
 import { nginxLine, testConfig } from '../helpers/config.js';
 import { freePort } from '../helpers/port.js';
-import { runTailship, startTailship, type Child } from '../helpers/daemon.js';
+import { type Child, killIfRunning, runTailship, startTailship } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const KEY = 'wk_2hV9xQpL7mZ4rT1s';
@@ -35,10 +35,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  if (child && child.proc.exitCode === null) {
-    child.proc.kill('SIGKILL');
-    await child.exited;
-  }
+  await killIfRunning(child);
   await collector.stop();
   tmp.cleanup();
 });

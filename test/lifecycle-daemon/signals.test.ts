@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Collector } from '../helpers/collector.js';
 import { nginxLine, testConfig } from '../helpers/config.js';
-import { runTailship, startTailship, type Child } from '../helpers/daemon.js';
+import { type Child, killIfRunning, runTailship, startTailship } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const LINES = 300;
@@ -29,10 +29,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  if (child && child.proc.exitCode === null) {
-    child.proc.kill('SIGKILL');
-    await child.exited;
-  }
+  await killIfRunning(child);
   await collector.stop();
   tmp.cleanup();
 });

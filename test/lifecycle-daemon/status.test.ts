@@ -9,7 +9,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { StatusReport } from '../../src/ops/status.js';
 import { Collector } from '../helpers/collector.js';
 import { nginxLine, testConfig } from '../helpers/config.js';
-import { runTailship, startTailship, type Child } from '../helpers/daemon.js';
+import { type Child, killIfRunning, runTailship, startTailship } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -23,10 +23,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  if (child && child.proc.exitCode === null) {
-    child.proc.kill('SIGKILL');
-    await child.exited;
-  }
+  await killIfRunning(child);
   await collector.stop();
   tmp.cleanup();
 });
