@@ -101,8 +101,11 @@ export class Emitter {
       let bytes = 0;
       let full = false;
       let after = this.cursor;
+      // Start small and double: a busy pipeline's rows hold a whole batch each, and reading
+      // 32 rows' metadata to use one cost 4% of the main thread (bench/RESULTS.md, attempt 5).
+      let want = 2;
       outer: while (!full) {
-        const rows = this.store.queue.next(this.pipeline, this.dest.name, after, ROWS_PER_READ);
+        const rows = this.store.queue.next(this.pipeline, this.dest.name, after, want);
         if (rows.length === 0) break;
         for (const r of rows) {
           if (batch.length > 0 && (events + r.eventCount > maxEvents || bytes + r.bytes > maxBytes)) {
@@ -118,7 +121,8 @@ export class Emitter {
             break outer;
           }
         }
-        if (rows.length < ROWS_PER_READ) break;
+        if (rows.length < want) break;
+        want = Math.min(want * 2, ROWS_PER_READ);
       }
       if (batch.length === 0) return undefined;
       const dueIn = batch[0]!.createdAt + flushIntervalMs - this.now();
