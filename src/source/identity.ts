@@ -19,6 +19,11 @@ function hash(buf: Buffer, len: number): string {
   return createHash('sha256').update(buf.subarray(0, len)).digest('hex').slice(0, 32);
 }
 
+/** The fingerprint of bytes held in memory (the same hash as fingerprintAt over a file). */
+export function fingerprintBytes(buf: Buffer): string {
+  return hash(buf, buf.length);
+}
+
 /** Hash of bytes [start, start+len) of an open file; undefined if fewer bytes are there. */
 export function fingerprintAt(fd: number, start: number, len: number): string | undefined {
   if (len === 0) return hash(Buffer.alloc(0), 0);

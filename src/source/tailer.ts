@@ -13,10 +13,10 @@ import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from '
 import type { InputConfig } from '../config/schema.js';
 import type { FileStates, FileState } from '../store/files.js';
 import { Framer } from './framer.js';
-import { birthMark, headFingerprint, headMatches, HEAD_FP_BYTES, newFileKey, tailFingerprint, TAIL_FP_BYTES } from './identity.js';
+import { birthMark, fingerprintBytes, headFingerprint, headMatches, HEAD_FP_BYTES, newFileKey, tailFingerprint, TAIL_FP_BYTES } from './identity.js';
 import type { Line } from './line.js';
 
-export type OpenReason = 'new' | 'resumed' | 'reused-inode' | 'changed-while-stopped';
+export type OpenReason = 'new' | 'resumed' | 'reused-inode' | 'changed-while-stopped' | 'copy-of-truncated';
 export type CloseReason = 'rotated' | 'deleted' | 'inactive' | 'budget';
 
 /** What the source reports; ops/ implements it with logs and metrics, tests with a recorder. */
@@ -79,8 +79,33 @@ export class TrackedFile {
   }
 }
 
+/**
+ * A file life ended by truncation (copytruncate): what was committed of it. A copy found later
+ * with the same head and the same bytes before `offset` is that life's content: it is read from
+ * `offset` under the same key, so its lines get the messageIds the original would have given them.
+ */
+interface PastLife {
+  key: string;
+  headFp: string;
+  headLen: number;
+  offset: number;
+  tailFp: string;
+  atMs: number;
+}
+
+/** A life with fewer committed bytes than this (about one short line) is not matched to copies. */
+const MIN_COPY_HEAD = 16;
+const MAX_PAST_LIVES = 16;
+/** How long a copy of a live file waits for that file to be truncated (copytruncate) before it counts as read. */
+const COPY_WAIT_MS = 10_000;
+/** How long an empty file found while running waits before it is taken as a new file (it may be a copy being made). */
+const EMPTY_WAIT_MS = 1_000;
+
 export class Tailer {
   private readonly files = new Map<string, TrackedFile>();
+  private readonly pastLives: PastLife[] = [];
+  /** Paths of files that look like copies of a live file, with when they were first seen. */
+  private readonly waitingCopies = new Map<string, number>();
   /** States from the store (or of closed rotated files) not tracked now: resumed when their file is found. */
   private readonly stored = new Map<string, FileState>();
   /** Files present at start-up honour start_at; files that appear later are read from their start. */
@@ -148,7 +173,16 @@ export class Tailer {
       return;
     }
     this.openHandles++;
-    const { state, reason } = this.resolveState(path, fd, st);
+    const resolved = this.resolveState(path, fd, st);
+    if (!resolved) {
+      // Looks like a copy of a live file: wait for that file's truncation (see maintain()).
+      closeSync(fd);
+      this.openHandles--;
+      if (!this.waitingCopies.has(path)) this.waitingCopies.set(path, this.now());
+      return;
+    }
+    this.waitingCopies.delete(path);
+    const { state, reason } = resolved;
     this.states.upsert(state);
     this.stored.delete(state.fileKey);
     const f = new TrackedFile(state, fd, this.input.max_line_bytes, this.now());
@@ -275,6 +309,8 @@ export class Tailer {
       if (!this.makeRoom(true)) break;
       this.reopen(f);
     }
+    for (const p of [...this.waitingCopies.keys()]) revisit.push(p);
+    while (this.pastLives.length && now - this.pastLives[0]!.atMs > 10 * COPY_WAIT_MS) this.pastLives.shift();
     if (now - this.lastPurgeMs >= Math.min(this.input.clean_removed_after, 60_000)) {
       this.lastPurgeMs = now;
       this.states.purgeRemoved(this.pipeline, now - this.input.clean_removed_after);
@@ -292,8 +328,20 @@ export class Tailer {
       headFp = head.fp + f.birth;
       headLen = head.len;
     }
-    const tailFp = offset === f.state.offset ? f.state.tailFp : (tailFingerprint(fd, offset) ?? f.state.tailFp);
+    const tailFp = offset === f.state.offset ? f.state.tailFp : this.tailFpAt(f, offset);
     return { ...f.state, offset, headFp, headLen, tailFp, size: Math.max(f.readOffset, f.state.size), updatedAt: this.now() };
+  }
+
+  /**
+   * The tail fingerprint at `offset`, from the bytes read when they are still in memory: the file
+   * may have been truncated since (copytruncate), and a hash of what is there now would not match
+   * the bytes the offset stands for.
+   */
+  private tailFpAt(f: TrackedFile, offset: number): string {
+    const len = Math.min(offset, TAIL_FP_BYTES);
+    const heldFrom = f.readOffset - f.tailBytes.length;
+    if (offset - len >= heldFrom && offset <= f.readOffset) return fingerprintBytes(f.tailBytes.subarray(offset - len - heldFrom, offset - heldFrom));
+    return tailFingerprint(f.fd!, offset) ?? f.state.tailFp;
   }
 
   /** Records that the state was committed. */
@@ -401,6 +449,8 @@ export class Tailer {
     } catch {
       // treated as empty
     }
+    this.pastLives.push({ key: f.key, headFp: f.state.headFp, headLen: f.state.headLen, offset: f.state.offset, tailFp: f.state.tailFp, atMs: this.now() });
+    if (this.pastLives.length > MAX_PAST_LIVES) this.pastLives.shift();
     const { fp, len } = headFingerprint(fd, size);
     const old = f.key;
     f.state = { ...f.state, fileKey: newFileKey(f.state.dev, f.state.ino), offset: 0, headFp: fp + f.birth, headLen: len, tailFp: tailFingerprint(fd, 0)!, size, updatedAt: this.now() };
@@ -430,8 +480,71 @@ export class Tailer {
     return false;
   }
 
-  /** Resume from a stored state when identity and fingerprints agree; otherwise a new file life. */
-  private resolveState(path: string, fd: number, st: Stats): { state: FileState; reason: OpenReason } {
+  /**
+   * Whether a new file is a copy of a file we read (copytruncate's rotated copy matching the
+   * globs): the state to read it with, 'wait' when it copies a live file (not truncated yet), or
+   * undefined when it is not a copy. Compares bytes only (a copy has its own birth time).
+   */
+  private copyOf(path: string, fd: number, st: Stats): FileState | 'wait' | undefined {
+    const now = this.now();
+    for (let i = this.pastLives.length - 1; i >= 0; i--) {
+      const life = this.pastLives[i]!;
+      if (life.headLen < MIN_COPY_HEAD || life.offset < MIN_COPY_HEAD || !headMatches(fd, st.size, '', life.headFp, life.headLen)) continue;
+      // A copy shorter than the committed offset was read past its end through the original
+      // (then only a full-length head is evidence enough).
+      const offset = Math.min(life.offset, st.size);
+      if (st.size < life.offset ? life.headLen < HEAD_FP_BYTES : tailFingerprint(fd, life.offset) !== life.tailFp) continue;
+      this.pastLives.splice(i, 1);
+      const head = headFingerprint(fd, st.size);
+      return {
+        pipeline: this.pipeline, fileKey: life.key, dev: st.dev, ino: st.ino, path, headFp: head.fp + birthMark(st), headLen: head.len,
+        offset, tailFp: tailFingerprint(fd, offset)!, size: st.size, updatedAt: now, removedAt: null,
+      };
+    }
+    if (!this.initialScanDone) return undefined;
+    const since = this.waitingCopies.get(path);
+    const waited = since === undefined ? 0 : now - since;
+    // A copy may be found while it is being written: an empty file, or one whose bytes so far
+    // start a live file's head, waits to be seen again (nothing is lost: a new file is read from 0).
+    if (st.size === 0) return waited < EMPTY_WAIT_MS ? 'wait' : undefined;
+    if (st.size < HEAD_FP_BYTES) return waited < COPY_WAIT_MS && this.startsLiveHead(fd, st.size) ? 'wait' : undefined;
+    for (const f of this.files.values()) {
+      // Only a full-length head: a new log that merely starts like another must not wait.
+      if (f.detached || f.state.headLen < HEAD_FP_BYTES) continue;
+      if (!headMatches(fd, st.size, '', f.state.headFp, f.state.headLen)) continue;
+      // Not truncated within COPY_WAIT_MS: a plain copy (a backup) of content read already.
+      if (waited < COPY_WAIT_MS) return 'wait';
+      const head = headFingerprint(fd, st.size);
+      return {
+        pipeline: this.pipeline, fileKey: newFileKey(st.dev, st.ino), dev: st.dev, ino: st.ino, path, headFp: head.fp + birthMark(st), headLen: head.len,
+        offset: st.size, tailFp: tailFingerprint(fd, st.size)!, size: st.size, updatedAt: now, removedAt: null,
+      };
+    }
+    return undefined;
+  }
+
+  /** Whether the `size` (< HEAD_FP_BYTES) bytes of a file are the first bytes of a live file's head. */
+  private startsLiveHead(fd: number, size: number): boolean {
+    const mine = Buffer.alloc(size);
+    if (readSync(fd, mine, 0, size, 0) !== size) return false;
+    const theirs = Buffer.alloc(size);
+    for (const f of this.files.values()) {
+      if (f.detached || f.fd === undefined || f.state.headLen < HEAD_FP_BYTES) continue;
+      try {
+        if (readSync(f.fd, theirs, 0, size, 0) === size && theirs.equals(mine)) return true;
+      } catch {
+        // unreadable: not evidence
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Resume from a stored state when identity and fingerprints agree; the key and offset of a
+   * truncated life when this is its copy; otherwise a new file life. Undefined: a copy of a live
+   * file, to be decided later.
+   */
+  private resolveState(path: string, fd: number, st: Stats): { state: FileState; reason: OpenReason } | undefined {
     const now = this.now();
     let reason: 'new' | 'reused-inode' | 'changed-while-stopped' = 'new';
     // The latest state of this inode decides; older ones (earlier lives) are dropped.
@@ -442,9 +555,19 @@ export class Tailer {
     }
     const s = same[0];
     if (s) {
-      if (!headMatches(fd, st.size, birthMark(st), s.headFp, s.headLen)) reason = 'reused-inode';
+      const birth = birthMark(st);
+      // The same birth time with other first bytes: the same file, truncated and written again.
+      if (!headMatches(fd, st.size, birth, s.headFp, s.headLen)) reason = birth !== '' && s.headFp.endsWith(birth) ? 'changed-while-stopped' : 'reused-inode';
       else if (st.size < s.offset || tailFingerprint(fd, s.offset) !== s.tailFp) reason = 'changed-while-stopped';
-      else return { state: { ...s, path, removedAt: null, updatedAt: now }, reason: 'resumed' };
+      if (reason !== 'new') {
+        // Its old content may be found next as a copy (copytruncate while we were stopped).
+        this.pastLives.push({ key: s.fileKey, headFp: s.headFp, headLen: s.headLen, offset: s.offset, tailFp: s.tailFp, atMs: now });
+      } else return { state: { ...s, path, removedAt: null, updatedAt: now }, reason: 'resumed' };
+    }
+    if (reason === 'new') {
+      const copy = this.copyOf(path, fd, st);
+      if (copy === 'wait') return undefined;
+      if (copy) return { state: copy, reason: 'copy-of-truncated' };
     }
     const fromEnd =
       reason === 'new' &&

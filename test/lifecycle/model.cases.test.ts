@@ -16,7 +16,7 @@ const CASES: Record<string, Op[]> = {
     { op: 'delete', log: 'c', pauseMs: 0 },
     { op: 'rotate', log: 'c', late: 4, matchGlob: false, pauseMs: 0 },
     w('c', 26),
-    { op: 'copytruncate', log: 'c', pauseMs: 0 },
+    { op: 'copytruncate', log: 'c', matchGlob: false, pauseMs: 0 },
     { op: 'restart', signal: 'SIGKILL', downOps: [] },
     w('b', 37, true, 24),
     { op: 'truncate', log: 'c', pauseMs: 59 },
@@ -29,7 +29,7 @@ const CASES: Record<string, Op[]> = {
     { op: 'truncate', log: 'a', pauseMs: 53 },
     w('b', 15, true, 5),
     { op: 'restart', signal: 'SIGTERM', downOps: [w('b', 17, true, 54), w('c', 31, true), w('c', 29, true, 48), { op: 'rotate', log: 'c', late: 4, matchGlob: false, pauseMs: 0 }] },
-    { op: 'copytruncate', log: 'a', pauseMs: 15 },
+    { op: 'copytruncate', log: 'a', matchGlob: false, pauseMs: 15 },
     w('b', 19, true),
     w('b', 26, true, 19),
     { op: 'restart', signal: 'SIGKILL', downOps: [{ op: 'rotate', log: 'b', late: 0, matchGlob: true, pauseMs: 26 }] },
@@ -56,6 +56,15 @@ const CASES: Record<string, Op[]> = {
     { op: 'rotate', log: 'a', late: 2, matchGlob: true, pauseMs: 10 },
     { op: 'restart', signal: 'SIGKILL', downOps: [w('a', 4, true)] },
     w('a', 4),
+  ],
+  // copytruncate with the copy inside the globs: the copy is recognised by content and read
+  // from the committed offset under the original's key, while running and while stopped.
+  'copytruncate into the globs, running and stopped': [
+    w('a', 30),
+    { op: 'copytruncate', log: 'a', matchGlob: true, pauseMs: 0 },
+    w('a', 5),
+    { op: 'restart', signal: 'SIGKILL', downOps: [w('a', 20), { op: 'copytruncate', log: 'a', matchGlob: true, pauseMs: 0 }, w('a', 5)] },
+    w('a', 3),
   ],
 };
 

@@ -20,7 +20,7 @@ const pause = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 60 }));
 const fileOp: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ op: fc.constant('write' as const), log, lines: fc.integer({ min: 0, max: 40 }), partial: fc.boolean(), pauseMs: pause }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('rotate' as const), log, late: fc.integer({ min: 0, max: 5 }), matchGlob: fc.boolean(), pauseMs: pause }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('copytruncate' as const), log, pauseMs: pause }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('copytruncate' as const), log, matchGlob: fc.boolean(), pauseMs: pause }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('truncate' as const), log, pauseMs: pause }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), log, pauseMs: pause }) },
 );

@@ -19,7 +19,8 @@ export type Op =
   | { op: 'write'; log: LogName; lines: number; partial: boolean; pauseMs: number }
   /** logrotate `create` / nginx reopen: rename, the writer adds `late` lines to the old file, then reopens. */
   | { op: 'rotate'; log: LogName; late: number; matchGlob: boolean; pauseMs: number }
-  | { op: 'copytruncate'; log: LogName; pauseMs: number }
+  /** The copy is named into the globs (`a.log.c3`, found as a copy by content) or out of them. */
+  | { op: 'copytruncate'; log: LogName; matchGlob: boolean; pauseMs: number }
   | { op: 'truncate'; log: LogName; pauseMs: number }
   /** The file is deleted; the next write creates a new one (often on the same inode). */
   | { op: 'delete'; log: LogName; pauseMs: number }
@@ -111,8 +112,10 @@ export class ModelRun {
         await this.rotate(op.log, op.late, op.matchGlob || !this.running);
         break;
       case 'copytruncate':
+        await this.truncate(op.log, op.matchGlob ? 'in-glob' : 'out');
+        break;
       case 'truncate':
-        await this.truncate(op.log, op.op === 'copytruncate');
+        await this.truncate(op.log, 'none');
         break;
       case 'delete':
         await this.remove(op.log);
@@ -197,17 +200,19 @@ export class ModelRun {
     this.writer(log);
   }
 
-  private async truncate(log: LogName, copy: boolean): Promise<void> {
+  private async truncate(log: LogName, copy: 'none' | 'out' | 'in-glob'): Promise<void> {
     const w = this.writers.get(log);
     if (w?.fd === undefined) return;
     this.finishPartial(log);
     if (this.running) {
       // The documented window: lines not read before the truncation are gone. Wait for them first.
       await this.waitArrived(w.inFile, `${log} before truncation`);
-    } else {
+    } else if (copy !== 'in-glob') {
       this.downgrade(w.inFile);
     }
-    if (copy) copyFileSync(w.file, path.join(this.dir, `${log}.copy.${++this.rotations}`));
+    // A copy in the globs holds the unread lines: found as the copy of the truncated life, it is
+    // read from the committed offset under the same key (no line twice, none lost).
+    if (copy !== 'none') copyFileSync(w.file, path.join(this.dir, copy === 'in-glob' ? `${log}.log.c${++this.rotations}` : `${log}.copy.${++this.rotations}`));
     ftruncateSync(w.fd, 0);
     w.inFile = [];
   }

@@ -1,5 +1,5 @@
 /** The tailer's resume and lifecycle decisions, on real files and a real SQLite store. */
-import { appendFileSync, closeSync, openSync, renameSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Discovery } from '../../src/source/discovery.js';
@@ -64,7 +64,8 @@ describe('Tailer: resume decisions', () => {
     t.restart([log]);
     t.pump();
     expect(t.texts()).toEqual(['old1', 'old2', 'old3', 'new1', 'new2', 'new3', 'new4']);
-    expect(t.events.reasons('opened')).toEqual(['new', 'reused-inode']);
+    // Same inode, same birth time, other first bytes: the same file rewritten, not a reused inode.
+    expect(t.events.reasons('opened')).toEqual(['new', 'changed-while-stopped']);
     expect(t.got[0]!.key).not.toBe(t.got[3]!.key);
   });
 
@@ -288,6 +289,111 @@ describe('Tailer: rotation, truncation, deletion', () => {
     renameSync(log, path.join(tmp.dir, 'gone.txt'));
     t.restart([]);
     expect(t.events.calls.filter((c) => c[0] === 'rotatedUnread')).toEqual([['rotatedUnread', log, 7]]);
+  });
+});
+
+describe('Tailer: copytruncate copies that match the globs', () => {
+  const header = '#' + 'h'.repeat(1100) + '\n'; // a full-length head fingerprint
+
+  function setup(): { t: Harness; log: string; copy: string } {
+    const log = path.join(tmp.dir, 'a.log');
+    writeFileSync(log, header + lines('a', 1, 3));
+    const t = harness({ paths: [path.join(tmp.dir, 'a.log*')] });
+    t.start([log]);
+    t.pump();
+    appendFileSync(log, lines('a', 4, 5)); // not read before the copy is made
+    return { t, log, copy: `${log}.1` };
+  }
+
+  function expectOnce(t: Harness): void {
+    const a = t.got.filter((g) => g.text.startsWith('a'));
+    expect(a.map((g) => g.text)).toEqual(['a1', 'a2', 'a3', 'a4', 'a5']);
+    // The copy's lines carry the original's key: the messageIds the original would have given.
+    expect(new Set(a.map((g) => g.key)).size).toBe(1);
+    expect(t.texts().filter((x) => x === header.slice(0, -1))).toHaveLength(1);
+  }
+
+  it('reads a copy found after the truncation from where the original was, under its key', () => {
+    const { t, log, copy } = setup();
+    writeFileSync(copy, readFileSync(log));
+    truncateSync(log, 0);
+    t.pump();
+    appendFileSync(log, 'b1\n');
+    t.tailer.addPath(copy);
+    t.pump();
+    expectOnce(t);
+    expect(t.texts()).toContain('b1');
+    expect(t.events.reasons('opened')).toContain('copy-of-truncated');
+  });
+
+  it('holds a copy found before the truncation until the truncation shows', () => {
+    const { t, log, copy } = setup();
+    writeFileSync(copy, readFileSync(log));
+    t.tailer.addPath(copy); // discovery is faster than the truncation
+    expect(t.tailer.tracked()).toHaveLength(1);
+    truncateSync(log, 0);
+    appendFileSync(log, 'b1\n');
+    t.pump();
+    t.pump();
+    expectOnce(t);
+  });
+
+  it('waits for a copy that is found while it is being written (empty, then a prefix of the head)', () => {
+    const { t, log, copy } = setup();
+    const content = readFileSync(log);
+    writeFileSync(copy, '');
+    t.tailer.addPath(copy);
+    appendFileSync(copy, content.subarray(0, 100));
+    t.pump();
+    appendFileSync(copy, content.subarray(100));
+    truncateSync(log, 0);
+    appendFileSync(log, 'b1\n');
+    t.pump();
+    t.pump();
+    expectOnce(t);
+  });
+
+  it('takes an empty or header-only new file as new after a short wait, reading it from 0', () => {
+    const { t, log } = setup();
+    const other = path.join(tmp.dir, 'a.log.other');
+    writeFileSync(other, '');
+    t.tailer.addPath(other);
+    writeFileSync(other, header.slice(0, 200)); // starts like the live file's head
+    t.pump();
+    expect(t.tailer.tracked()).toHaveLength(1);
+    appendFileSync(other, '\nown1\n'); // diverges: a file of its own
+    t.pump();
+    expect(t.texts().slice(-1)).toEqual(['own1']);
+    expect(t.texts().filter((x) => x.startsWith('#'))).toHaveLength(2);
+    void log;
+  });
+
+  it('treats a copy of a live file that is never truncated as read (a backup)', () => {
+    const { t, log, copy } = setup();
+    t.pump();
+    writeFileSync(copy, readFileSync(log));
+    t.tailer.addPath(copy);
+    t.pump();
+    t.clock = Date.now() + 15_000;
+    t.pump();
+    appendFileSync(copy, 'later\n');
+    t.pump();
+    expect(t.texts()).toEqual([header.slice(0, -1), 'a1', 'a2', 'a3', 'a4', 'a5', 'later']);
+  });
+
+  it('adopts a copy made while tailship was stopped', () => {
+    const { t, log, copy } = setup();
+    t.close();
+    writeFileSync(copy, readFileSync(log));
+    truncateSync(log, 0);
+    appendFileSync(log, 'b1\n');
+    h = new Harness(path.join(tmp.dir, 'state'), { paths: [path.join(tmp.dir, 'a.log*')], start_at: 'beginning' });
+    const before = t.got;
+    h.start([log, copy]);
+    h.pump();
+    h.got.unshift(...before);
+    expectOnce(h);
+    expect(h.events.reasons('opened')).toEqual(['changed-while-stopped', 'copy-of-truncated']);
   });
 });
 
