@@ -7,10 +7,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { DeadLetters, type DeadLetter, type DeadLetterInput } from './dead-letters.js';
 import { FileStates, type FileState } from './files.js';
 import { migrate } from './migrations.js';
+import { openDatabase } from './sqlite.js';
 import { Queue, type QueueChunk, type QueueRow } from './queue.js';
 
 export const STORE_FILE = 'tailship.db';
@@ -45,7 +46,7 @@ export class Store {
   constructor(stateDir: string, options: OpenOptions = {}) {
     this.path = path.join(stateDir, STORE_FILE);
     if (!options.readonly) mkdirSync(stateDir, { recursive: true });
-    this.db = new Database(this.path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    this.db = openDatabase(this.path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
     this.db.pragma('busy_timeout = 5000');
     if (!options.readonly) {
       this.db.pragma('journal_mode = WAL');
