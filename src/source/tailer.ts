@@ -523,13 +523,27 @@ export class Tailer {
     return undefined;
   }
 
-  /** Whether the `size` (< HEAD_FP_BYTES) bytes of a file are the first bytes of a live file's head. */
+  /**
+   * Whether a small file (< HEAD_FP_BYTES) may be a copy of a live file: it has the live file's
+   * committed head (compared by hash, which survives the live file's truncation), or its bytes so
+   * far are the live file's first bytes (a copy being written; the original is intact then).
+   */
   private startsLiveHead(fd: number, size: number): boolean {
     const mine = Buffer.alloc(size);
     if (readSync(fd, mine, 0, size, 0) !== size) return false;
     const theirs = Buffer.alloc(size);
+    // Hashes of our first n bytes, per head length met (one hash each, not one per file).
+    const ours = new Map<number, string>();
     for (const f of this.files.values()) {
-      if (f.detached || f.fd === undefined || f.state.headLen < HEAD_FP_BYTES) continue;
+      if (f.detached || f.state.headLen < MIN_COPY_HEAD) continue;
+      if (size >= f.state.headLen) {
+        const n = f.state.headLen;
+        let h = ours.get(n);
+        if (h === undefined) ours.set(n, (h = fingerprintBytes(mine.subarray(0, n))));
+        if (f.state.headFp === h || f.state.headFp.startsWith(`${h}@`)) return true;
+        continue;
+      }
+      if (f.fd === undefined) continue;
       try {
         if (readSync(f.fd, theirs, 0, size, 0) === size && theirs.equals(mine)) return true;
       } catch {
@@ -564,7 +578,8 @@ export class Tailer {
         this.pastLives.push({ key: s.fileKey, headFp: s.headFp, headLen: s.headLen, offset: s.offset, tailFp: s.tailFp, atMs: now });
       } else return { state: { ...s, path, removedAt: null, updatedAt: now }, reason: 'resumed' };
     }
-    if (reason === 'new') {
+    if (reason === 'new' || reason === 'reused-inode') {
+      // A new file (on a fresh or a reused inode) may be the copy of a truncated one.
       const copy = this.copyOf(path, fd, st);
       if (copy === 'wait') return undefined;
       if (copy) return { state: copy, reason: 'copy-of-truncated' };

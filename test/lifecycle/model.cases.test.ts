@@ -57,6 +57,20 @@ const CASES: Record<string, Op[]> = {
     { op: 'restart', signal: 'SIGKILL', downOps: [w('a', 4, true)] },
     w('a', 4),
   ],
+  // Found by the property test: the copy of a small file (< 1 KiB, no full head fingerprint),
+  // seen before the truncation, was read from 0 under a new key (b/1 under two messageIds).
+  'copy of a small file inside the globs, seen before the truncation': [
+    { op: 'copytruncate', log: 'c', matchGlob: true, pauseMs: 0 },
+    w('b', 40),
+    { op: 'copytruncate', log: 'c', matchGlob: false, pauseMs: 58 },
+    w('a', 36, true),
+    { op: 'delete', log: 'a', pauseMs: 1 },
+    { op: 'copytruncate', log: 'b', matchGlob: true, pauseMs: 0 },
+    { op: 'truncate', log: 'a', pauseMs: 0 },
+    w('c', 23),
+    { op: 'restart', signal: 'SIGKILL', downOps: [w('b', 31, false, 1)] },
+    w('b', 26, true, 10),
+  ],
   // copytruncate with the copy inside the globs: the copy is recognised by content and read
   // from the committed offset under the original's key, while running and while stopped.
   'copytruncate into the globs, running and stopped': [

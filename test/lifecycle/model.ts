@@ -60,6 +60,7 @@ export class ModelRun {
   /** Files whose lines only an open handle can still deliver (renamed out of the glob, deleted). */
   private handleOnly: string[][] = [];
   running = false;
+  private readonly stderrs: string[] = [];
 
   async setup(): Promise<void> {
     mkdirSync(this.dir);
@@ -99,6 +100,7 @@ export class ModelRun {
   }
 
   private start(): void {
+    if (this.child) this.stderrs.push(this.child.stderr());
     this.child = startTailship(['run', '--config', this.cfg, '--log-level', 'info']);
     this.running = true;
   }
@@ -293,6 +295,18 @@ export class ModelRun {
     throw new Error(`daemon never opened ${file}`);
   }
 
+  /** The daemon's file events (from its info log), for failure messages. */
+  private trail(): string {
+    const keep = /"file"/;
+    return [...this.stderrs, this.child?.stderr() ?? '']
+      .join('\n')
+      .split('\n')
+      .filter((l) => keep.test(l))
+      .map((l) => l.replace(this.dir, ''))
+      .join('\n')
+      .slice(-6000);
+  }
+
   private verify(): HistoryResult {
     const ids = new Map<string, string>();
     let duplicates = 0;
@@ -302,11 +316,11 @@ export class ModelRun {
       if (prev === undefined) ids.set(id, m.messageId);
       else {
         duplicates++;
-        if (prev !== m.messageId) throw new Error(`line ${id} arrived with two messageIds: ${prev}, ${m.messageId}`);
+        if (prev !== m.messageId) throw new Error(`line ${id} arrived with two messageIds: ${prev}, ${m.messageId}\n${this.trail()}`);
       }
     }
     const missing = [...this.must].filter((id) => !ids.has(id));
-    if (missing.length) throw new Error(`missing lines: ${missing.join(' ')}`);
+    if (missing.length) throw new Error(`missing lines: ${missing.join(' ')}\n${this.trail()}`);
     for (const id of ids.keys()) {
       if (!this.must.has(id) && !this.may.has(id)) throw new Error(`line ${id} arrived but was never written`);
     }
