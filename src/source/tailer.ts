@@ -5,7 +5,9 @@
  * the read offset changed: copytruncate, `> file`) and starts again at 0 under a new file key;
  * reads a bounded number of bytes per file per turn so that one busy file cannot starve the
  * others; keeps at most max_open_files handles (the least recently active are closed and
- * reopened at their offset when a stat of their path shows growth). Reads are synchronous
+ * reopened at their offset when a stat of their path shows growth); recognises the copy of a
+ * truncated file (copytruncate's `.1` inside the globs) by content and reads it from where the
+ * original was, under the original's key (docs/file-lifecycle.md). Reads are synchronous
  * positional reads from the page cache: the pipeline is CPU-bound on one thread anyway, and sync
  * reads avoid a promise per chunk.
  */
@@ -155,6 +157,7 @@ export class Tailer {
     try {
       st = statSync(path);
     } catch {
+      this.waitingCopies.delete(path);
       return;
     }
     if (!st.isFile()) return;
