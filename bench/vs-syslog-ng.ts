@@ -79,7 +79,8 @@ destination d_http {
     body('${body}')
     batch-lines(250) batch-bytes(512000) batch-timeout(5000) workers(2));
 };
-log { source(s_file); parser(p_nginx); destination(d_http); };
+# flow-control: without it syslog-ng drops messages when the destination's queue is full.
+log { source(s_file); parser(p_nginx); destination(d_http); flags(flow-control); };
 `;
 }
 
@@ -104,10 +105,26 @@ function procUsage(pid: number): { cpuS: number; hwmKb: number } | undefined {
   }
 }
 
+/** Rejects when the collector has received nothing new for `ms`. */
+async function stalled(collector: CountingCollector, ms: number, done: { value: boolean }): Promise<void> {
+  let last = -1;
+  let since = performance.now();
+  while (!done.value) {
+    await new Promise((r) => setTimeout(r, 500));
+    if (collector.messages !== last) {
+      last = collector.messages;
+      since = performance.now();
+    } else if (performance.now() - since > ms) {
+      throw new Error(`syslog-ng delivered ${collector.messages} messages and then nothing for ${ms / 1000} s`);
+    }
+  }
+}
+
 /** One syslog-ng run from a fresh persist file until the collector has every line. */
 export async function runSyslogNg(log: GeneratedLog, timeoutMs = 180_000): Promise<SyslogNgResult> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'tailship-sng-'));
   const collector = await new CountingCollector({ writeKey: WRITE_KEY }).start();
+  let stop = async (): Promise<void> => {};
   try {
     const conf = path.join(work, 'syslog-ng.conf');
     writeFileSync(conf, syslogNgConfig(log.file, collector.url));
@@ -119,25 +136,30 @@ export async function runSyslogNg(log: GeneratedLog, timeoutMs = 180_000): Promi
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     let exited = false;
     child.on('exit', () => (exited = true));
+    stop = async () => {
+      if (exited) return;
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    };
     let last = { cpuS: 0, hwmKb: 0 };
     const sampler = setInterval(() => {
       const u = child.pid !== undefined ? procUsage(child.pid) : undefined;
       if (u) last = u;
     }, 100);
+    const done = { value: false };
     try {
       await Promise.race([
         collector.waitFor(log.lines, timeoutMs),
+        stalled(collector, 20_000, done),
         new Promise((_, reject) => child.on('exit', (code) => reject(new Error(`syslog-ng exited with ${code}: ${stderr.trim()}`)))),
       ]);
     } finally {
+      done.value = true;
       clearInterval(sampler);
     }
     const u = child.pid !== undefined ? procUsage(child.pid) : undefined;
     if (u) last = u;
-    if (!exited) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+    await stop();
     return {
       linesPerSec: Math.round(log.lines / ((collector.lastAt - t0) / 1000)),
       cpuUsPerLine: (last.cpuS * 1e6) / log.lines,
@@ -145,6 +167,7 @@ export async function runSyslogNg(log: GeneratedLog, timeoutMs = 180_000): Promi
       requests: collector.requests,
     };
   } finally {
+    await stop();
     await collector.stop();
     rmSync(work, { recursive: true, force: true });
   }
