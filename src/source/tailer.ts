@@ -14,6 +14,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import type { InputConfig } from '../config/schema.js';
 import type { FileStates, FileState } from '../store/files.js';
+import { Copies } from './copies.js';
 import { Framer } from './framer.js';
 import { birthMark, fingerprintBytes, headFingerprint, headMatches, HEAD_FP_BYTES, newFileKey, tailFingerprint, TAIL_FP_BYTES } from './identity.js';
 import type { Line } from './line.js';
@@ -81,33 +82,9 @@ export class TrackedFile {
   }
 }
 
-/**
- * A file life ended by truncation (copytruncate): what was committed of it. A copy found later
- * with the same head and the same bytes before `offset` is that life's content: it is read from
- * `offset` under the same key, so its lines get the messageIds the original would have given them.
- */
-interface PastLife {
-  key: string;
-  headFp: string;
-  headLen: number;
-  offset: number;
-  tailFp: string;
-  atMs: number;
-}
-
-/** A life with fewer committed bytes than this (about one short line) is not matched to copies. */
-const MIN_COPY_HEAD = 16;
-const MAX_PAST_LIVES = 16;
-/** How long a copy of a live file waits for that file to be truncated (copytruncate) before it counts as read. */
-const COPY_WAIT_MS = 10_000;
-/** How long an empty file found while running waits before it is taken as a new file (it may be a copy being made). */
-const EMPTY_WAIT_MS = 1_000;
-
 export class Tailer {
   private readonly files = new Map<string, TrackedFile>();
-  private readonly pastLives: PastLife[] = [];
-  /** Paths of files that look like copies of a live file, with when they were first seen. */
-  private readonly waitingCopies = new Map<string, number>();
+  private readonly copies: Copies;
   /** States from the store (or of closed rotated files) not tracked now: resumed when their file is found. */
   private readonly stored = new Map<string, FileState>();
   /** Files present at start-up honour start_at; files that appear later are read from their start. */
@@ -123,6 +100,7 @@ export class Tailer {
     private readonly now: () => number = Date.now,
   ) {
     for (const s of states.forPipeline(pipeline)) this.stored.set(s.fileKey, s);
+    this.copies = new Copies(now);
   }
 
   tracked(): TrackedFile[] {
@@ -157,7 +135,7 @@ export class Tailer {
     try {
       st = statSync(path);
     } catch {
-      this.waitingCopies.delete(path);
+      this.copies.settled(path);
       return;
     }
     if (!st.isFile()) return;
@@ -178,13 +156,11 @@ export class Tailer {
     this.openHandles++;
     const resolved = this.resolveState(path, fd, st);
     if (!resolved) {
-      // Looks like a copy of a live file: wait for that file's truncation (see maintain()).
+      // Maybe a copy not complete yet, or of a live file not truncated yet: judged again next poll.
       closeSync(fd);
       this.openHandles--;
-      if (!this.waitingCopies.has(path)) this.waitingCopies.set(path, this.now());
       return;
     }
-    this.waitingCopies.delete(path);
     const { state, reason } = resolved;
     this.states.upsert(state);
     this.stored.delete(state.fileKey);
@@ -312,8 +288,7 @@ export class Tailer {
       if (!this.makeRoom(true)) break;
       this.reopen(f);
     }
-    for (const p of [...this.waitingCopies.keys()]) revisit.push(p);
-    while (this.pastLives.length && now - this.pastLives[0]!.atMs > 10 * COPY_WAIT_MS) this.pastLives.shift();
+    revisit.push(...this.copies.waitingPaths());
     if (now - this.lastPurgeMs >= Math.min(this.input.clean_removed_after, 60_000)) {
       this.lastPurgeMs = now;
       this.states.purgeRemoved(this.pipeline, now - this.input.clean_removed_after);
@@ -452,8 +427,7 @@ export class Tailer {
     } catch {
       // treated as empty
     }
-    this.pastLives.push({ key: f.key, headFp: f.state.headFp, headLen: f.state.headLen, offset: f.state.offset, tailFp: f.state.tailFp, atMs: this.now() });
-    if (this.pastLives.length > MAX_PAST_LIVES) this.pastLives.shift();
+    this.copies.remember({ key: f.key, headFp: f.state.headFp, headLen: f.state.headLen, offset: f.state.offset, tailFp: f.state.tailFp });
     const { fp, len } = headFingerprint(fd, size);
     const old = f.key;
     f.state = { ...f.state, fileKey: newFileKey(f.state.dev, f.state.ino), offset: 0, headFp: fp + f.birth, headLen: len, tailFp: tailFingerprint(fd, 0)!, size, updatedAt: this.now() };
@@ -484,79 +458,6 @@ export class Tailer {
   }
 
   /**
-   * Whether a new file is a copy of a file we read (copytruncate's rotated copy matching the
-   * globs): the state to read it with, 'wait' when it copies a live file (not truncated yet), or
-   * undefined when it is not a copy. Compares bytes only (a copy has its own birth time).
-   */
-  private copyOf(path: string, fd: number, st: Stats): FileState | 'wait' | undefined {
-    const now = this.now();
-    for (let i = this.pastLives.length - 1; i >= 0; i--) {
-      const life = this.pastLives[i]!;
-      if (life.headLen < MIN_COPY_HEAD || life.offset < MIN_COPY_HEAD || !headMatches(fd, st.size, '', life.headFp, life.headLen)) continue;
-      // A copy shorter than the committed offset was read past its end through the original
-      // (then only a full-length head is evidence enough).
-      const offset = Math.min(life.offset, st.size);
-      if (st.size < life.offset ? life.headLen < HEAD_FP_BYTES : tailFingerprint(fd, life.offset) !== life.tailFp) continue;
-      this.pastLives.splice(i, 1);
-      const head = headFingerprint(fd, st.size);
-      return {
-        pipeline: this.pipeline, fileKey: life.key, dev: st.dev, ino: st.ino, path, headFp: head.fp + birthMark(st), headLen: head.len,
-        offset, tailFp: tailFingerprint(fd, offset)!, size: st.size, updatedAt: now, removedAt: null,
-      };
-    }
-    if (!this.initialScanDone) return undefined;
-    const since = this.waitingCopies.get(path);
-    const waited = since === undefined ? 0 : now - since;
-    // A copy may be found while it is being written: an empty file, or one whose bytes so far
-    // start a live file's head, waits to be seen again (nothing is lost: a new file is read from 0).
-    if (st.size === 0) return waited < EMPTY_WAIT_MS ? 'wait' : undefined;
-    if (st.size < HEAD_FP_BYTES) return waited < COPY_WAIT_MS && this.startsLiveHead(fd, st.size) ? 'wait' : undefined;
-    for (const f of this.files.values()) {
-      // Only a full-length head: a new log that merely starts like another must not wait.
-      if (f.detached || f.state.headLen < HEAD_FP_BYTES) continue;
-      if (!headMatches(fd, st.size, '', f.state.headFp, f.state.headLen)) continue;
-      // Not truncated within COPY_WAIT_MS: a plain copy (a backup) of content read already.
-      if (waited < COPY_WAIT_MS) return 'wait';
-      const head = headFingerprint(fd, st.size);
-      return {
-        pipeline: this.pipeline, fileKey: newFileKey(st.dev, st.ino), dev: st.dev, ino: st.ino, path, headFp: head.fp + birthMark(st), headLen: head.len,
-        offset: st.size, tailFp: tailFingerprint(fd, st.size)!, size: st.size, updatedAt: now, removedAt: null,
-      };
-    }
-    return undefined;
-  }
-
-  /**
-   * Whether a small file (< HEAD_FP_BYTES) may be a copy of a live file: it has the live file's
-   * committed head (compared by hash, which survives the live file's truncation), or its bytes so
-   * far are the live file's first bytes (a copy being written; the original is intact then).
-   */
-  private startsLiveHead(fd: number, size: number): boolean {
-    const mine = Buffer.alloc(size);
-    if (readSync(fd, mine, 0, size, 0) !== size) return false;
-    const theirs = Buffer.alloc(size);
-    // Hashes of our first n bytes, per head length met (one hash each, not one per file).
-    const ours = new Map<number, string>();
-    for (const f of this.files.values()) {
-      if (f.detached || f.state.headLen < MIN_COPY_HEAD) continue;
-      if (size >= f.state.headLen) {
-        const n = f.state.headLen;
-        let h = ours.get(n);
-        if (h === undefined) ours.set(n, (h = fingerprintBytes(mine.subarray(0, n))));
-        if (f.state.headFp === h || f.state.headFp.startsWith(`${h}@`)) return true;
-        continue;
-      }
-      if (f.fd === undefined) continue;
-      try {
-        if (readSync(f.fd, theirs, 0, size, 0) === size && theirs.equals(mine)) return true;
-      } catch {
-        // unreadable: not evidence
-      }
-    }
-    return false;
-  }
-
-  /**
    * Resume from a stored state when identity and fingerprints agree; the key and offset of a
    * truncated life when this is its copy; otherwise a new file life. Undefined: a copy of a live
    * file, to be decided later.
@@ -578,14 +479,26 @@ export class Tailer {
       else if (st.size < s.offset || tailFingerprint(fd, s.offset) !== s.tailFp) reason = 'changed-while-stopped';
       if (reason !== 'new') {
         // Its old content may be found next as a copy (copytruncate while we were stopped).
-        this.pastLives.push({ key: s.fileKey, headFp: s.headFp, headLen: s.headLen, offset: s.offset, tailFp: s.tailFp, atMs: now });
+        this.copies.remember({ key: s.fileKey, headFp: s.headFp, headLen: s.headLen, offset: s.offset, tailFp: s.tailFp });
       } else return { state: { ...s, path, removedAt: null, updatedAt: now }, reason: 'resumed' };
     }
     if (reason === 'new' || reason === 'reused-inode') {
       // A new file (on a fresh or a reused inode) may be the copy of a truncated one.
-      const copy = this.copyOf(path, fd, st);
-      if (copy === 'wait') return undefined;
-      if (copy) return { state: copy, reason: 'copy-of-truncated' };
+      const live = [...this.files.values()].filter((f) => !f.detached).map((f) => ({ headFp: f.state.headFp, headLen: f.state.headLen, fd: f.fd }));
+      const verdict = this.copies.judge(path, fd, st.size, live, this.initialScanDone);
+      if (verdict?.kind === 'wait') return undefined;
+      if (verdict) {
+        // A copy continues its life's key from the committed offset; a backup counts as read.
+        const offset = verdict.kind === 'copy' ? verdict.offset : st.size;
+        const { fp, len } = headFingerprint(fd, st.size);
+        return {
+          state: {
+            pipeline: this.pipeline, fileKey: verdict.kind === 'copy' ? verdict.life.key : newFileKey(st.dev, st.ino), dev: st.dev, ino: st.ino, path,
+            headFp: fp + birthMark(st), headLen: len, offset, tailFp: tailFingerprint(fd, offset)!, size: st.size, updatedAt: now, removedAt: null,
+          },
+          reason: verdict.kind === 'copy' ? 'copy-of-truncated' : 'new',
+        };
+      }
     }
     const fromEnd =
       reason === 'new' &&
