@@ -437,8 +437,10 @@ export class Tailer {
     f.tailBytes = Buffer.alloc(0);
     f.framer.reset(0);
     f.atEof = false;
-    // One row per inode: a stale row for the old life would shadow this one on resume.
-    this.states.delete(this.pipeline, old);
+    // The old life's row stays, marked removed (purged after clean_removed_after): after a
+    // restart it is still known, so that its copy can be recognised (resolveState prefers the
+    // live row of an inode).
+    this.states.markRemoved(this.pipeline, old, this.now());
     this.states.upsert(f.state);
   }
 
@@ -465,21 +467,27 @@ export class Tailer {
   private resolveState(path: string, fd: number, st: Stats): { state: FileState; reason: OpenReason } | undefined {
     const now = this.now();
     let reason: 'new' | 'reused-inode' | 'changed-while-stopped' = 'new';
-    // The latest state of this inode decides; older ones (earlier lives) are dropped.
-    const same = [...this.stored.values()].filter((s) => s.dev === st.dev && s.ino === st.ino).sort((a, b) => b.updatedAt - a.updatedAt);
-    for (const s of same) {
-      this.stored.delete(s.fileKey);
-      this.states.delete(this.pipeline, s.fileKey);
-    }
+    // The live state of this inode decides (the latest, if several); earlier lives ended by
+    // truncation are remembered in case their copy shows up.
+    const same = [...this.stored.values()]
+      .filter((s) => s.dev === st.dev && s.ino === st.ino)
+      .sort((a, b) => Number(a.removedAt !== null) - Number(b.removedAt !== null) || b.updatedAt - a.updatedAt);
+    for (const s of same) this.stored.delete(s.fileKey);
     const s = same[0];
+    for (const o of same.slice(1)) {
+      if (o.removedAt === null) this.states.delete(this.pipeline, o.fileKey);
+      else this.copies.remember({ key: o.fileKey, headFp: o.headFp, headLen: o.headLen, offset: o.offset, tailFp: o.tailFp });
+    }
     if (s) {
       const birth = birthMark(st);
       // The same birth time with other first bytes: the same file, truncated and written again.
       if (!headMatches(fd, st.size, birth, s.headFp, s.headLen)) reason = birth !== '' && s.headFp.endsWith(birth) ? 'changed-while-stopped' : 'reused-inode';
       else if (st.size < s.offset || tailFingerprint(fd, s.offset) !== s.tailFp) reason = 'changed-while-stopped';
       if (reason !== 'new') {
-        // Its old content may be found next as a copy (copytruncate while we were stopped).
+        // Its old content may be found next as a copy (copytruncate while we were stopped); the
+        // row stays, marked removed, until then or until clean_removed_after.
         this.copies.remember({ key: s.fileKey, headFp: s.headFp, headLen: s.headLen, offset: s.offset, tailFp: s.tailFp });
+        if (s.removedAt === null) this.states.markRemoved(this.pipeline, s.fileKey, now);
       } else return { state: { ...s, path, removedAt: null, updatedAt: now }, reason: 'resumed' };
     }
     if (reason === 'new' || reason === 'reused-inode') {

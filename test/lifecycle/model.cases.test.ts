@@ -71,6 +71,24 @@ const CASES: Record<string, Op[]> = {
     { op: 'restart', signal: 'SIGKILL', downOps: [w('b', 31, false, 1)] },
     w('b', 26, true, 10),
   ],
+  // Found by the property test: the truncation was seen, then the daemon stopped before its copy
+  // was found; the next daemon read the copy from 0 (c/37 under two messageIds). The truncated
+  // life's row now stays (marked removed) so that its copy is still recognised after a restart.
+  'copy found only after a restart that followed the truncation': [
+    { op: 'copytruncate', log: 'a', matchGlob: false, pauseMs: 0 },
+    w('a', 6, false, 3),
+    w('c', 35, true, 2),
+    { op: 'truncate', log: 'c', pauseMs: 0 },
+    w('c', 2, true),
+    { op: 'truncate', log: 'b', pauseMs: 56 },
+    { op: 'restart', signal: 'SIGKILL', downOps: [] },
+    w('c', 2, true),
+    w('b', 25, true, 27),
+    w('b', 39, true, 21),
+    { op: 'copytruncate', log: 'c', matchGlob: true, pauseMs: 38 },
+    { op: 'restart', signal: 'SIGTERM', downOps: [] },
+    w('a', 16, true),
+  ],
   // copytruncate with the copy inside the globs: the copy is recognised by content and read
   // from the committed offset under the original's key, while running and while stopped.
   'copytruncate into the globs, running and stopped': [
