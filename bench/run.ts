@@ -113,6 +113,14 @@ const SECTIONS: SectionDef[] = [
     },
   },
   {
+    name: 'worker-split',
+    optIn: true,
+    run: async (o) => {
+      const { benchWorkerSplit } = await import('./worker-split.js');
+      return benchWorkerSplit(o.quick ? 200_000 : 1_000_000);
+    },
+  },
+  {
     name: 'profile',
     optIn: true,
     run: async (o) => {

@@ -98,6 +98,8 @@ function processLines(s: Stages, texts: string[], starts: number[], ends: number
 
 class Sink {
   readonly db: Database.Database;
+  /** Events committed, checked against the line count (each line makes one event here). */
+  events = 0;
   private readonly commitTxn: (chunks: Chunk[], offset: number) => void;
   constructor(dir: string) {
     this.db = new Database(path.join(dir, 'q.db'));
@@ -116,6 +118,11 @@ class Sink {
   }
   commit(chunks: Chunk[], offset: number): void {
     this.commitTxn(chunks, offset);
+    for (const c of chunks) this.events += c.events;
+  }
+
+  check(lines: number): void {
+    if (this.events !== lines) throw new Error(`committed ${this.events} events for ${lines} lines`);
   }
 }
 
@@ -164,9 +171,11 @@ async function inline(log: GeneratedLog, dir: string): Promise<SplitResult> {
   const s = stages();
   const sink = new Sink(dir);
   try {
-    return await ingest(log, 'main thread only (today)', (_b, _n, lines, offset) => {
+    const r = await ingest(log, 'main thread only (today)', (_b, _n, lines, offset) => {
       sink.commit(processLines(s, lines.map((l) => l.text), lines.map((l) => l.start), lines.map((l) => l.end)), offset);
     });
+    sink.check(log.lines);
+    return r;
   } finally {
     sink.db.close();
   }
@@ -186,10 +195,10 @@ async function split(log: GeneratedLog, dir: string, workers: number): Promise<S
     sink.commit(r.chunks, r.offset);
   };
   try {
-    return await ingest(
+    const r = await ingest(
       log,
       `main reads + commits, ${workers} worker${workers > 1 ? 's' : ''} parse/map/encode/deflate`,
-      async (buf, len, lines, offset, readBase) => {
+      async (buf, _len, lines, offset, readBase) => {
         if (lines.length === 0) return;
         // A line that began in an earlier read comes decoded (the framer held it); the others
         // go over as the raw bytes of this read, from the first such line to the last newline.
@@ -205,7 +214,6 @@ async function split(log: GeneratedLog, dir: string, workers: number): Promise<S
           starts[i] = l.start;
           ends[i] = l.end;
         });
-        void len;
         const id = seq++;
         const w = pool[next++ % pool.length]!;
         pending.push(new Promise((resolve) => waiters.set(id, (chunks) => (waiters.delete(id), resolve({ chunks, offset })))));
@@ -216,6 +224,8 @@ async function split(log: GeneratedLog, dir: string, workers: number): Promise<S
         while (pending.length) await drainOne();
       },
     );
+    sink.check(log.lines);
+    return r;
   } finally {
     for (const w of pool) await w.terminate();
     sink.db.close();
@@ -243,8 +253,7 @@ export async function benchWorkerSplit(lines = 1_000_000): Promise<{ title: stri
   const log = generateLog(lines);
   const results: SplitResult[] = [];
   try {
-    for (const run of [0, 1]) {
-      void run;
+    for (let round = 0; round < 2; round++) {
       for (const mode of ['inline', 'w1', 'w2'] as const) {
         const dir = mkdtempSync(path.join(os.tmpdir(), 'tailship-split-'));
         try {
