@@ -155,13 +155,21 @@ function parseArgs(argv: string[]): Options {
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   if (o.vs !== undefined) {
-    if (o.vs !== 'syslog-ng') throw new Error(`--vs: only syslog-ng is supported, got ${o.vs}`);
+    if (o.vs !== 'syslog-ng') {
+      console.error(`--vs: only syslog-ng is supported, got ${o.vs}`);
+      process.exit(2);
+    }
     o.only ??= new Set();
     o.only.add('vs-syslog-ng');
   }
   if (o.only) {
     const known = new Set(SECTIONS.map((s) => s.name));
-    for (const n of o.only) if (!known.has(n)) throw new Error(`--only: unknown section ${n}; known: ${[...known].join(', ')}`);
+    for (const n of o.only) {
+      if (!known.has(n)) {
+        console.error(`--only: unknown section ${n}; known: ${[...known].join(', ')}`);
+        process.exit(2);
+      }
+    }
   }
   console.log(`# tailship benchmark — ${new Date().toISOString()}, node ${process.version}, ${process.platform}/${process.arch}${o.quick ? ', --quick' : ''}\n`);
   for (const s of SECTIONS) {
