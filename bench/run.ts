@@ -87,6 +87,42 @@ const SECTIONS: SectionDef[] = [
     },
   },
   { name: 'many-files', run: () => external('many-files', 'benchManyFiles') },
+  {
+    // Issue #8: 1,000 files appended concurrently ≥ 70% of the single-file lines/s. Both sides
+    // use bench/many-files.ts's method (appends while the daemon runs), alternating, 3 rounds.
+    name: 'files-ratio',
+    run: async (o) => {
+      const full = path.join(HERE, 'many-files.js');
+      if (!existsSync(full)) return { title: 'Many files vs one file', markdown: '_skipped: bench/many-files.ts does not exist yet_' };
+      const spec = './many-files.js';
+      type R = { linesPerSec: number; cpuUsPerLine: number; peakRssMb: number };
+      const mod = (await import(spec)) as { runManyFiles: (files: number, linesPerFile: number, maxOpen: number) => Promise<R> };
+      const total = o.quick ? 100_000 : 200_000;
+      const rounds = o.quick ? 1 : 3;
+      const one: R[] = [];
+      const many: R[] = [];
+      for (let i = 0; i < rounds; i++) {
+        one.push(await mod.runManyFiles(1, total, 1024));
+        many.push(await mod.runManyFiles(1000, total / 1000, 1024));
+      }
+      const { median } = await import('./e2e.js');
+      const a = median(one.map((r) => r.linesPerSec));
+      const b = median(many.map((r) => r.linesPerSec));
+      const row = (label: string, rs: R[]): string =>
+        `| ${label} | ${rs.map((r) => r.linesPerSec.toLocaleString('en-US')).join(' / ')} | ${median(rs.map((r) => r.cpuUsPerLine)).toFixed(1)} | ${median(rs.map((r) => r.peakRssMb)).toFixed(0)} |`;
+      return {
+        title: `Many files vs one file: ${total.toLocaleString('en-US')} lines appended while the daemon runs, ${rounds} alternating rounds`,
+        markdown: [
+          '| files | lines/s per round | CPU µs/line (median) | peak RSS MB (median) |',
+          '|---|---:|---:|---:|',
+          row('1', one),
+          row('1,000', many),
+          '',
+          `**1,000 files reach ${((100 * b) / a).toFixed(0)}% of the single-file lines/s** (medians ${b.toLocaleString('en-US')} / ${a.toLocaleString('en-US')}; target ≥ 70%); per round ${one.map((r, i) => `${((100 * many[i]!.linesPerSec) / r.linesPerSec).toFixed(0)}%`).join(', ')}.`,
+        ].join('\n'),
+      };
+    },
+  },
   { name: 'destinations', run: () => external('destinations', 'benchDestinations') },
   { name: 'startup', run: () => external('startup', 'benchStartup') },
   {
