@@ -49,7 +49,8 @@ interface InputRuntime {
 export class Pipeline {
   readonly name: string;
   private readonly inputs: InputRuntime[];
-  private readonly joiners = new WeakMap<TrackedFile, LineJoiner>();
+  /** Per file, the joiner and the file life (key) it holds lines of. */
+  private readonly joiners = new WeakMap<TrackedFile, { key: string; joiner: LineJoiner }>();
   private readonly buf: Buffer;
   private running = false;
   private loopDone: Promise<void> | undefined;
@@ -204,16 +205,19 @@ export class Pipeline {
   private joinerFor(f: TrackedFile): LineJoiner | undefined {
     if (!this.parts.newJoiner) return undefined;
     let j = this.joiners.get(f);
-    if (!j) {
-      j = this.parts.newJoiner();
+    // A new life of the file (truncated in place): lines held from the old life must not join
+    // the new life's lines. They are not lost to the store: the committed offset stayed before
+    // them, so a copytruncate copy inside the globs is read from there (src/source/copies.ts).
+    if (!j || j.key !== f.key) {
+      j = { key: f.key, joiner: this.parts.newJoiner() };
       this.joiners.set(f, j);
     }
-    return j;
+    return j.joiner;
   }
 
   /** Where reading may resume after a crash: before anything still held back. */
   private committedOffset(f: TrackedFile): number {
-    const held = [f.framer.pendingStart(), this.joiners.get(f)?.pendingStart()].filter((x): x is number => x !== undefined);
+    const held = [f.framer.pendingStart(), this.joinerFor(f)?.pendingStart()].filter((x): x is number => x !== undefined);
     return held.length ? Math.min(...held) : f.readOffset;
   }
 
