@@ -11,6 +11,7 @@ import { ParseError } from '../parsers/types.js';
 import type { Line, LineJoiner } from '../src/source/line.js';
 import { createMultiline } from '../src/source/multiline.js';
 import { createPartialJoiner } from '../src/source/partial-join.js';
+import { prng } from './gen.js';
 
 export interface ParserBenchResult {
   parser: string;
@@ -29,25 +30,13 @@ function cpuNs(): number {
   return (u.user + u.system) * 1000;
 }
 
-/** mulberry32: small deterministic PRNG so every run parses the same lines. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Gen {
   int(n: number): number;
   pick<T>(xs: readonly T[]): T;
 }
 
 function gen(seed: number): Gen {
-  const r = rng(seed);
+  const r = prng(seed);
   return { int: (n) => Math.floor(r() * n), pick: (xs) => xs[Math.floor(r() * xs.length)] as (typeof xs)[number] };
 }
 
