@@ -142,15 +142,21 @@ export class Emitter {
     const { maxMessageBytes } = this.dest.limits;
     const letters: DeadLetterInput[] = [];
     const toSend: string[] = [];
+    /** UTF-8 size of each event in toSend, measured once for both limits. */
+    const sizes: number[] = [];
     for (const r of rows) {
       for (const e of r.payload.split('\n')) {
-        if (Buffer.byteLength(e) > maxMessageBytes) {
+        const size = Buffer.byteLength(e);
+        if (size > maxMessageBytes) {
           letters.push(this.letter(e, `message larger than max_message_bytes (${maxMessageBytes})`, r));
-        } else toSend.push(e);
+        } else {
+          toSend.push(e);
+          sizes.push(size);
+        }
       }
     }
     try {
-      for (const part of this.splitByLimits(toSend)) await this.deliverAll(part, rows, letters, started);
+      for (const part of this.splitByLimits(toSend, sizes)) await this.deliverAll(part, rows, letters, started);
     } catch (err) {
       if (this.abort.signal.aborted) return; // shutting down: the rows stay queued
       throw err;
@@ -218,12 +224,13 @@ export class Emitter {
   }
 
   /** Requests within the destination's count and byte limits (rows may predate a config change). */
-  private *splitByLimits(events: string[]): Generator<string[]> {
+  private *splitByLimits(events: string[], sizes: readonly number[]): Generator<string[]> {
     const { maxEvents, maxBytes } = this.dest.limits;
     let part: string[] = [];
     let bytes = 0;
-    for (const e of events) {
-      const size = Buffer.byteLength(e) + this.dest.perEventOverhead;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      const size = sizes[i]! + this.dest.perEventOverhead;
       if (part.length > 0 && (part.length >= maxEvents || bytes + size > maxBytes)) {
         yield part;
         part = [];
