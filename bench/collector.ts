@@ -23,6 +23,9 @@ export interface CountingCollectorOptions {
   countKey?: string;
 }
 
+/** The write key every benchmark's daemon sends and the collector checks. */
+export const WRITE_KEY = 'bench-write-key';
+
 export class CountingCollector {
   messages = 0;
   requests = 0;

@@ -18,10 +18,9 @@ import { StdoutDestination } from '../src/emit/stdout.js';
 import type { AnalyticsEvent } from '../src/pipeline/event.js';
 import { ChunkBuilder } from '../src/pipeline/chunker.js';
 import { Store } from '../src/store/store.js';
-import { CountingCollector } from './collector.js';
+import { CountingCollector, WRITE_KEY } from './collector.js';
 
 const EVENTS = 100_000;
-const WRITE_KEY = 'bench-write-key';
 
 interface Row {
   name: string;

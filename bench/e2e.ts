@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { CountingCollector } from './collector.js';
+import { CountingCollector, WRITE_KEY } from './collector.js';
 import { generateLog, type GeneratedLog } from './gen.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -20,7 +20,6 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, '../..');
 export const BIN = path.join(ROOT, 'bin/tailship.js');
 const PRELOAD = pathToFileURL(path.join(HERE, 'usage-preload.js')).href;
-const WRITE_KEY = 'bench-write-key';
 
 export interface E2eOptions {
   /** Extra YAML under the output (e.g. `concurrency: 4`). */

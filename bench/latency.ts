@@ -10,10 +10,9 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } fr
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CountingCollector } from './collector.js';
+import { CountingCollector, WRITE_KEY } from './collector.js';
 import { benchConfig, BIN } from './e2e.js';
 
-const WRITE_KEY = 'bench-write-key';
 const RATE = 1000;
 const TICK_MS = 10;
 

@@ -11,14 +11,14 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CountingCollector } from './collector.js';
+import { CountingCollector, WRITE_KEY } from './collector.js';
+import { benchConfig } from './e2e.js';
 import { logLines } from './gen.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const BIN = path.join(ROOT, 'bin/tailship.js');
 const PRELOAD = pathToFileURL(path.join(HERE, 'usage-preload.js')).href;
-const WRITE_KEY = 'bench-write-key';
 const ROUNDS = 20;
 
 export interface ManyFilesResult {
@@ -32,36 +32,12 @@ export interface ManyFilesResult {
   wallMs: number;
 }
 
+/** The e2e benchmark's configuration (config/nginx-rudderstack.yaml's rules) over the 1,000 files. */
 function config(stateDir: string, dir: string, url: string, maxOpen: number): string {
-  return `
-state_dir: ${JSON.stringify(stateDir)}
-log_level: warn
-shutdown_timeout: 10s
-pipelines:
-  - name: many
-    inputs:
-      - paths: [${JSON.stringify(path.join(dir, '*.log'))}]
-        start_at: beginning
-        poll_interval: 100ms
-        max_open_files: ${maxOpen}
-    parser:
-      type: nginx
-      format: combined
-    events:
-      - type: track
-        event: "Page Requested"
-        userId: "{{ query.uid }}"
-        anonymousId: "{{ remote_addr }}"
-        properties: { path: "{{ request_path }}", status: "{{ status }}", bytes: "{{ body_bytes_sent }}" }
-        context: { ip: "{{ remote_addr }}", userAgent: "{{ http_user_agent }}" }
-        timestamp: "{{ time_local }}"
-    output:
-      type: rudderstack
-      url: ${url}
-      write_key: ${WRITE_KEY}
-      batch_size: 250
-      flush_interval: 200ms
-`;
+  return benchConfig(stateDir, path.join(dir, '*.log'), url, {
+    inputYaml: `poll_interval: 100ms\nmax_open_files: ${maxOpen}`,
+    flushInterval: '200ms',
+  });
 }
 
 function handlesUnder(pid: number, dir: string): number {

@@ -12,12 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Store } from '../src/store/store.js';
-import { CountingCollector } from './collector.js';
+import { CountingCollector, WRITE_KEY } from './collector.js';
 import { generateLog } from './gen.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.resolve(HERE, '../../bin/tailship.js');
-const WRITE_KEY = 'bench-write-key';
 const EVENTS_PER_ROW = 25;
 
 interface StartupRun {

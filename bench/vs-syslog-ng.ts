@@ -11,12 +11,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CountingCollector } from './collector.js';
+import { CountingCollector, WRITE_KEY } from './collector.js';
 import { median, runE2e, type E2eResult } from './e2e.js';
 import { generateLog, type GeneratedLog } from './gen.js';
 
 const SYSLOG_NG = '/usr/sbin/syslog-ng';
-const WRITE_KEY = 'bench-write-key';
 
 export interface SyslogNgResult {
   linesPerSec: number;
