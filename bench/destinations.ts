@@ -66,10 +66,10 @@ async function runOne(name: string, dest: Destination, events: AnalyticsEvent[],
   const store = new Store(path.join(dir, name));
   try {
     const t0 = performance.now();
-    const builder = new ChunkBuilder(dest.name, dest.limits.maxEvents, dest.limits.maxBytes, 'bench-file');
+    const builder = new ChunkBuilder(dest.name, dest.limits, dest.encoder, 'bench-file');
     let off = 0;
     for (const e of events) {
-      builder.add(dest.encode(e), off, off + 170);
+      builder.add(dest.encoder.encode(e), off, off + 170);
       off += 170;
     }
     const encodeMs = performance.now() - t0;

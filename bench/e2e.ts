@@ -26,6 +26,8 @@ export interface E2eOptions {
   outputYaml?: string;
   /** Extra YAML under the input. */
   inputYaml?: string;
+  /** Extra YAML under the pipeline (e.g. `workers: 0`). */
+  pipelineYaml?: string;
   /** The output's flush_interval (default 5s, as in config/nginx-rudderstack.yaml). */
   flushInterval?: string;
   /** Extra node flags for the daemon (e.g. --cpu-prof). */
@@ -71,6 +73,7 @@ ${indent(o.inputYaml, 8)}
     parser:
       type: nginx
       format: combined
+${indent(o.pipelineYaml, 4)}
     events:
       - when: "status >= 500"
         type: track
@@ -214,6 +217,33 @@ export function formatE2e(s: E2eSummary): string {
     ...rows,
     `| **median** | **${s.linesPerSec.toLocaleString('en-US')}** | **${s.cpuUsPerLine.toFixed(2)}** | **${s.peakRssMb.toFixed(0)}** | | | | | |`,
   ].join('\n');
+}
+
+/**
+ * The same file with 0 (all on the main thread), 1, 2 and 3 processing workers, the settings
+ * taking turns round after round so that the machine's load falls on all of them alike.
+ */
+export async function benchWorkers(lines = 1_000_000, rounds = 3): Promise<string> {
+  const settings = [0, 1, 2, 3];
+  const log = generateLog(lines);
+  try {
+    const results = new Map<number, E2eResult[]>(settings.map((w) => [w, []]));
+    for (let r = 0; r < rounds; r++) for (const w of settings) results.get(w)!.push(await runE2e(log, { pipelineYaml: `workers: ${w}` }));
+    const rows = settings.map((w) => {
+      const rs = results.get(w)!;
+      const f = (xs: number[], d = 0): string => median(xs).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+      return `| ${w} | ${f(rs.map((x) => x.linesPerSec))} | ${f(rs.map((x) => x.cpuUsPerLine), 2)} | ${f(rs.map((x) => x.peakRssMb))} | ${f(rs.map((x) => x.queuedMs / 1000), 2)} | ${rs.map((x) => x.linesPerSec.toLocaleString('en-US')).join(' / ')} |`;
+    });
+    return [
+      `${lines.toLocaleString('en-US')} lines, ${rounds} alternating rounds, medians:`,
+      '',
+      '| workers | lines/s | CPU µs/line | peak RSS MB | all queued at s | each run lines/s |',
+      '|---:|---:|---:|---:|---:|---|',
+      ...rows,
+    ].join('\n');
+  } finally {
+    rmSync(log.dir, { recursive: true, force: true });
+  }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -149,11 +149,11 @@ const SECTIONS: SectionDef[] = [
     },
   },
   {
-    name: 'worker-split',
+    name: 'workers',
     optIn: true,
     run: async (o) => {
-      const { benchWorkerSplit } = await import('./worker-split.js');
-      return benchWorkerSplit(o.quick ? 200_000 : 1_000_000);
+      const { benchWorkers } = await import('./e2e.js');
+      return { title: 'End to end by processing workers (`workers: 0|1|2|3`)', markdown: await benchWorkers(o.quick ? 200_000 : 1_000_000, o.quick ? 1 : 3) };
     },
   },
   {

@@ -20,6 +20,8 @@ import { startServer, type OpsServer } from './ops/server.js';
 import { planReload } from './reload.js';
 import { Backpressure } from './pipeline/backpressure.js';
 import { compileMapper } from './pipeline/mapping.js';
+import type { StagesSetup } from './pipeline/stages.js';
+import { workerCount } from './pipeline/workers.js';
 import { Pipeline, type PipelineParts } from './pipeline/pipeline.js';
 import { joinerFactory } from './source/joiners.js';
 import { acquireLock } from './store/lock.js';
@@ -44,29 +46,32 @@ export function locateError(err: unknown, loaded: LoadedConfig): unknown {
 }
 
 /** Compiles a pipeline's parser and mapping rules (what `validate` checks); throws located errors. */
-export async function compilePipeline(loaded: LoadedConfig, p: PipelineConfig, index: number, observer?: Observer) {
+export async function compilePipeline(loaded: LoadedConfig, p: PipelineConfig, index: number) {
   try {
     const parser = await buildParserAsync(p.parser, { configDir: loaded.configDir, keyPath: `pipelines[${index}].parser` });
-    const mapper = compileMapper(p, {
-      pipelineIndex: index,
-      host: hostname(),
-      version: VERSION,
-      ...(observer
-        ? {
-            hooks: {
-              timestampFallback: () => observer.forPipeline(p.name).timestampFallback(),
-              dropped: () => observer.forPipeline(p.name).mappingOutcome('dropped'),
-              sampledOut: () => observer.forPipeline(p.name).mappingOutcome('sampled_out'),
-              unmatched: () => observer.forPipeline(p.name).mappingOutcome('unmatched'),
-            },
-          }
-        : {}),
-    });
+    const mapper = compileMapper(p, { pipelineIndex: index, host: hostname(), version: VERSION });
     const newJoiner = joinerFactory(p, index);
     return { parser, mapper, newJoiner };
   } catch (err) {
     throw locateError(err, loaded);
   }
+}
+
+/** What a pipeline's processing threads build from: plain data, without outputs' write keys. */
+function stagesSetup(loaded: LoadedConfig, p: PipelineConfig, index: number, destinations: readonly Destination[]): StagesSetup {
+  const { output: _output, outputs, ...pipeline } = p;
+  const configs = pipelineOutputs(p);
+  return {
+    pipeline,
+    pipelineIndex: index,
+    configDir: loaded.configDir,
+    host: hostname(),
+    version: VERSION,
+    outputs: destinations.map((d, i) => {
+      const c = configs[i]!;
+      return { name: d.name, type: d.type, app_id: 'app_id' in c ? c.app_id : undefined, maxEvents: d.limits.maxEvents, maxBytes: d.limits.maxBytes };
+    }),
+  };
 }
 
 export class Daemon {
@@ -136,9 +141,13 @@ export class Daemon {
     return this.instantiate(p, await this.compile(this.loaded, p, index));
   }
 
-  /** Everything of a pipeline that can fail on a bad config, built before anything running is touched. */
+  /**
+   * Everything of a pipeline that can fail on a bad config, built before anything running is
+   * touched. The parser and rules are compiled here to check them; the processing threads
+   * build their own copies when the pipeline starts.
+   */
   private async compile(loaded: LoadedConfig, p: PipelineConfig, index: number) {
-    const { parser, mapper, newJoiner } = await compilePipeline(loaded, p, index, this.observer);
+    const { newJoiner } = await compilePipeline(loaded, p, index);
     const destinations: Destination[] = [];
     try {
       for (const o of pipelineOutputs(p)) destinations.push(createDestination(o));
@@ -146,14 +155,14 @@ export class Daemon {
       await Promise.all(destinations.map((d) => d.close()));
       throw locateError(err, loaded);
     }
-    return { parser, mapper, newJoiner, destinations };
+    return { newJoiner, destinations, stages: stagesSetup(loaded, p, index, destinations) };
   }
 
   private instantiate(p: PipelineConfig, built: Awaited<ReturnType<Daemon['compile']>>): { pipeline: Pipeline; emitters: Emitter[] } {
-    const { parser, mapper, newJoiner, destinations } = built;
+    const { newJoiner, destinations, stages } = built;
     const events = this.observer.forPipeline(p.name);
     const emitters = destinations.map((dest) => new Emitter(p.name, dest, this.store, events));
-    const parts: PipelineParts = { config: p, parser, mapper, destinations, newJoiner };
+    const parts: PipelineParts = { config: p, stages, workers: workerCount(p.workers), newJoiner };
     const pipeline = new Pipeline(parts, this.store, this.backpressure, events, () => emitters.forEach((e) => e.wake()), {
       once: this.options.once ?? false,
     });

@@ -69,8 +69,9 @@ async function parse(input: string | undefined, opts: ParseOptions): Promise<voi
     framer.push(buf, buf.length, lines);
     emit(lines);
   }
-  const last = framer.takePartial();
-  if (last) emit([last]);
+  const last: Line[] = [];
+  framer.takePartial(last);
+  emit(last);
   joiner?.flush().forEach(show);
 }
 

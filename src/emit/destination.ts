@@ -14,6 +14,14 @@ export type DeliveryResult =
   /** The collector refuses these events for good (e.g. 401 bad write key, or 400 on one event). */
   | { readonly kind: 'reject'; readonly reason: string; readonly status?: number; readonly response?: string };
 
+/** An output's wire form, known at start-up: built on the main thread and in each processing worker. */
+export interface Encoder {
+  /** Wire form of one event; must not contain a raw newline. */
+  encode(event: AnalyticsEvent): string;
+  /** Written after each event of a queue row but the last: "," where rows are sent as stored, else "". */
+  readonly separator: string;
+}
+
 export interface BatchLimits {
   readonly maxEvents: number;
   readonly maxBytes: number;
@@ -35,10 +43,19 @@ export interface Destination {
   readonly name: string;
   readonly limits: BatchLimits;
   readonly retry: RetryPolicy;
-  /** Wire form of one event; must not contain a raw newline. */
-  encode(event: AnalyticsEvent): string;
+  /** Encodes events at commit time (the same encoder is built in the processing workers). */
+  readonly encoder: Encoder;
   /** Bytes one encoded event adds to a request beyond its own length (separators). */
   readonly perEventOverhead: number;
   deliver(events: readonly string[], signal: AbortSignal): Promise<DeliveryResult>;
+  /**
+   * Sends queue rows as they are stored (gzip members of events joined by the encoder's
+   * separator, store/payload.ts), without decoding them. Offered by outputs whose gzip body is
+   * `head + events joined by "," + tail`; the emitter falls back to `deliver` without it.
+   */
+  readonly deliverStored?: ((members: readonly Uint8Array[], signal: AbortSignal) => Promise<DeliveryResult>) | undefined;
   close(): Promise<void>;
 }
+
+/** The event as JSON, one per line (stdout and file outputs). */
+export const ndjsonEncoder: Encoder = { encode: (e) => JSON.stringify(e), separator: '' };

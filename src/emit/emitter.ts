@@ -6,6 +6,7 @@
  * the rows; a refused request is split in halves to find the events the collector refuses.
  */
 import type { Store, QueueRow, DeadLetterInput } from '../store/store.js';
+import { isGzipPayload } from '../store/payload.js';
 import { isTransientStoreError, storeRetryDelayMs } from '../store/transient.js';
 import { backoffDelayMs } from './backoff.js';
 import type { DeliveryResult, Destination } from './destination.js';
@@ -17,6 +18,16 @@ export interface EmitterEvents {
 }
 
 const ROWS_PER_READ = 32;
+
+/** One request's worth of events, as stored rows or as decoded events. */
+interface Request {
+  readonly count: number;
+  /** Bytes of the events (for metrics). */
+  readonly bytes: number;
+  deliver(signal: AbortSignal): Promise<DeliveryResult>;
+  /** The events one by one, to bisect a refused request or dead-letter it. */
+  events(): string[];
+}
 
 export class Emitter {
   /** Id of the last row handed to a batch; rows after it are not in flight. */
@@ -139,13 +150,49 @@ export class Emitter {
 
   private async send(rows: QueueRow[]): Promise<void> {
     const started = this.now();
-    const { maxMessageBytes } = this.dest.limits;
     const letters: DeadLetterInput[] = [];
+    try {
+      const stored = this.storedRequest(rows);
+      if (stored) await this.deliverAll(stored, rows, letters, started);
+      else for (const part of this.decodedRequests(rows, letters)) await this.deliverAll(part, rows, letters, started);
+    } catch (err) {
+      if (this.abort.signal.aborted) return; // shutting down: the rows stay queued
+      throw err;
+    }
+    const settled = await this.settle(() =>
+      letters.length ? this.store.deadLetterRows(this.pipeline, this.dest.name, rows, letters) : this.store.ack(this.pipeline, this.dest.name, rows),
+    );
+    if (settled && letters.length) this.events.deadLettered(this.dest.name, letters.length, letters[0]!.reason);
+  }
+
+  /**
+   * The rows as stored, in one request, when the destination takes them so and every row is
+   * known to fit the limits: nothing is decompressed or compressed again (store/payload.ts).
+   */
+  private storedRequest(rows: readonly QueueRow[]): Request | undefined {
+    const deliverStored = this.dest.deliverStored;
+    if (!deliverStored) return undefined;
+    const { maxEvents, maxBytes, maxMessageBytes } = this.dest.limits;
+    let count = 0;
+    let bytes = 0;
+    for (const r of rows) {
+      if (r.maxEventBytes === undefined || r.maxEventBytes > maxMessageBytes || !isGzipPayload(r.payload)) return undefined;
+      count += r.eventCount;
+      bytes += r.bytes;
+    }
+    if (count > maxEvents || bytes > maxBytes) return undefined;
+    const members = rows.map((r) => r.payload as Uint8Array);
+    return { count, bytes, deliver: (signal) => deliverStored(members, signal), events: () => rows.flatMap((r) => r.events()) };
+  }
+
+  /** The rows' events decoded, too large ones dead-lettered, cut into requests within the limits. */
+  private decodedRequests(rows: readonly QueueRow[], letters: DeadLetterInput[]): Request[] {
+    const { maxMessageBytes } = this.dest.limits;
     const toSend: string[] = [];
     /** UTF-8 size of each event in toSend, measured once for both limits. */
     const sizes: number[] = [];
     for (const r of rows) {
-      for (const e of r.payload.split('\n')) {
+      for (const e of r.events()) {
         const size = Buffer.byteLength(e);
         if (size > maxMessageBytes) {
           letters.push(this.letter(e, `message larger than max_message_bytes (${maxMessageBytes})`, r));
@@ -155,16 +202,11 @@ export class Emitter {
         }
       }
     }
-    try {
-      for (const part of this.splitByLimits(toSend, sizes)) await this.deliverAll(part, rows, letters, started);
-    } catch (err) {
-      if (this.abort.signal.aborted) return; // shutting down: the rows stay queued
-      throw err;
-    }
-    const settled = await this.settle(() =>
-      letters.length ? this.store.deadLetterRows(this.pipeline, this.dest.name, rows, letters) : this.store.ack(this.pipeline, this.dest.name, rows),
-    );
-    if (settled && letters.length) this.events.deadLettered(this.dest.name, letters.length, letters[0]!.reason);
+    return [...this.splitByLimits(toSend, sizes)].map((events) => this.eventsRequest(events));
+  }
+
+  private eventsRequest(events: string[]): Request {
+    return { count: events.length, bytes: sumLength(events), deliver: (signal) => this.dest.deliver(events, signal), events: () => events };
   }
 
   /**
@@ -185,36 +227,37 @@ export class Emitter {
     }
   }
 
-  /** Delivers events, retrying what is retryable and bisecting what is refused as a whole. */
-  private async deliverAll(events: string[], rows: QueueRow[], letters: DeadLetterInput[], firstTry: number): Promise<void> {
+  /** Delivers a request, retrying what is retryable and bisecting what is refused as a whole. */
+  private async deliverAll(req: Request, rows: QueueRow[], letters: DeadLetterInput[], firstTry: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       if (this.abort.signal.aborted) throw new Error('aborted');
       const t0 = this.now();
-      const result = await this.dest.deliver(events, this.abort.signal);
+      const result = await req.deliver(this.abort.signal);
       if (this.abort.signal.aborted) throw new Error('aborted');
       if (result.kind === 'ok') {
         this.consecutiveFailures = 0;
         this.lastError = undefined;
-        this.events.batchSent(this.dest.name, events.length, sumLength(events), this.now() - t0);
+        this.events.batchSent(this.dest.name, req.count, req.bytes, this.now() - t0);
         return;
       }
       this.consecutiveFailures++;
       this.lastError = result.reason;
-      if (result.kind === 'split' && events.length > 1) {
+      if (result.kind === 'split' && req.count > 1) {
         this.events.batchFailed(this.dest.name, result, attempt, 0);
+        const events = req.events();
         const mid = events.length >> 1;
-        await this.deliverAll(events.slice(0, mid), rows, letters, firstTry);
-        await this.deliverAll(events.slice(mid), rows, letters, firstTry);
+        await this.deliverAll(this.eventsRequest(events.slice(0, mid)), rows, letters, firstTry);
+        await this.deliverAll(this.eventsRequest(events.slice(mid)), rows, letters, firstTry);
         return;
       }
       if (result.kind === 'split' || result.kind === 'reject') {
         this.events.batchFailed(this.dest.name, result, attempt, 0);
-        for (const e of events) letters.push(this.letter(e, result.reason, rows[0]!, result.status, result.response, attempt + 1));
+        for (const e of req.events()) letters.push(this.letter(e, result.reason, rows[0]!, result.status, result.response, attempt + 1));
         return;
       }
       const { maxRetryAgeMs } = this.dest.retry;
       if (maxRetryAgeMs > 0 && this.now() - firstTry >= maxRetryAgeMs) {
-        for (const e of events) letters.push(this.letter(e, `gave up after max_retry_age: ${result.reason}`, rows[0]!, result.status, undefined, attempt + 1));
+        for (const e of req.events()) letters.push(this.letter(e, `gave up after max_retry_age: ${result.reason}`, rows[0]!, result.status, undefined, attempt + 1));
         return;
       }
       const delay = result.retryAfterMs ?? backoffDelayMs(this.dest.retry, attempt);

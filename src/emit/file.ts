@@ -6,8 +6,7 @@
  */
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import type { OutputConfig } from '../config/schema.js';
-import type { AnalyticsEvent } from '../pipeline/event.js';
-import type { BatchLimits, DeliveryResult, Destination, RetryPolicy } from './destination.js';
+import { ndjsonEncoder, type BatchLimits, type DeliveryResult, type Destination, type RetryPolicy } from './destination.js';
 
 type Config = Extract<OutputConfig, { type: 'file' }> & { name: string };
 
@@ -17,6 +16,7 @@ export class FileDestination implements Destination {
   readonly limits: BatchLimits;
   readonly retry: RetryPolicy = { baseMs: 200, capMs: 30_000, maxRetryAgeMs: 0 };
   readonly perEventOverhead = 1;
+  readonly encoder = ndjsonEncoder;
   private readonly path: string;
   private readonly maxFileBytes: number;
   private readonly maxFiles: number;
@@ -31,10 +31,6 @@ export class FileDestination implements Destination {
     // One write per batch, never larger than a file may grow.
     const maxBytes = Math.min(64 * 1024 * 1024, cfg.max_file_bytes);
     this.limits = { maxEvents: cfg.batch_size, maxBytes, maxMessageBytes: maxBytes, flushIntervalMs: cfg.flush_interval, concurrency: 1 };
-  }
-
-  encode(e: AnalyticsEvent): string {
-    return JSON.stringify(e);
   }
 
   async deliver(events: readonly string[]): Promise<DeliveryResult> {

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { gzip as gzipCb, constants as zlibConstants } from 'node:zlib';
+import { GZIP_LEVEL } from '../store/payload.js';
 import { rootCertificates } from 'node:tls';
 import { Agent, EnvHttpProxyAgent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { TailshipError } from '../errors.js';
@@ -14,9 +15,7 @@ import type { DeliveryResult } from './destination.js';
 
 const gzipAsync = promisify(gzipCb);
 
-/** Level 1: on JSON event batches it compresses nearly as well as 6 at several times the speed (bench/RESULTS.md). */
-export const GZIP_LEVEL = 1;
-
+/** The level stored rows are compressed at, too (store/payload.ts). */
 export function gzip(body: string | Buffer): Promise<Buffer> {
   return gzipAsync(body, { level: GZIP_LEVEL, strategy: zlibConstants.Z_DEFAULT_STRATEGY });
 }

@@ -9,7 +9,7 @@ import type { Dispatcher } from 'undici';
 import type { OutputConfig } from '../config/schema.js';
 import type { AnalyticsEvent, JsonObject } from '../pipeline/event.js';
 import { VERSION } from '../version.js';
-import type { BatchLimits, DeliveryResult, Destination, RetryPolicy } from './destination.js';
+import type { BatchLimits, DeliveryResult, Destination, Encoder, RetryPolicy } from './destination.js';
 import { classify, makeDispatcher, networkFailure, post } from './http.js';
 
 type Config = Extract<OutputConfig, { type: 'snowplow' }> & { name: string };
@@ -25,36 +25,16 @@ export const ENVELOPE_BYTES = ENVELOPE_HEAD.length + ENVELOPE_TAIL.length;
 /** `"stm":"<13 digits>",` added to each event at send time. */
 export const STM_BYTES = 22;
 
-export class SnowplowDestination implements Destination {
-  readonly type = 'snowplow';
-  readonly name: string;
-  readonly limits: BatchLimits;
-  readonly retry: RetryPolicy;
-  /** The comma between events and the `stm` field stamped at send time. */
-  readonly perEventOverhead = 1 + STM_BYTES;
-  private readonly url: string;
-  private readonly appId: string | undefined;
+/** payload_data items; `dtm` is the encoding time. */
+export class SnowplowEncoder implements Encoder {
+  /** Rows are decoded to stamp `stm` on each event at send time. */
+  readonly separator = '';
   private readonly trackerVersion = `tailship-${VERSION}`;
-  private readonly timeoutMs: number;
-  private readonly dispatcher: Dispatcher;
 
-  constructor(cfg: Config, private readonly now: () => number = Date.now) {
-    this.name = cfg.name;
-    this.url = cfg.url.replace(/\/+$/, '') + TP2_PATH;
-    this.appId = cfg.app_id;
-    this.timeoutMs = cfg.timeout;
-    // Requests are bounded by bytes including the envelope, so the events get what is left.
-    const maxBytes = Math.max(256, cfg.max_batch_bytes - ENVELOPE_BYTES);
-    this.limits = {
-      maxEvents: cfg.batch_size,
-      maxBytes,
-      maxMessageBytes: Math.min(cfg.max_message_bytes, maxBytes - this.perEventOverhead),
-      flushIntervalMs: cfg.flush_interval,
-      concurrency: cfg.concurrency,
-    };
-    this.retry = { baseMs: cfg.retry.base, capMs: cfg.retry.cap, maxRetryAgeMs: cfg.retry.max_retry_age };
-    this.dispatcher = makeDispatcher({ timeoutMs: cfg.timeout, caFile: cfg.ca_file, proxy: cfg.proxy, concurrency: cfg.concurrency });
-  }
+  constructor(
+    private readonly appId: string | undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** One payload_data item, without `stm` (added per send). Every value is a string. */
   encode(ev: AnalyticsEvent): string {
@@ -97,6 +77,37 @@ export class SnowplowDestination implements Destination {
       else if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) item.se_va = value.trim();
     }
     return JSON.stringify(item);
+  }
+}
+
+export class SnowplowDestination implements Destination {
+  readonly type = 'snowplow';
+  readonly name: string;
+  readonly limits: BatchLimits;
+  readonly retry: RetryPolicy;
+  /** The comma between events and the `stm` field stamped at send time. */
+  readonly perEventOverhead = 1 + STM_BYTES;
+  private readonly url: string;
+  readonly encoder: SnowplowEncoder;
+  private readonly timeoutMs: number;
+  private readonly dispatcher: Dispatcher;
+
+  constructor(cfg: Config, private readonly now: () => number = Date.now) {
+    this.name = cfg.name;
+    this.url = cfg.url.replace(/\/+$/, '') + TP2_PATH;
+    this.encoder = new SnowplowEncoder(cfg.app_id, now);
+    this.timeoutMs = cfg.timeout;
+    // Requests are bounded by bytes including the envelope, so the events get what is left.
+    const maxBytes = Math.max(256, cfg.max_batch_bytes - ENVELOPE_BYTES);
+    this.limits = {
+      maxEvents: cfg.batch_size,
+      maxBytes,
+      maxMessageBytes: Math.min(cfg.max_message_bytes, maxBytes - this.perEventOverhead),
+      flushIntervalMs: cfg.flush_interval,
+      concurrency: cfg.concurrency,
+    };
+    this.retry = { baseMs: cfg.retry.base, capMs: cfg.retry.cap, maxRetryAgeMs: cfg.retry.max_retry_age };
+    this.dispatcher = makeDispatcher({ timeoutMs: cfg.timeout, caFile: cfg.ca_file, proxy: cfg.proxy, concurrency: cfg.concurrency });
   }
 
   async deliver(events: readonly string[], signal: AbortSignal): Promise<DeliveryResult> {

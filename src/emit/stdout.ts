@@ -1,8 +1,7 @@
 /** Stdout: events as NDJSON, for dry runs, demos and piping into other tools. */
 import type { Writable } from 'node:stream';
 import type { OutputConfig } from '../config/schema.js';
-import type { AnalyticsEvent } from '../pipeline/event.js';
-import type { BatchLimits, DeliveryResult, Destination, RetryPolicy } from './destination.js';
+import { ndjsonEncoder, type BatchLimits, type DeliveryResult, type Destination, type RetryPolicy } from './destination.js';
 
 type Config = Extract<OutputConfig, { type: 'stdout' }> & { name: string };
 
@@ -12,14 +11,11 @@ export class StdoutDestination implements Destination {
   readonly limits: BatchLimits;
   readonly retry: RetryPolicy = { baseMs: 100, capMs: 5_000, maxRetryAgeMs: 0 };
   readonly perEventOverhead = 1;
+  readonly encoder = ndjsonEncoder;
 
   constructor(cfg: Config, private readonly out: Writable = process.stdout) {
     this.name = cfg.name;
     this.limits = { maxEvents: cfg.batch_size, maxBytes: 64 * 1024 * 1024, maxMessageBytes: 64 * 1024 * 1024, flushIntervalMs: cfg.flush_interval, concurrency: 1 };
-  }
-
-  encode(e: AnalyticsEvent): string {
-    return JSON.stringify(e);
   }
 
   deliver(events: readonly string[]): Promise<DeliveryResult> {

@@ -63,8 +63,6 @@ export class OutputTotals {
 export type BoundEvents = PipelineEvents & EmitterEvents & {
   fileReopened?(path: string, offset: number): void;
   fileRotatedUnread?(path: string, unreadBytes: number): void;
-  mappingOutcome(outcome: Exclude<MappingOutcome, 'event' | 'error'>): void;
-  timestampFallback(): void;
 };
 
 export class Observer {
@@ -175,25 +173,20 @@ export class Observer {
         t.readErrors++;
         log.error({ file: path, err }, 'read error');
       },
-      linesRead(_p, lines, bytes, file?: string) {
-        t.lines += lines;
-        t.bytes += bytes;
-        if (file !== undefined) {
-          const label = self.fileLabel(name, file);
-          t.fileBytes.set(label, (t.fileBytes.get(label) ?? 0) + bytes);
-        }
-      },
-      parsed(_p, outcome) {
-        t.parsed[outcome]++;
-      },
-      mapped(_p, outcome, count) {
-        t.mapped[outcome] += count;
-      },
-      mappingOutcome(outcome) {
-        t.mapped[outcome]++;
-      },
-      timestampFallback() {
-        t.timestampFallbacks++;
+      processed(_p, c, file) {
+        t.lines += c.lines;
+        t.bytes += c.bytes;
+        const label = self.fileLabel(name, file);
+        t.fileBytes.set(label, (t.fileBytes.get(label) ?? 0) + c.bytes);
+        t.parsed.ok += c.parsed.ok;
+        t.parsed.error += c.parsed.error;
+        t.parsed.raw += c.parsed.raw;
+        t.mapped.event += c.events;
+        t.mapped.error += c.mappingErrors;
+        t.mapped.dropped += c.dropped;
+        t.mapped.sampled_out += c.sampledOut;
+        t.mapped.unmatched += c.unmatched;
+        t.timestampFallbacks += c.timestampFallbacks;
       },
       committed(_p, events, ms?: number) {
         t.commits++;

@@ -1,29 +1,29 @@
 /**
- * One pipeline at run time: its inputs' files → framed lines → (joiner) → parser → mapper →
- * per-output encoded chunks → ONE store transaction with the file's new offset. Files take turns,
- * each reading at most max_read_bytes per turn; reading pauses while the queue is over its
- * high-water mark. The committed offset never passes a line that is not yet in the queue: a
- * partial line or an unfinished multiline group is read again after a restart.
+ * One pipeline at run time: its inputs' files → framed lines → (joiner) → processing (parse,
+ * map, encode, compress: on worker threads, pipeline/workers.ts) → ONE store transaction per
+ * read with the file's new offset, in read order. Files take turns, each reading at most
+ * max_read_bytes per turn, while up to a few reads are being processed; reading pauses while
+ * the queue is over its high-water mark. The committed offset never passes a line that is not
+ * yet in the queue: a partial line or an unfinished multiline group is read again after a
+ * restart.
  */
 import type { InputConfig, PipelineConfig } from '../config/schema.js';
-import { isParseError, type LogRecord, type Parser } from '../../parsers/types.js';
-import type { Destination } from '../emit/destination.js';
 import { Discovery } from '../source/discovery.js';
 import type { Line, LineJoiner } from '../source/line.js';
 import { Tailer, type SourceEvents, type TrackedFile } from '../source/tailer.js';
-import type { DeadLetterInput, Store } from '../store/store.js';
+import type { FileState, Store } from '../store/store.js';
 import { isTransientStoreError, storeRetryDelayMs } from '../store/transient.js';
 import type { Backpressure } from './backpressure.js';
-import { ChunkBuilder } from './chunker.js';
-import type { Mapper } from './event.js';
+import { LineBatchBuilder, textBatch, type LineBatch } from './line-batch.js';
+import type { ProcessCounts, ProcessResult } from './process.js';
+import type { StagesSetup } from './stages.js';
+import { startProcessing, type Processing } from './workers.js';
 
 export interface PipelineEvents extends SourceEvents {
-  /** `file` is the path read, for per-file metrics. */
-  linesRead(pipeline: string, lines: number, bytes: number, file?: string): void;
+  /** What one read's lines became; `file` is the path read, for per-file metrics. */
+  processed(pipeline: string, counts: ProcessCounts, file: string): void;
   /** Lines that became dead letters here (parse or mapping failures). */
   linesDeadLettered?(pipeline: string, kind: 'parse' | 'mapping', count: number): void;
-  parsed(pipeline: string, outcome: 'ok' | 'error' | 'raw'): void;
-  mapped(pipeline: string, outcome: 'event' | 'error', count: number): void;
   committed(pipeline: string, events: number, ms: number): void;
   /** A commit failed because the store cannot write (disk full, I/O error); reading is paused. */
   storeUnavailable?(pipeline: string, err: unknown, retryInMs: number, failures: number): void;
@@ -33,9 +33,10 @@ export interface PipelineEvents extends SourceEvents {
 
 export interface PipelineParts {
   readonly config: PipelineConfig;
-  readonly parser: Parser;
-  readonly mapper: Mapper;
-  readonly destinations: readonly Destination[];
+  /** What the processing threads build their parser, mapper and encoders from. */
+  readonly stages: StagesSetup;
+  /** Processing threads (0: on the main thread). */
+  readonly workers: number;
   /** A fresh joiner per file (multiline, container partial lines), when configured. */
   readonly newJoiner?: (() => LineJoiner) | undefined;
 }
@@ -44,7 +45,24 @@ interface InputRuntime {
   readonly input: InputConfig;
   readonly tailer: Tailer;
   readonly discovery: Discovery;
+  /** Paths to look at (found by discovery, or left behind by a rotation): added between commits. */
+  readonly newPaths: Set<string>;
 }
+
+/** A read handed to processing, committed when its turn in read order comes. */
+interface PendingCommit {
+  readonly path: string;
+  /** The file's state once this read is committed. */
+  readonly state: FileState;
+  readonly readAtMs: number;
+  readonly startedAt: number;
+  readonly result: Promise<ProcessResult>;
+}
+
+const NOTHING: ProcessResult = {
+  chunks: [], letters: [],
+  counts: { lines: 0, bytes: 0, parsed: { ok: 0, error: 0, raw: 0 }, events: 0, mappingErrors: 0, timestampFallbacks: 0, dropped: 0, sampledOut: 0, unmatched: 0 },
+};
 
 export class Pipeline {
   readonly name: string;
@@ -58,8 +76,14 @@ export class Pipeline {
   /** In --once mode: resolves when every file was read to its end. */
   private caughtUp: (() => void) | undefined;
   readonly caughtUpPromise: Promise<void>;
-  /** A commit the store refused for now (disk full): held, retried before anything else is read. */
-  private held: { commit: () => void; since: number; failures: number } | undefined;
+  /** Reads being processed, oldest first: committed in this order. */
+  private readonly pending: PendingCommit[] = [];
+  /** Enough reads in flight to keep every worker busy while the main thread reads and commits. */
+  private readonly maxPending: number;
+  /** Started with the pipeline. */
+  private processing: Processing | undefined;
+  /** The store refused the oldest pending commit for now (disk full): retried before anything else. */
+  private held: { since: number; failures: number } | undefined;
 
   constructor(
     private readonly parts: PipelineParts,
@@ -71,27 +95,32 @@ export class Pipeline {
   ) {
     this.name = parts.config.name;
     this.buf = Buffer.allocUnsafe(Math.max(...parts.config.inputs.map((i) => i.max_read_bytes)));
+    this.maxPending = Math.max(2, 2 * parts.workers);
     this.inputs = parts.config.inputs.map((input) => {
       const tailer = new Tailer(this.name, input, store.files, events);
+      const newPaths = new Set<string>();
       const discovery = new Discovery(
         { include: input.paths, exclude: input.exclude, includeCompressed: input.include_compressed, rescanMs: input.rescan_interval },
         (file) => {
-          tailer.addPath(file);
+          newPaths.add(file);
           this.wake();
         },
         (err) => events.readError(input.paths.join(','), err),
       );
-      return { input, tailer, discovery };
+      return { input, tailer, discovery, newPaths };
     });
     this.caughtUpPromise = new Promise((r) => (this.caughtUp = r));
   }
 
   async start(): Promise<void> {
+    this.processing = await startProcessing(this.parts.stages, this.parts.workers);
     for (const rt of this.inputs) {
       if (this.options.once) {
         for (const f of await rt.discovery.scan()) rt.tailer.addPath(f);
       } else {
         await rt.discovery.start();
+        for (const f of rt.newPaths) rt.tailer.addPath(f);
+        rt.newPaths.clear();
       }
       rt.tailer.markInitialScanDone();
       const purgeBefore = Date.now() - rt.input.clean_removed_after;
@@ -111,6 +140,7 @@ export class Pipeline {
       await rt.discovery.close();
       rt.tailer.closeAll();
     }
+    await this.processing?.close();
   }
 
   wake(): void {
@@ -132,18 +162,34 @@ export class Pipeline {
         continue;
       }
       if (this.backpressure.isPaused) {
+        await this.commitAll();
         await this.backpressure.whenOpen();
         continue;
       }
-      if (Date.now() - maintainedAt >= pollMs) {
-        // Closed handles (open-file budget, inactivity): reopen grown files, notice moved ones.
-        maintainedAt = Date.now();
-        for (const rt of this.inputs) for (const p of rt.tailer.maintain()) rt.tailer.addPath(p);
+      const maintain = Date.now() - maintainedAt >= pollMs;
+      if (maintain || this.inputs.some((rt) => rt.newPaths.size > 0)) {
+        // Files are added, reopened and recognised as copies only with every read committed:
+        // those decisions read and write file states in the store.
+        await this.commitAll();
+        if (this.held) continue;
+        if (maintain) {
+          maintainedAt = Date.now();
+          // Closed handles (open-file budget, inactivity): reopen grown files, notice moved ones.
+          for (const rt of this.inputs) for (const p of rt.tailer.maintain()) rt.newPaths.add(p);
+        }
+        for (const rt of this.inputs) {
+          for (const p of rt.newPaths) rt.tailer.addPath(p);
+          rt.newPaths.clear();
+        }
       }
       let readBytes = 0;
       for (const rt of this.inputs) {
         for (const f of rt.tailer.tracked()) {
           if (!this.running || this.held) break;
+          if (this.pending.length >= this.maxPending) {
+            await this.commitNext();
+            if (this.held) break;
+          }
           readBytes += this.turn(rt, f);
         }
       }
@@ -152,36 +198,47 @@ export class Pipeline {
         await new Promise<void>((r) => setImmediate(r));
         continue;
       }
+      await this.commitAll();
       if (this.held) continue;
       if (this.options.once) {
         this.flushAll();
+        await this.commitAll();
         if (this.held) continue;
         this.caughtUp?.();
         return;
       }
+      if (this.inputs.some((rt) => rt.newPaths.size > 0)) continue;
       await new Promise<void>((resolve) => {
         this.wakeUp = resolve;
         // Not unref(): this timer is what keeps a daemon with idle files alive.
         setTimeout(() => this.wake(), pollMs);
       });
     }
+    // Stopping: what was read is committed (unless the store refuses: then it is read again next start).
+    await this.commitAll();
   }
 
-  /** Reads one chunk of one file and commits what it makes; returns bytes read. */
+  /** Reads one chunk of one file and hands its lines to processing; returns bytes read. */
   private turn(rt: InputRuntime, f: TrackedFile): number {
-    const lines: Line[] = [];
-    const n = rt.tailer.read(f, this.buf, lines);
     const joiner = this.joinerFor(f);
-    const now = Date.now();
-    let ready = lines;
-    if (joiner) {
-      ready = [];
+    let n: number;
+    let batch: LineBatch | undefined;
+    if (!joiner) {
+      const builder = new LineBatchBuilder(this.buf.length);
+      n = rt.tailer.read(f, this.buf, builder);
+      if (builder.lines > 0) batch = builder.finish(f.path, f.key, Date.now());
+    } else {
+      const lines: Line[] = [];
+      n = rt.tailer.read(f, this.buf, lines);
+      const now = Date.now();
+      const ready: Line[] = [];
       for (const l of lines) ready.push(...joiner.push(l, now));
       ready.push(...joiner.tick(now));
+      if (ready.length > 0) batch = textBatch(ready, f.path, f.key, now);
     }
-    if (ready.length > 0 || (n > 0 && this.committedOffset(f) !== f.state.offset)) this.process(rt.tailer, f, ready);
+    if (batch || (n > 0 && this.committedOffset(f) !== f.state.offset)) this.submit(rt, f, batch);
     if (n === 0) {
-      for (const p of rt.tailer.check(f)) rt.tailer.addPath(p);
+      for (const p of rt.tailer.check(f)) rt.newPaths.add(p);
     }
     return n;
   }
@@ -191,13 +248,14 @@ export class Pipeline {
     for (const rt of this.inputs) {
       for (const f of rt.tailer.tracked()) {
         const rest: Line[] = [];
-        const partial = f.framer.takePartial();
         const joiner = this.joinerFor(f);
         if (joiner) {
-          if (partial) rest.push(...joiner.push(partial, Date.now()));
+          const partial: Line[] = [];
+          f.framer.takePartial(partial);
+          for (const l of partial) rest.push(...joiner.push(l, Date.now()));
           rest.push(...joiner.flush());
-        } else if (partial) rest.push(partial);
-        if (rest.length) this.process(rt.tailer, f, rest);
+        } else f.framer.takePartial(rest);
+        if (rest.length) this.submit(rt, f, textBatch(rest, f.path, f.key, Date.now()));
       }
     }
   }
@@ -221,71 +279,53 @@ export class Pipeline {
     return held.length ? Math.min(...held) : f.readOffset;
   }
 
-  private process(tailer: Tailer, f: TrackedFile, lines: Line[]): void {
-    const t0 = performance.now();
-    const { config, parser, mapper, destinations } = this.parts;
-    const builders = destinations.map((d) => new ChunkBuilder(d.name, d.limits.maxEvents, d.limits.maxBytes, f.key));
-    const letters: DeadLetterInput[] = [];
-    const readAtMs = Date.now();
-    let events = 0;
-    let bytes = 0;
-    for (const line of lines) {
-      bytes += line.end - line.start;
-      let record: LogRecord;
-      const parsed = parser.parse(line.text, { file: f.path, offset: line.end });
-      if (isParseError(parsed)) {
-        if (config.on_parse_error === 'dead_letter') {
-          this.events.parsed(this.name, 'error');
-          letters.push({ kind: 'parse', reason: parsed.reason, file: f.path, offset: line.start, payload: line.text });
-          continue;
-        }
-        if (config.on_parse_error === 'drop') {
-          this.events.parsed(this.name, 'error');
-          continue;
-        }
-        this.events.parsed(this.name, 'raw');
-        record = { [config.raw_field]: line.text };
-      } else {
-        this.events.parsed(this.name, 'ok');
-        record = parsed;
-      }
-      if (line.truncated) record._truncated = true;
-      const outcomes = mapper.map(record, { fileKey: f.key, file: f.path, offset: line.start, readAtMs });
-      for (const o of outcomes) {
-        if (!o.ok) {
-          this.events.mapped(this.name, 'error', 1);
-          letters.push({ kind: 'mapping', reason: o.reason, file: f.path, offset: line.start, payload: line.text });
-          continue;
-        }
-        events++;
-        for (let i = 0; i < destinations.length; i++) builders[i]!.add(destinations[i]!.encode(o.event), line.start, line.end);
-      }
-    }
-    this.events.linesRead(this.name, lines.length, bytes, f.path);
-    if (events) this.events.mapped(this.name, 'event', events);
+  /**
+   * Hands a read's lines to processing and queues its commit. The file's state is taken now,
+   * while the bytes it fingerprints are at hand, and becomes the file's state at once: the
+   * commits run in read order, so later reads and file decisions may build on it.
+   */
+  private submit(rt: InputRuntime, f: TrackedFile, batch: LineBatch | undefined): void {
     const offset = this.committedOffset(f);
-    const state = f.fd !== undefined ? tailer.stateAt(f, offset) : { ...f.state, offset };
-    const batch = { pipeline: this.name, file: state, chunks: builders.flatMap((b) => b.finish()), deadLetters: letters };
-    const commit = (): void => {
-      this.store.commit(batch, readAtMs);
-      if (letters.length && this.events.linesDeadLettered) {
-        const parse = letters.filter((l) => l.kind === 'parse').length;
-        if (parse) this.events.linesDeadLettered(this.name, 'parse', parse);
-        if (letters.length > parse) this.events.linesDeadLettered(this.name, 'mapping', letters.length - parse);
-      }
-      tailer.committed(f, state);
-      this.events.committed(this.name, events, performance.now() - t0);
-      if (events) this.onCommitted();
-    };
+    const state = f.fd !== undefined ? rt.tailer.stateAt(f, offset) : { ...f.state, offset };
+    rt.tailer.committed(f, state);
+    const result = batch ? this.processing!.run(batch) : Promise.resolve(NOTHING);
+    // Marks the rejection handled: commitNext() awaits it in order and stops the pipeline then.
+    result.catch(() => undefined);
+    this.pending.push({ path: f.path, state, readAtMs: batch?.readAtMs ?? Date.now(), startedAt: performance.now(), result });
+  }
+
+  private async commitAll(): Promise<void> {
+    while (this.pending.length > 0 && !this.held) await this.commitNext();
+  }
+
+  /** Commits the oldest pending read once processed; holds it if the store cannot write now. */
+  private async commitNext(): Promise<void> {
+    const next = this.pending[0];
+    if (!next) return;
+    const result = await next.result;
     try {
-      commit();
+      this.commit(next, result);
     } catch (err) {
-      // Disk full or failing: keep this one commit in memory (the offset did not move, so a
-      // crash now loses nothing) and read no further until it goes through.
+      // Disk full or failing: keep the commit pending (the offset did not move, so a crash now
+      // loses nothing) and read no further until it goes through.
       if (!isTransientStoreError(err)) throw err;
-      this.held = { commit, since: Date.now(), failures: 0 };
+      this.held = { since: Date.now(), failures: 0 };
       this.events.storeUnavailable?.(this.name, err, storeRetryDelayMs(0), 1);
     }
+  }
+
+  private commit(p: PendingCommit, r: ProcessResult): void {
+    this.store.commit({ pipeline: this.name, file: p.state, chunks: r.chunks, deadLetters: r.letters }, p.readAtMs);
+    this.pending.shift();
+    const { counts, letters } = r;
+    this.events.processed(this.name, counts, p.path);
+    if (letters.length && this.events.linesDeadLettered) {
+      const parse = letters.filter((l) => l.kind === 'parse').length;
+      if (parse) this.events.linesDeadLettered(this.name, 'parse', parse);
+      if (letters.length > parse) this.events.linesDeadLettered(this.name, 'mapping', letters.length - parse);
+    }
+    this.events.committed(this.name, counts.events, performance.now() - p.startedAt);
+    if (counts.events) this.onCommitted();
   }
 
   /** Waits, then tries the held commit again. */
@@ -296,8 +336,10 @@ export class Pipeline {
       setTimeout(() => this.wake(), storeRetryDelayMs(h.failures));
     });
     if (!this.running) return;
+    const next = this.pending[0]!;
+    const result = await next.result;
     try {
-      h.commit();
+      this.commit(next, result);
       this.held = undefined;
       this.events.storeRecovered?.(this.name, Date.now() - h.since);
     } catch (err) {

@@ -6,9 +6,9 @@
  * are skipped, and memory stays bounded by maxLineBytes. Invalid UTF-8 becomes U+FFFD; "\r\n"
  * endings lose the "\r".
  */
-import type { Line } from './line.js';
+import { toSink, type Line, type LineSink } from './line.js';
 
-export type { Line };
+export type { Line, LineSink };
 
 const NL = 0x0a;
 const CR = 0x0d;
@@ -38,8 +38,9 @@ export class Framer {
     return this.lineBytes > 0 ? this.heldStart : undefined;
   }
 
-  /** Frames `buf[0, len)`, read at the current position; complete lines are appended to `out`. */
-  push(buf: Buffer, len: number, out: Line[]): void {
+  /** Frames `buf[0, len)`, read at the current position; complete lines go to `out`. */
+  push(buf: Buffer, len: number, out: LineSink | Line[]): void {
+    const sink = toSink(out);
     let pos = 0;
     const base = this.position;
     while (pos < len) {
@@ -53,24 +54,25 @@ export class Framer {
         const lineLen = nl - pos;
         if (lineLen <= this.maxLineBytes) {
           const stop = lineLen > 0 && buf[nl - 1] === CR ? nl - 1 : nl;
-          out.push({ text: buf.toString('utf8', pos, stop), start: base + pos, end: base + nl + 1 });
+          sink.add(buf, pos, stop, base + pos, base + nl + 1, false);
         } else {
           this.truncatedLines++;
-          out.push({ text: buf.toString('utf8', pos, pos + this.maxLineBytes), start: base + pos, end: base + nl + 1, truncated: true });
+          sink.add(buf, pos, pos + this.maxLineBytes, base + pos, base + nl + 1, true);
         }
       } else {
         this.hold(buf, pos, nl, base);
-        out.push(this.finishHeld(base + nl + 1));
+        this.finishHeld(base + nl + 1, sink);
       }
       pos = nl + 1;
     }
     this.position = base + len;
   }
 
-  /** Emits the held partial line as a line of its own (the writer seems done with it). */
-  takePartial(): Line | undefined {
-    if (this.lineBytes === 0) return undefined;
-    return this.finishHeld(this.position);
+  /** Emits the held partial line as a line of its own (the writer seems done with it); false if none. */
+  takePartial(out: LineSink | Line[]): boolean {
+    if (this.lineBytes === 0) return false;
+    this.finishHeld(this.position, toSink(out));
+    return true;
   }
 
   private hold(buf: Buffer, from: number, to: number, base: number): void {
@@ -86,18 +88,14 @@ export class Framer {
     this.lineBytes += to - from;
   }
 
-  private finishHeld(end: number): Line {
+  private finishHeld(end: number, sink: LineSink): void {
     const held = this.held ?? Buffer.alloc(0);
     const truncated = this.lineBytes > this.maxLineBytes;
     let stop = held.length;
     if (!truncated && stop > 0 && held[stop - 1] === CR) stop--;
-    const line: Line = { text: held.toString('utf8', 0, stop), start: this.heldStart, end };
-    if (truncated) {
-      line.truncated = true;
-      this.truncatedLines++;
-    }
+    if (truncated) this.truncatedLines++;
     this.held = undefined;
     this.lineBytes = 0;
-    return line;
+    sink.add(held, 0, stop, this.heldStart, end, truncated);
   }
 }

@@ -1,4 +1,4 @@
-/** A framed line with its byte range in its file, and the contract of stateful line joiners. */
+/** A framed line with its byte range in its file, where framed lines go, and the contract of stateful line joiners. */
 export interface Line {
   text: string;
   /** Offset of the line's first byte in its file. */
@@ -7,6 +7,31 @@ export interface Line {
   end: number;
   /** The line was longer than max_line_bytes and was cut. */
   truncated?: boolean;
+}
+
+/**
+ * Receives framed lines as bytes: `src[from, to)` is the line's text (no newline, no "\r"),
+ * valid only during the call. The pipeline copies them into a batch for a processing worker
+ * without decoding them on the main thread (pipeline/line-batch.ts).
+ */
+export interface LineSink {
+  add(src: Buffer, from: number, to: number, start: number, end: number, truncated: boolean): void;
+}
+
+/** A sink that decodes each line into a Line (joiners, `tailship parse`, tests). */
+export class LineList implements LineSink {
+  constructor(readonly lines: Line[] = []) {}
+
+  add(src: Buffer, from: number, to: number, start: number, end: number, truncated: boolean): void {
+    const line: Line = { text: src.toString('utf8', from, to), start, end };
+    if (truncated) line.truncated = true;
+    this.lines.push(line);
+  }
+}
+
+/** A Line[] is taken as a LineList over it. */
+export function toSink(out: LineSink | Line[]): LineSink {
+  return Array.isArray(out) ? new LineList(out) : out;
 }
 
 /**

@@ -17,7 +17,7 @@ import type { FileStates, FileState } from '../store/files.js';
 import { Copies } from './copies.js';
 import { Framer } from './framer.js';
 import { birthMark, fingerprintBytes, headFingerprint, headMatches, HEAD_FP_BYTES, newFileKey, tailFingerprint, TAIL_FP_BYTES } from './identity.js';
-import type { Line } from './line.js';
+import type { Line, LineSink } from './line.js';
 
 export type OpenReason = 'new' | 'resumed' | 'reused-inode' | 'changed-while-stopped' | 'copy-of-truncated';
 export type CloseReason = 'rotated' | 'deleted' | 'inactive' | 'budget';
@@ -60,7 +60,7 @@ export class TrackedFile {
   tailBytes: Buffer = Buffer.alloc(0);
   /** Birth-time mark, part of the head fingerprint (see identity.ts). */
   birth = '';
-  /** The committed state, as last written to the store. */
+  /** The committed state, as last written to the store or queued to be (commits run in read order). */
   state: FileState;
 
   constructor(state: FileState, fd: number, maxLineBytes: number, now: number) {
@@ -171,8 +171,8 @@ export class Tailer {
     this.events.fileOpened(path, state.offset, reason);
   }
 
-  /** Reads the next bytes of a file into `buf` and frames them; returns the bytes consumed. */
-  read(f: TrackedFile, buf: Buffer, out: Line[]): number {
+  /** Reads the next bytes of a file into `buf` and frames them into `out`; returns the bytes consumed. */
+  read(f: TrackedFile, buf: Buffer, out: LineSink | Line[]): number {
     // A closed file holding a due partial line is reopened by maintain() first, so that its
     // state (tail fingerprint) can be computed when that line is committed.
     if (f.fd === undefined) return 0;
@@ -322,7 +322,7 @@ export class Tailer {
     return tailFingerprint(f.fd!, offset) ?? f.state.tailFp;
   }
 
-  /** Records that the state was committed. */
+  /** Records the state the file will have in the store once the commits queued so far are done. */
   committed(f: TrackedFile, state: FileState): void {
     f.state = state;
   }
@@ -448,10 +448,8 @@ export class Tailer {
     return f.framer.pendingStart() !== undefined && this.now() - f.lastGrowthMs >= this.input.partial_line_timeout;
   }
 
-  private takePartialIfDue(f: TrackedFile, out: Line[]): void {
-    if (!this.partialDue(f)) return;
-    const partial = f.framer.takePartial();
-    if (partial) out.push(partial);
+  private takePartialIfDue(f: TrackedFile, out: LineSink | Line[]): void {
+    if (this.partialDue(f)) f.framer.takePartial(out);
   }
 
   private pathHeldByLiveFile(path: string, except: TrackedFile): boolean {

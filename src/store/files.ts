@@ -28,6 +28,7 @@ const fromRow = (r: Row): FileState => ({
 
 export class FileStates {
   private readonly upsertStmt: Database.Statement;
+  private readonly advanceStmt: Database.Statement;
   private readonly byPipelineStmt: Database.Statement;
   private readonly allStmt: Database.Statement;
   private readonly deleteStmt: Database.Statement;
@@ -42,6 +43,14 @@ export class FileStates {
         dev = excluded.dev, ino = excluded.ino, path = excluded.path, head_fp = excluded.head_fp, head_len = excluded.head_len,
         offset = excluded.offset, tail_fp = excluded.tail_fp, size = excluded.size, updated_at = excluded.updated_at,
         removed_at = excluded.removed_at`);
+    // A commit's file state: it may land after the file was marked removed (truncated or
+    // deleted while its last reads were being processed), and must not bring the row back.
+    this.advanceStmt = db.prepare(`
+      INSERT INTO source_files (pipeline, file_key, dev, ino, path, head_fp, head_len, offset, tail_fp, size, updated_at, removed_at)
+      VALUES (@pipeline, @fileKey, @dev, @ino, @path, @headFp, @headLen, @offset, @tailFp, @size, @updatedAt, @removedAt)
+      ON CONFLICT (pipeline, file_key) DO UPDATE SET
+        path = excluded.path, head_fp = excluded.head_fp, head_len = excluded.head_len, offset = excluded.offset, tail_fp = excluded.tail_fp,
+        size = excluded.size, updated_at = excluded.updated_at`);
     this.byPipelineStmt = db.prepare('SELECT * FROM source_files WHERE pipeline = ?');
     this.allStmt = db.prepare('SELECT * FROM source_files ORDER BY pipeline, path');
     this.deleteStmt = db.prepare('DELETE FROM source_files WHERE pipeline = ? AND file_key = ?');
@@ -51,6 +60,11 @@ export class FileStates {
 
   upsert(state: FileState): void {
     this.upsertStmt.run(state);
+  }
+
+  /** Records a committed offset, fingerprints and path, without touching identity or removal. */
+  advance(state: FileState): void {
+    this.advanceStmt.run(state);
   }
 
   forPipeline(pipeline: string): FileState[] {

@@ -57,6 +57,9 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX dead_letters_by_pipeline ON dead_letters (pipeline, output, id);
   `,
+  // 2: the largest event of a row, so that rows whose events all fit max_message_bytes can be
+  // sent as stored (store/payload.ts). NULL on older rows: those are decoded and checked.
+  `ALTER TABLE out_queue ADD COLUMN max_event_bytes INTEGER;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

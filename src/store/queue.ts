@@ -3,25 +3,8 @@
  * already in that output's wire form, one event per line. SQLite's cost is then per chunk, not
  * per event. Rows are deleted only when every event in them is delivered or dead-lettered.
  */
-import { constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type Database from 'better-sqlite3';
-
-/**
- * Payloads at least this long are stored deflated (raw deflate, level 1, as a BLOB; shorter
- * ones as TEXT, and old TEXT rows still read). A 250-event chunk is ~120 KB of JSON and ~8 KB
- * deflated: SQLite then writes (WAL + checkpoint) a fifteenth of the bytes, which cost the
- * main thread more than the compression does (bench/RESULTS.md, attempt 2).
- */
-const DEFLATE_FROM_BYTES = 1024;
-const DEFLATE_OPTIONS = { level: 1, strategy: zlibConstants.Z_DEFAULT_STRATEGY };
-
-function encodePayload(payload: string): string | Buffer {
-  return payload.length >= DEFLATE_FROM_BYTES ? deflateRawSync(payload, DEFLATE_OPTIONS) : payload;
-}
-
-function decodePayload(stored: string | Buffer): string {
-  return typeof stored === 'string' ? stored : inflateRawSync(stored).toString('utf8');
-}
+import { unpackEvents } from './payload.js';
 
 export interface QueueChunk {
   output: string;
@@ -29,20 +12,25 @@ export interface QueueChunk {
   startOffset: number;
   endOffset: number;
   eventCount: number;
+  /** UTF-8 bytes of the events plus one separator each: what they add to a request. */
   bytes: number;
-  /** Events in wire form joined by "\n" (JSON never holds a raw newline). */
-  payload: string;
+  /** Size of the largest event; undefined on rows written before it was recorded. */
+  maxEventBytes?: number | undefined;
+  /** The stored form (store/payload.ts): a gzip member, or the text of one event (replays). */
+  payload: Uint8Array | string;
 }
 
 /**
  * A queued row. `payload` is read from SQLite on first access (then kept): the emitter looks at
- * many rows' sizes to fill a batch but sends only some, and a row's payload is ~100 KB, so
- * loading it with the metadata cost most of the main thread (bench/RESULTS.md, attempt 1).
+ * many rows' sizes to fill a batch but sends only some, and reading every payload with the
+ * metadata cost most of the main thread (bench/RESULTS.md, attempt 1). `events()` decodes it.
  * A row's payload must be read before the row is acked or dead-lettered.
  */
 export interface QueueRow extends QueueChunk {
   id: number;
   createdAt: number;
+  /** The events, decoded from the stored form. */
+  events(): string[];
 }
 
 export interface QueueDepth {
@@ -53,7 +41,7 @@ export interface QueueDepth {
 
 interface Row {
   id: number; output: string; file_key: string; start_offset: number; end_offset: number;
-  event_count: number; bytes: number; created_at: number;
+  event_count: number; bytes: number; max_event_bytes: number | null; created_at: number;
 }
 
 /** A row whose payload is loaded on first access. */
@@ -65,10 +53,11 @@ class LazyRow implements QueueRow {
   readonly endOffset: number;
   readonly eventCount: number;
   readonly bytes: number;
+  readonly maxEventBytes: number | undefined;
   readonly createdAt: number;
-  private loaded: string | undefined;
+  private loaded: Uint8Array | string | undefined;
 
-  constructor(r: Row, private readonly load: (id: number) => string) {
+  constructor(r: Row, private readonly load: (id: number) => Uint8Array | string) {
     this.id = r.id;
     this.output = r.output;
     this.fileKey = r.file_key;
@@ -76,12 +65,17 @@ class LazyRow implements QueueRow {
     this.endOffset = r.end_offset;
     this.eventCount = r.event_count;
     this.bytes = r.bytes;
+    this.maxEventBytes = r.max_event_bytes ?? undefined;
     this.createdAt = r.created_at;
   }
 
-  get payload(): string {
+  get payload(): Uint8Array | string {
     this.loaded ??= this.load(this.id);
     return this.loaded;
+  }
+
+  events(): string[] {
+    return unpackEvents(this.payload);
   }
 }
 
@@ -96,10 +90,10 @@ export class Queue {
 
   constructor(db: Database.Database) {
     this.insertStmt = db.prepare(`
-      INSERT INTO out_queue (pipeline, output, file_key, start_offset, end_offset, event_count, bytes, created_at, payload)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      INSERT INTO out_queue (pipeline, output, file_key, start_offset, end_offset, event_count, bytes, max_event_bytes, created_at, payload)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.nextStmt = db.prepare(
-      'SELECT id, output, file_key, start_offset, end_offset, event_count, bytes, created_at FROM out_queue WHERE pipeline = ? AND output = ? AND id > ? ORDER BY id LIMIT ?',
+      'SELECT id, output, file_key, start_offset, end_offset, event_count, bytes, max_event_bytes, created_at FROM out_queue WHERE pipeline = ? AND output = ? AND id > ? ORDER BY id LIMIT ?',
     );
     this.payloadStmt = db.prepare('SELECT payload FROM out_queue WHERE id = ?').pluck();
     this.deleteStmt = db.prepare('DELETE FROM out_queue WHERE id = ?');
@@ -113,7 +107,7 @@ export class Queue {
   }
 
   insert(pipeline: string, chunk: QueueChunk, now: number): void {
-    this.insertStmt.run(pipeline, chunk.output, chunk.fileKey, chunk.startOffset, chunk.endOffset, chunk.eventCount, chunk.bytes, now, encodePayload(chunk.payload));
+    this.insertStmt.run(pipeline, chunk.output, chunk.fileKey, chunk.startOffset, chunk.endOffset, chunk.eventCount, chunk.bytes, chunk.maxEventBytes ?? null, now, chunk.payload);
   }
 
   /** Rows of one output after `afterId`, oldest first; payloads load on first access. */
@@ -121,10 +115,10 @@ export class Queue {
     return (this.nextStmt.all(pipeline, output, afterId, limit) as Row[]).map((r) => new LazyRow(r, this.loadPayload));
   }
 
-  private readonly loadPayload = (id: number): string => {
+  private readonly loadPayload = (id: number): Uint8Array | string => {
     const p = this.payloadStmt.get(id) as string | Buffer | undefined;
     if (p === undefined) throw new Error(`queue row ${id} is gone (its payload was read after it was acked)`);
-    return decodePayload(p);
+    return p;
   };
 
   delete(id: number): void {

@@ -62,7 +62,7 @@ export class Store {
     this.commitTxn = this.db.transaction((batch: CommitBatch, now: number) => {
       for (const c of batch.chunks) this.queue.insert(batch.pipeline, c, now);
       for (const d of batch.deadLetters) this.deadLetters.insert(batch.pipeline, d, now);
-      if (batch.file) this.files.upsert(batch.file);
+      if (batch.file) this.files.advance(batch.file);
     });
     this.ackTxn = this.db.transaction((rows: readonly QueueRow[]) => {
       for (const r of rows) this.queue.delete(r.id);

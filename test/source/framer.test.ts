@@ -63,9 +63,10 @@ describe('Framer', () => {
     const f = new Framer(1024);
     const out: Line[] = [];
     f.push(Buffer.from('x\nno newline'), 12, out);
-    const p = f.takePartial();
-    expect(p).toEqual({ text: 'no newline', start: 2, end: 12 });
-    expect(f.takePartial()).toBeUndefined();
+    const taken: Line[] = [];
+    expect(f.takePartial(taken)).toBe(true);
+    expect(taken).toEqual([{ text: 'no newline', start: 2, end: 12 }]);
+    expect(f.takePartial(taken)).toBe(false);
     // The writer finishes it later: what follows is a line of its own.
     f.push(Buffer.from(' tail\n'), 6, out);
     expect(out.at(-1)).toEqual({ text: ' tail', start: 12, end: 18 });
@@ -89,7 +90,9 @@ describe('Framer', () => {
     for (let i = 0; i < 80; i++) f.push(chunk, chunk.length, out);
     expect(out).toHaveLength(0);
     // The held bytes stay at max_line_bytes: the partial line it would emit is cut to 1000 bytes.
-    const p = f.takePartial()!;
+    const taken: Line[] = [];
+    f.takePartial(taken);
+    const p = taken[0]!;
     expect(p.text.length).toBe(1000);
     expect(p.truncated).toBe(true);
     expect(p.end).toBe(80 * chunk.length);

@@ -51,7 +51,7 @@ describe('Store', () => {
   it('moves rows to dead letters in one transaction', () => {
     store.commit({ pipeline: 'p', chunks: [chunk(1)], deadLetters: [] });
     const rows = store.queue.next('p', 'out', 0, 10);
-    store.deadLetterRows('p', 'out', rows, [{ output: 'out', kind: 'delivery', reason: 'HTTP 400', status: 400, payload: rows[0]!.payload }]);
+    store.deadLetterRows('p', 'out', rows, [{ output: 'out', kind: 'delivery', reason: 'HTTP 400', status: 400, payload: rows[0]!.events()[0]! }]);
     expect(store.queue.depth('p', 'out').rows).toBe(0);
     expect(store.deadLetters.list({})[0]).toMatchObject({ kind: 'delivery', status: 400, payload: '{"n":1}' });
   });

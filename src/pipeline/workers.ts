@@ -1,0 +1,115 @@
+/**
+ * Where a pipeline's per-line work runs: on a pool of worker threads (the default: the main
+ * thread then only reads, frames, commits and sends, and the other cores parse), or inline on
+ * the main thread (`workers: 0`). Results come back in any order; the pipeline commits them in
+ * read order.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { transferables, type LineBatch } from './line-batch.js';
+import { processBatch, type ProcessResult, type ProcessStages } from './process.js';
+import { buildStages, type StagesSetup } from './stages.js';
+import type { WorkerJob, WorkerReply } from './worker.js';
+
+export interface Processing {
+  /** Threads doing the work (0: the main thread). */
+  readonly threads: number;
+  run(batch: LineBatch): Promise<ProcessResult>;
+  close(): Promise<void>;
+}
+
+/** `workers: auto`: one per core, 1 to 4 (beyond that the main thread's commits are the limit). */
+export function workerCount(setting: 'auto' | number): number {
+  return setting === 'auto' ? Math.min(4, Math.max(1, availableParallelism())) : setting;
+}
+
+export async function startProcessing(setup: StagesSetup, workers: number): Promise<Processing> {
+  if (workers === 0) return new InlineProcessing(await buildStages(setup));
+  return new WorkerPool(setup, workers);
+}
+
+class InlineProcessing implements Processing {
+  readonly threads = 0;
+  constructor(private readonly stages: ProcessStages) {}
+
+  run(batch: LineBatch): Promise<ProcessResult> {
+    try {
+      return Promise.resolve(processBatch(this.stages, batch));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+interface Waiting {
+  resolve(r: ProcessResult): void;
+  reject(err: Error): void;
+}
+
+class WorkerPool implements Processing {
+  private readonly workers: Array<{ worker: Worker; waiting: Map<number, Waiting> }>;
+  private nextId = 1;
+  /** Set when a worker failed: the pipeline stops (what was not committed is read again next start). */
+  private failed: Error | undefined;
+  private closing = false;
+
+  constructor(setup: StagesSetup, readonly threads: number) {
+    this.workers = Array.from({ length: threads }, () => {
+      const worker = new Worker(WORKER_SCRIPT, { workerData: setup });
+      const slot = { worker, waiting: new Map<number, Waiting>() };
+      worker.on('message', (m: WorkerReply) => {
+        const w = slot.waiting.get(m.id);
+        if (!w) return;
+        slot.waiting.delete(m.id);
+        if ('error' in m) w.reject(Object.assign(new Error(`processing worker: ${m.error.message}`), { stack: m.error.stack }));
+        else w.resolve(m.result);
+      });
+      worker.on('error', (err) => this.fail(slot.waiting, err));
+      worker.on('exit', (code) => {
+        if (!this.closing) this.fail(slot.waiting, new Error(`processing worker exited with code ${code}`));
+      });
+      return slot;
+    });
+  }
+
+  run(batch: LineBatch): Promise<ProcessResult> {
+    if (this.failed) return Promise.reject(this.failed);
+    // The least busy worker: batches of a busy file spread over all of them.
+    let slot = this.workers[0]!;
+    for (const s of this.workers) if (s.waiting.size < slot.waiting.size) slot = s;
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      slot.waiting.set(id, { resolve, reject });
+      const job: WorkerJob = { id, batch };
+      slot.worker.postMessage(job, transferables(batch));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((s) => s.worker.terminate()));
+    for (const s of this.workers) this.fail(s.waiting, new Error('processing stopped'));
+  }
+
+  private fail(waiting: Map<number, Waiting>, err: Error): void {
+    this.failed ??= err;
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+  }
+}
+
+/**
+ * The compiled worker script. Under vitest this module runs from src/*.ts, which a worker
+ * thread cannot load: the build's copy is used (`npm test` builds first).
+ */
+const WORKER_SCRIPT = (() => {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return new URL('./worker.js', import.meta.url);
+  const built = here.replace(/\/src\/pipeline\/workers\.ts$/, '/dist/src/pipeline/worker.js');
+  if (!existsSync(built)) throw new Error(`processing worker ${built} is missing: run \`npm run build\` first`);
+  return new URL(`file://${built}`);
+})();

@@ -1,0 +1,43 @@
+/**
+ * The stored form of a queue row's events. A row is written as ONE gzip member of its events,
+ * one per line, each but the last followed by its output's separator ("," for JSON-array bodies,
+ * nothing for NDJSON). An output whose request body is `head + events joined by "," + tail` can
+ * then send rows as they are stored: a gzip body may be several members back to back
+ * (RFC 1952 §2.2), so `gzip(head) + row + gzip(",\n") + row + gzip(tail)` is a valid request
+ * and no event is decompressed or compressed again on the way out (docs/decisions.md 15).
+ * Rows written by earlier versions (TEXT, or raw deflate) still read.
+ */
+import { constants as zlibConstants, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
+
+/** Level 1: on event JSON it compresses nearly as well as 6 at several times the speed (bench/RESULTS.md). */
+export const GZIP_LEVEL = 1;
+const GZIP_OPTIONS = { level: GZIP_LEVEL, strategy: zlibConstants.Z_DEFAULT_STRATEGY };
+
+/** One gzip member of `events`, each but the last followed by `separator`, one per line. */
+export function packEvents(events: readonly string[], separator: string): Buffer {
+  return gzipSync(events.join(separator + '\n'), GZIP_OPTIONS);
+}
+
+/** Whether a stored payload is a gzip member (the form written now), not a legacy row. */
+export function isGzipPayload(stored: string | Uint8Array): stored is Uint8Array {
+  return typeof stored !== 'string' && stored.length > 2 && stored[0] === 0x1f && stored[1] === 0x8b;
+}
+
+/** The events of a stored payload, without separators. */
+export function unpackEvents(stored: string | Uint8Array): string[] {
+  if (typeof stored === 'string') return stored.split('\n');
+  // A raw deflate stream never starts with 0x1f 0x8b (its first block type would be the reserved 3).
+  const text = isGzipPayload(stored) ? gunzipSync(stored).toString('utf8') : inflateRawSync(stored).toString('utf8');
+  const lines = text.split('\n');
+  // An encoded event never ends with "," (JSON objects end with "}"), so a trailing one is a separator.
+  for (let i = 0; i < lines.length - 1; i++) {
+    const l = lines[i]!;
+    if (l.endsWith(',')) lines[i] = l.slice(0, -1);
+  }
+  return lines;
+}
+
+/** gzip of a short string (a body's head or tail), to put beside stored members. */
+export function gzipText(text: string): Buffer {
+  return gzipSync(text, GZIP_OPTIONS);
+}
