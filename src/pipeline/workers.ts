@@ -20,9 +20,12 @@ export interface Processing {
   close(): Promise<void>;
 }
 
-/** `workers: auto`: one per core, 1 to 4 (beyond that the main thread's commits are the limit). */
+/**
+ * `workers: auto`: one per core beside the main thread's, 1 to 4. On 2 cores a second worker
+ * only competes with the main thread (bench/RESULTS.md, `--only workers`).
+ */
 export function workerCount(setting: 'auto' | number): number {
-  return setting === 'auto' ? Math.min(4, Math.max(1, availableParallelism())) : setting;
+  return setting === 'auto' ? Math.min(4, Math.max(1, availableParallelism() - 1)) : setting;
 }
 
 export async function startProcessing(setup: StagesSetup, workers: number): Promise<Processing> {

@@ -1,0 +1,116 @@
+/**
+ * The path from processing workers to the collector: rows made on worker threads are sent as
+ * stored (gzip members, no re-compression), rows from before still deliver, a refused stored
+ * request is bisected event by event, and the events do not depend on the number of workers.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { deflateRawSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Daemon } from '../../src/daemon.js';
+import { gzipText } from '../../src/store/payload.js';
+import { Store } from '../../src/store/store.js';
+import { Collector } from '../helpers/collector.js';
+import { nginxLine } from '../helpers/config.js';
+import { tempDir } from '../helpers/tmp.js';
+import { pipelineYaml, startDaemon, until } from './harness.js';
+
+let tmp: ReturnType<typeof tempDir>;
+let collector: Collector;
+let daemon: Daemon | undefined;
+
+beforeEach(async () => {
+  tmp = tempDir();
+  collector = await new Collector({ writeKey: 'wk-1234' }).start();
+});
+
+afterEach(async () => {
+  await daemon?.stop();
+  daemon = undefined;
+  await collector.stop();
+  tmp.cleanup();
+});
+
+const output = (): string => `
+      - type: rudderstack
+        url: ${collector.url}
+        write_key: wk-1234
+        batch_size: 100
+        flush_interval: 50ms
+        retry: { base: 20ms, cap: 200ms }`;
+
+function writeLines(dir: string, n: number): void {
+  writeFileSync(path.join(dir, 'access.log'), Array.from({ length: n }, (_, i) => nginxLine(i + 1)).join('\n') + '\n');
+}
+
+const GZIP_HEAD = gzipText('{"batch":[');
+
+describe('stored rows', () => {
+  it('sends rows as stored: the body is the head member, the rows and the tail, read by a standard gunzip', async () => {
+    writeLines(tmp.dir, 500);
+    daemon = await startDaemon(pipelineYaml({ dir: tmp.dir, outputs: output(), extraTop: '' }), tmp.dir);
+    await collector.waitFor(() => collector.accepted >= 500, 15_000, '500 messages');
+    expect(collector.seen.size).toBe(500);
+    for (const req of collector.requests) {
+      expect(req.raw.subarray(0, GZIP_HEAD.length).equals(GZIP_HEAD)).toBe(true);
+      expect((req.json as { batch: unknown[] }).batch.length).toBeLessThanOrEqual(100);
+    }
+  });
+
+  it('bisects a refused stored request down to the one event the collector refuses', async () => {
+    writeLines(tmp.dir, 40);
+    collector.respond = (req) => {
+      const batch = (req.json as { batch: Array<{ properties: { path: string } }> }).batch;
+      return batch.some((m) => m.properties.path === '/items/17') ? { status: 400, body: 'bad event' } : undefined;
+    };
+    daemon = await startDaemon(pipelineYaml({ dir: tmp.dir, outputs: output() }), tmp.dir);
+    await until(() => daemon!.store.deadLetters.list({}).length === 1 && collector.accepted === 39, 15_000, '39 delivered and 1 dead letter');
+    const letter = daemon.store.deadLetters.list({})[0]!;
+    expect(letter).toMatchObject({ kind: 'delivery', status: 400 });
+    expect(JSON.parse(letter.payload)).toMatchObject({ properties: { path: '/items/17' } });
+  });
+
+  it('delivers rows written by earlier versions (raw deflate or TEXT, no max_event_bytes)', async () => {
+    const state = path.join(tmp.dir, 'state');
+    const store = new Store(state);
+    const legacy = ['{"type":"track","messageId":"m-1","event":"A"}', '{"type":"track","messageId":"m-2","event":"B"}'];
+    store.commit({ pipeline: 'web', chunks: [{ output: 'rudderstack', fileKey: 'k', startOffset: 0, endOffset: 10, eventCount: 2, bytes: 90, payload: deflateRawSync(legacy.join('\n')) }], deadLetters: [] });
+    store.commit({ pipeline: 'web', chunks: [{ output: 'rudderstack', fileKey: 'k', startOffset: 10, endOffset: 20, eventCount: 1, bytes: 45, payload: '{"type":"track","messageId":"m-3","event":"C"}' }], deadLetters: [] });
+    store.close();
+    daemon = await startDaemon(pipelineYaml({ dir: tmp.dir, outputs: output() }), tmp.dir);
+    await collector.waitFor(() => collector.accepted >= 3, 15_000, 'the three legacy messages');
+    expect([...collector.seen.keys()].sort()).toEqual(['m-1', 'm-2', 'm-3']);
+  });
+});
+
+describe('processing workers', () => {
+  /**
+   * Runs the pipeline once over the same file with `workers`, returning the messages by their
+   * line's offset (the messageId's last group; its first groups hash the run's random file key).
+   */
+  async function shipOnce(workers: number, logDir: string): Promise<Map<string, unknown>> {
+    const c = await new Collector({ writeKey: 'wk-1234' }).start();
+    const dir = tempDir();
+    try {
+      const yaml = pipelineYaml({ dir: logDir, outputs: output().replace(collector.url, c.url) })
+        .replace(JSON.stringify(path.join(logDir, 'state')), JSON.stringify(path.join(dir.dir, 'state')))
+        .replace('    parser: { type: nginx, format: combined }', `    parser: { type: nginx, format: combined }\n    workers: ${workers}`);
+      const d = await startDaemon(yaml, dir.dir, { once: true });
+      await d.finished();
+      await d.stop();
+      return new Map(c.messages.map((m) => [m.messageId.split('-').pop()!, { ...m, messageId: undefined }]));
+    } finally {
+      await c.stop();
+      dir.cleanup();
+    }
+  }
+
+  it('makes the same events for the same lines on the main thread and on 3 workers', async () => {
+    writeLines(tmp.dir, 3_000);
+    const inline = await shipOnce(0, tmp.dir);
+    const pooled = await shipOnce(3, tmp.dir);
+    expect(inline.size).toBe(3_000);
+    expect([...pooled.keys()].sort()).toEqual([...inline.keys()].sort());
+    for (const [line, m] of inline) expect(pooled.get(line)).toEqual(m);
+  });
+});

@@ -1,0 +1,29 @@
+/** The stored form of queue rows: gzip members with separators, and the legacy forms still read. */
+import { deflateRawSync, gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { gzipText, isGzipPayload, packEvents, unpackEvents } from '../../src/store/payload.js';
+
+const events = ['{"a":1}', '{"b":"x,\\ny"}', '{"c":[1,2]}'];
+
+describe('queue payloads', () => {
+  it('packs events into one gzip member, separators after all but the last, and unpacks them', () => {
+    const packed = packEvents(events, ',');
+    expect(isGzipPayload(packed)).toBe(true);
+    expect(gunzipSync(packed).toString()).toBe('{"a":1},\n{"b":"x,\\ny"},\n{"c":[1,2]}');
+    expect(unpackEvents(packed)).toEqual(events);
+    expect(unpackEvents(packEvents(events, ''))).toEqual(events);
+    expect(unpackEvents(packEvents(['{"only":1}'], ','))).toEqual(['{"only":1}']);
+  });
+
+  it('reads rows written before: TEXT and raw deflate, one event per line', () => {
+    expect(unpackEvents(events.join('\n'))).toEqual(events);
+    const legacy = deflateRawSync(events.join('\n'));
+    expect(isGzipPayload(legacy)).toBe(false);
+    expect(unpackEvents(legacy)).toEqual(events);
+  });
+
+  it('stored members concatenated with head, separator and tail members are one valid JSON body', () => {
+    const body = Buffer.concat([gzipText('{"batch":['), packEvents(events.slice(0, 2), ','), gzipText(',\n'), packEvents(events.slice(2), ','), gzipText(']}')]);
+    expect(JSON.parse(gunzipSync(body).toString())).toEqual({ batch: events.map((e) => JSON.parse(e)) });
+  });
+});
