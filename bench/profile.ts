@@ -1,7 +1,8 @@
 /**
- * CPU profile of one end-to-end run (`node --cpu-prof` on the daemon) summarised as the
- * functions with the most self time, grouped by function and file, so a reader sees where the
- * daemon's main thread spends its time. Run alone: `node dist/bench/profile.js [lines] [top]`.
+ * CPU profile of one end-to-end run (`node --cpu-prof` on the daemon, which writes one profile
+ * per thread) summarised per thread as the functions with the most self time, grouped by
+ * function and file, so a reader sees where the main thread and each processing worker spend
+ * their time. Run alone: `node dist/bench/profile.js [lines] [top]`.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -56,9 +57,9 @@ export function summarise(profile: CpuProfile, top = 25): { totalMs: number; hot
   return { totalMs: total / 1000, hot };
 }
 
-export function formatHot(s: { totalMs: number; hot: HotFunction[] }): string {
+export function formatHot(s: { totalMs: number; hot: HotFunction[] }, thread = 'Main thread'): string {
   return [
-    `Main-thread profile: ${(s.totalMs / 1000).toFixed(1)} s sampled.`,
+    `${thread}: ${(s.totalMs / 1000).toFixed(1)} s sampled.`,
     '',
     '| self % | self ms | function | where |',
     '|---:|---:|---|---|',
@@ -71,12 +72,18 @@ export async function benchProfile(lines = 1_000_000, top = 25): Promise<{ title
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tailship-prof-'));
   try {
     const r = await runE2e(log, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
-    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    if (!file) throw new Error('no .cpuprofile written');
-    const s = summarise(JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile, top);
+    // CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; thread 0 is the main thread.
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => ({ f, thread: Number(f.split('.').at(-3)) }))
+      .sort((a, b) => a.thread - b.thread);
+    if (files.length === 0) throw new Error('no .cpuprofile written');
+    const tables = files.map(({ f, thread }) =>
+      formatHot(summarise(JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as CpuProfile, top), thread === 0 ? 'Main thread' : `Thread ${thread} (processing worker)`),
+    );
     return {
       title: `CPU profile of one end-to-end run (${lines.toLocaleString('en-US')} lines, ${r.linesPerSec.toLocaleString('en-US')} lines/s under the profiler)`,
-      markdown: formatHot(s),
+      markdown: tables.join('\n\n'),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -51,7 +51,7 @@ describe('deploy/systemd/tailship.service', () => {
     expect(one('StateDirectory')).toBe('tailship');
     expect(one('Restart')).toBe('on-failure');
     expect(Number.parseInt(one('TimeoutStopSec') ?? '0', 10)).toBeGreaterThanOrEqual(15);
-    expect(service.get('Environment')).toContain('NODE_OPTIONS=--max-semi-space-size=16');
+    expect(service.get('Environment')).toContain('NODE_OPTIONS=--max-semi-space-size=8');
     expect(unit.get('Install')!.get('WantedBy')).toEqual(['multi-user.target']);
   });
 
@@ -109,7 +109,7 @@ describe('deploy/docker/Dockerfile', () => {
     const entry = runtime.steps.find((s) => s.op === 'ENTRYPOINT')!;
     expect(JSON.parse(entry.args)).toEqual(['node', '/opt/tailship/bin/tailship.js']);
     expect(JSON.parse(runtime.steps.find((s) => s.op === 'CMD')!.args)[0]).toBe('run');
-    expect(runtime.steps.filter((s) => s.op === 'ENV').map((s) => s.args)).toContain('NODE_OPTIONS=--max-semi-space-size=16');
+    expect(runtime.steps.filter((s) => s.op === 'ENV').map((s) => s.args)).toContain('NODE_OPTIONS=--max-semi-space-size=8');
   });
 
   it('copies only files that exist and that its .dockerignore lets through', () => {
