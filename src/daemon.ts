@@ -35,6 +35,8 @@ export interface DaemonOptions {
   readonly reloadSource?: () => LoadedConfig;
   /** --log-level was given: a reload keeps it rather than taking log_level from the config. */
   readonly logLevelFixed?: boolean;
+  /** A pipeline stopped on an error; the daemon is stopping (default: only that). */
+  readonly onFatal?: (err: unknown) => void;
 }
 
 /** Adds file:line:column to an error raised while compiling part of the config. */
@@ -86,6 +88,8 @@ export class Daemon {
   private starting: Promise<void> | undefined;
   private server: OpsServer | undefined;
   private loop: LoopMonitor | undefined;
+  /** The error a pipeline stopped on, if one did. */
+  failure: unknown;
   /** Each pipeline's emitters, to stop them with it on reload. */
   private readonly emittersOf = new Map<Pipeline, Emitter[]>();
   /** Reloads run one at a time. */
@@ -165,6 +169,12 @@ export class Daemon {
     const parts: PipelineParts = { config: p, stages, workers: workerCount(p.workers), newJoiner };
     const pipeline = new Pipeline(parts, this.store, this.backpressure, events, () => emitters.forEach((e) => e.wake()), {
       once: this.options.once ?? false,
+      onFailed: (err) => {
+        this.log.fatal({ pipeline: p.name, err }, 'pipeline failed: stopping tailship (lines read but not committed are read again at the next start)');
+        this.failure ??= err;
+        if (this.options.onFatal) this.options.onFatal(err);
+        else void this.stop();
+      },
     });
     this.pipelines.push(pipeline);
     this.emitters.push(...emitters);

@@ -17,7 +17,8 @@ async function run(opts: RunOptions): Promise<void> {
   let daemon: Daemon | undefined;
   let signals = 0;
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => (stopping ??= (daemon ? daemon.stop() : Promise.resolve()).then(() => process.exit(0)));
+  // Exits 0, or 1 after a pipeline failed (process.exitCode).
+  const stop = (): Promise<void> => (stopping ??= (daemon ? daemon.stop() : Promise.resolve()).then(() => process.exit()));
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++;
     if (signals > 1) {
@@ -38,6 +39,10 @@ async function run(opts: RunOptions): Promise<void> {
     once: opts.once ?? false,
     logLevelFixed: opts.logLevel !== undefined,
     reloadSource: () => loadConfig(opts.config),
+    onFatal: () => {
+      process.exitCode = 1;
+      void stop();
+    },
   });
   if (signals > 0) return stop();
   const progress = opts.once ? prepareProgress(daemon) : undefined;

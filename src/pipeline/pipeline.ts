@@ -74,7 +74,7 @@ export class Pipeline {
   private loopDone: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   /** In --once mode: resolves when every file was read to its end. */
-  private caughtUp: (() => void) | undefined;
+  private caughtUp: { resolve: () => void; reject: (err: unknown) => void } | undefined;
   readonly caughtUpPromise: Promise<void>;
   /** Reads being processed, oldest first: committed in this order. */
   private readonly pending: PendingCommit[] = [];
@@ -91,7 +91,11 @@ export class Pipeline {
     private readonly backpressure: Backpressure,
     private readonly events: PipelineEvents,
     private readonly onCommitted: () => void,
-    private readonly options: { once?: boolean } = {},
+    private readonly options: {
+      once?: boolean;
+      /** The pipeline stopped on an error (a processing thread died, the store failed for good). */
+      onFailed?: (err: unknown) => void;
+    } = {},
   ) {
     this.name = parts.config.name;
     this.buf = Buffer.allocUnsafe(Math.max(...parts.config.inputs.map((i) => i.max_read_bytes)));
@@ -109,7 +113,9 @@ export class Pipeline {
       );
       return { input, tailer, discovery, newPaths };
     });
-    this.caughtUpPromise = new Promise((r) => (this.caughtUp = r));
+    this.caughtUpPromise = new Promise((resolve, reject) => (this.caughtUp = { resolve, reject }));
+    // A failure is reported through onFailed / finished(); this only keeps it from being unhandled twice.
+    this.caughtUpPromise.catch(() => undefined);
   }
 
   async start(): Promise<void> {
@@ -127,7 +133,13 @@ export class Pipeline {
       this.store.files.purgeRemoved(this.name, purgeBefore);
     }
     this.running = true;
-    this.loopDone = this.loop();
+    this.loopDone = this.loop().catch((err: unknown) => {
+      // Nothing read and not committed is lost: it is read again at the next start.
+      this.running = false;
+      this.caughtUp?.reject(err);
+      if (!this.options.onFailed) throw err;
+      this.options.onFailed(err);
+    });
   }
 
   /** Stops reading after the current turn; everything read so far is committed. */
@@ -204,7 +216,7 @@ export class Pipeline {
         this.flushAll();
         await this.commitAll();
         if (this.held) continue;
-        this.caughtUp?.();
+        this.caughtUp?.resolve();
         return;
       }
       if (this.inputs.some((rt) => rt.newPaths.size > 0)) continue;

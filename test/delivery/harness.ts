@@ -1,7 +1,7 @@
 /** In-process daemons for the delivery tests: one nginx pipeline, any outputs given as YAML. */
 import path from 'node:path';
 import { loadConfigText } from '../../src/config/load.js';
-import { Daemon } from '../../src/daemon.js';
+import { Daemon, type DaemonOptions } from '../../src/daemon.js';
 import { createLogger } from '../../src/ops/logger.js';
 
 export interface PipelineYaml {
@@ -43,7 +43,7 @@ ${o.outputs}
 `;
 }
 
-export async function startDaemon(yaml: string, dir: string, options: { once?: boolean } = {}): Promise<Daemon> {
+export async function startDaemon(yaml: string, dir: string, options: DaemonOptions = {}): Promise<Daemon> {
   const loaded = loadConfigText(yaml, 'test.yaml', dir, {});
   const daemon = await Daemon.create(loaded, createLogger({ level: process.env.TAILSHIP_TEST_LOG ?? 'silent', secrets: loaded.secrets, pretty: false }), options);
   await daemon.start();

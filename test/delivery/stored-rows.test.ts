@@ -113,4 +113,27 @@ describe('processing workers', () => {
     expect([...pooled.keys()].sort()).toEqual([...inline.keys()].sort());
     for (const [line, m] of inline) expect(pooled.get(line)).toEqual(m);
   });
+
+  it('a processing thread that dies stops the daemon with a fatal error, and what was not committed is read again', async () => {
+    // A plugin that ends its thread (process.exit in a worker ends only that worker).
+    writeFileSync(path.join(tmp.dir, 'exit-plugin.mjs'), `export default { parse(line) { if (line.includes('/items/30?')) process.exit(3); return { line }; } };`);
+    writeLines(tmp.dir, 40);
+    const rules = `
+      - type: track
+        event: "Line"
+        anonymousId: "a"
+        properties: { line: "{{ line }}" }`;
+    const yaml = pipelineYaml({ dir: tmp.dir, outputs: output(), rules }).replace(
+      '    parser: { type: nginx, format: combined }',
+      '    parser: { module: ./exit-plugin.mjs }\n    workers: 1',
+    );
+    const fatal: unknown[] = [];
+    daemon = await startDaemon(yaml, tmp.dir, { onFatal: (err) => fatal.push(err) });
+    await until(() => fatal.length > 0, 15_000, 'the fatal error');
+    expect(String(fatal[0])).toContain('processing worker exited with code 3');
+    expect(daemon.failure).toBe(fatal[0]);
+    const stored = daemon.store.files.forPipeline('web')[0];
+    // The read with the fatal line was never committed: its offset stayed at the start.
+    expect(stored?.offset ?? 0).toBe(0);
+  });
 });
