@@ -15,7 +15,7 @@ import type { FileState, Store } from '../store/store.js';
 import { isTransientStoreError, storeRetryDelayMs } from '../store/transient.js';
 import type { Backpressure } from './backpressure.js';
 import { LineBatchBuilder, textBatch, type LineBatch } from './line-batch.js';
-import type { ProcessCounts, ProcessResult } from './process.js';
+import { emptyResult, type ProcessCounts, type ProcessResult } from './process.js';
 import type { StagesSetup } from './stages.js';
 import { startProcessing, type Processing } from './workers.js';
 
@@ -58,11 +58,6 @@ interface PendingCommit {
   readonly startedAt: number;
   readonly result: Promise<ProcessResult>;
 }
-
-const NOTHING: ProcessResult = {
-  chunks: [], letters: [],
-  counts: { lines: 0, bytes: 0, parsed: { ok: 0, error: 0, raw: 0 }, events: 0, mappingErrors: 0, timestampFallbacks: 0, dropped: 0, sampledOut: 0, unmatched: 0 },
-};
 
 export class Pipeline {
   readonly name: string;
@@ -300,7 +295,7 @@ export class Pipeline {
     const offset = this.committedOffset(f);
     const state = f.fd !== undefined ? rt.tailer.stateAt(f, offset) : { ...f.state, offset };
     rt.tailer.committed(f, state);
-    const result = batch ? this.processing!.run(batch) : Promise.resolve(NOTHING);
+    const result = batch ? this.processing!.run(batch) : Promise.resolve(emptyResult());
     // Marks the rejection handled: commitNext() awaits it in order and stops the pipeline then.
     result.catch(() => undefined);
     this.pending.push({ path: f.path, state, readAtMs: batch?.readAtMs ?? Date.now(), startedAt: performance.now(), result });

@@ -42,6 +42,11 @@ const zeroCounts = (): ProcessCounts => ({
   lines: 0, bytes: 0, parsed: { ok: 0, error: 0, raw: 0 }, events: 0, mappingErrors: 0, timestampFallbacks: 0, dropped: 0, sampledOut: 0, unmatched: 0,
 });
 
+/** What a read without lines (only its offset moved: a skipped over-long line's rest) makes. */
+export function emptyResult(): ProcessResult {
+  return { chunks: [], letters: [], counts: zeroCounts() };
+}
+
 /** Mapping hooks that count into the batch being processed. */
 export class CountingHooks implements MappingHooks {
   counts = zeroCounts();
