@@ -16,7 +16,8 @@ export type TailshipErrorCode =
   | 'TAILSHIP_STORE_LOCKED'
   | 'TAILSHIP_STORE_CORRUPT'
   | 'TAILSHIP_SERVER_LISTEN'
-  | 'TAILSHIP_RELOAD_REFUSED';
+  | 'TAILSHIP_RELOAD_REFUSED'
+  | 'TAILSHIP_WORKER_FAILED';
 
 export interface ErrorPlace {
   /** Config file path, when the error comes from a file. */

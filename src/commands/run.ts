@@ -49,7 +49,13 @@ async function run(opts: RunOptions): Promise<void> {
   await daemon.start();
   if (opts.once && !stopping) {
     const bar = progress!.start();
-    await daemon.finished();
+    try {
+      await daemon.finished();
+    } catch {
+      // A pipeline failed: onFatal logged it and is stopping the daemon (exit 1).
+      bar.stop();
+      return stop();
+    }
     bar.stop();
     await daemon.stop();
     process.exit(0);

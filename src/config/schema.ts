@@ -214,7 +214,7 @@ export const pipelineSchema = z
     workers: z
       .union([z.literal('auto'), z.number().int().min(0).max(64)])
       .default('auto')
-      .describe('Threads that decode, parse, map, encode and compress lines; the main thread reads, commits and sends. 0: all on the main thread; auto: one per CPU core beside the main thread\'s, 1 to 4.'),
+      .describe('Threads that decode, parse, map, encode and compress lines; the main thread reads, commits and sends. Per pipeline: each is a V8 heap of its own. 0: all on the main thread (low-volume pipelines); auto: one per CPU core beside the main thread\'s, 1 to 4.'),
   })
   .superRefine((p, ctx) => {
     if (!p.output && !p.outputs) ctx.addIssue({ code: 'custom', message: 'a pipeline needs `output` or `outputs`' });

@@ -14,9 +14,15 @@ export type DeliveryResult =
   /** The collector refuses these events for good (e.g. 401 bad write key, or 400 on one event). */
   | { readonly kind: 'reject'; readonly reason: string; readonly status?: number; readonly response?: string };
 
+export interface StoredDelivery {
+  /** Bytes a body adds beyond its rows' `bytes` (its head and tail). */
+  readonly overheadBytes: number;
+  deliver(members: readonly Uint8Array[], signal: AbortSignal): Promise<DeliveryResult>;
+}
+
 /** An output's wire form, known at start-up: built on the main thread and in each processing worker. */
 export interface Encoder {
-  /** Wire form of one event; must not contain a raw newline. */
+  /** Wire form of one event; must not contain a raw newline nor end with "," (store/payload.ts). */
   encode(event: AnalyticsEvent): string;
   /** Written after each event of a queue row but the last: "," where rows are sent as stored, else "". */
   readonly separator: string;
@@ -51,9 +57,10 @@ export interface Destination {
   /**
    * Sends queue rows as they are stored (gzip members of events joined by the encoder's
    * separator, store/payload.ts), without decoding them. Offered by outputs whose gzip body is
-   * `head + events joined by "," + tail`; the emitter falls back to `deliver` without it.
+   * `head + events joined by "," + tail` and whose collector is known to read a gzip body of
+   * several members; the emitter falls back to `deliver` without it.
    */
-  readonly deliverStored?: ((members: readonly Uint8Array[], signal: AbortSignal) => Promise<DeliveryResult>) | undefined;
+  readonly stored?: StoredDelivery | undefined;
   close(): Promise<void>;
 }
 

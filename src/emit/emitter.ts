@@ -170,8 +170,8 @@ export class Emitter {
    * known to fit the limits: nothing is decompressed or compressed again (store/payload.ts).
    */
   private storedRequest(rows: readonly QueueRow[]): Request | undefined {
-    const deliverStored = this.dest.deliverStored;
-    if (!deliverStored) return undefined;
+    const stored = this.dest.stored;
+    if (!stored) return undefined;
     const { maxEvents, maxBytes, maxMessageBytes } = this.dest.limits;
     let count = 0;
     let bytes = 0;
@@ -180,9 +180,9 @@ export class Emitter {
       count += r.eventCount;
       bytes += r.bytes;
     }
-    if (count > maxEvents || bytes > maxBytes) return undefined;
+    if (count > maxEvents || bytes + stored.overheadBytes > maxBytes) return undefined;
     const members = rows.map((r) => r.payload as Uint8Array);
-    return { count, bytes, deliver: (signal) => deliverStored(members, signal), events: () => rows.flatMap((r) => r.events()) };
+    return { count, bytes, deliver: (signal) => stored.deliver(members, signal), events: () => rows.flatMap((r) => r.events()) };
   }
 
   /** The rows' events decoded, too large ones dead-lettered, cut into requests within the limits. */

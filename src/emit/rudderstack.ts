@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici';
 import type { OutputConfig } from '../config/schema.js';
 import type { AnalyticsEvent } from '../pipeline/event.js';
 import { gzipText } from '../store/payload.js';
-import type { BatchLimits, DeliveryResult, Destination, Encoder, RetryPolicy } from './destination.js';
+import type { BatchLimits, DeliveryResult, Destination, Encoder, RetryPolicy, StoredDelivery } from './destination.js';
 import { classify, gzip, makeDispatcher, networkFailure, post } from './http.js';
 
 /** Strings without quotes, backslashes, control characters or surrogates need no escaping. */
@@ -55,7 +55,7 @@ export class RudderstackDestination implements Destination {
   readonly retry: RetryPolicy;
   readonly perEventOverhead = 1;
   readonly encoder = new RudderstackEncoder();
-  readonly deliverStored: Destination['deliverStored'];
+  readonly stored: StoredDelivery | undefined;
   private readonly url: string;
   private readonly auth: string;
   private readonly gzip: boolean;
@@ -78,7 +78,12 @@ export class RudderstackDestination implements Destination {
     };
     this.retry = { baseMs: cfg.retry.base, capMs: cfg.retry.cap, maxRetryAgeMs: cfg.retry.max_retry_age };
     this.dispatcher = makeDispatcher({ timeoutMs: cfg.timeout, caFile: cfg.ca_file, proxy: cfg.proxy, concurrency: cfg.concurrency });
-    this.deliverStored = this.gzip ? (members, signal) => this.postStored(members, signal) : undefined;
+    // Only RudderStack: its gateway reads gzip bodies with Go's reader, which reads several
+    // members; Segment does not document gzip at all, so its bodies are compressed whole.
+    this.stored =
+      this.gzip && cfg.type === 'rudderstack'
+        ? { overheadBytes: BODY_HEAD.length + this.bodyTail().length, deliver: (members, signal) => this.postStored(members, signal) }
+        : undefined;
   }
 
   async deliver(events: readonly string[], signal: AbortSignal): Promise<DeliveryResult> {

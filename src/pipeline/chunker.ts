@@ -30,7 +30,8 @@ export class ChunkBuilder {
 
   add(encoded: string, lineStart: number, lineEnd: number): void {
     const eventBytes = Buffer.byteLength(encoded);
-    const size = eventBytes + 1;
+    // What the event takes in a request made of stored rows: itself, the separator and a newline.
+    const size = eventBytes + this.encoder.separator.length + 1;
     if (this.parts.length > 0 && (this.parts.length >= this.limits.maxEvents || this.bytes + size > this.limits.maxBytes)) this.cut();
     if (this.startOffset < 0) this.startOffset = lineStart;
     this.endOffset = lineEnd;

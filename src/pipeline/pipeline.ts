@@ -142,12 +142,15 @@ export class Pipeline {
     this.running = false;
     this.wake();
     this.backpressure.releaseAll();
-    await this.loopDone;
-    for (const rt of this.inputs) {
-      await rt.discovery.close();
-      rt.tailer.closeAll();
+    try {
+      await this.loopDone;
+    } finally {
+      for (const rt of this.inputs) {
+        await rt.discovery.close();
+        rt.tailer.closeAll();
+      }
+      await this.processing?.close();
     }
-    await this.processing?.close();
   }
 
   wake(): void {
@@ -227,16 +230,18 @@ export class Pipeline {
 
   /** Reads one chunk of one file and hands its lines to processing; returns bytes read. */
   private turn(rt: InputRuntime, f: TrackedFile): number {
-    const joiner = this.joinerFor(f);
     let n: number;
     let batch: LineBatch | undefined;
-    if (!joiner) {
+    if (!this.parts.newJoiner) {
       const builder = new LineBatchBuilder(this.buf.length);
       n = rt.tailer.read(f, this.buf, builder);
       if (builder.lines > 0) batch = builder.finish(f.path, f.key, Date.now());
     } else {
       const lines: Line[] = [];
       n = rt.tailer.read(f, this.buf, lines);
+      // After the read: a read that finds the file truncated starts a new life (a new key), whose
+      // lines must not join (or time out as) the old life's groups.
+      const joiner = this.joinerFor(f)!;
       const now = Date.now();
       const ready: Line[] = [];
       for (const l of lines) ready.push(...joiner.push(l, now));

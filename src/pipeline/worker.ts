@@ -1,10 +1,11 @@
 /**
- * A processing worker thread: builds its pipeline's stages once, then turns each LineBatch it
- * is sent into queue chunks (pipeline/process.ts) and sends them back with the batch's id.
+ * A processing worker thread: builds its pipeline's stages once (then says it is ready), then
+ * turns each LineBatch it is sent into queue chunks (pipeline/process.ts) and sends them back
+ * with the batch's id.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LineBatch } from './line-batch.js';
-import { processBatch } from './process.js';
+import { processBatch, type ProcessResult } from './process.js';
 import { buildStages, type StagesSetup } from './stages.js';
 
 export interface WorkerJob {
@@ -12,18 +13,30 @@ export interface WorkerJob {
   batch: LineBatch;
 }
 
-export type WorkerReply = { id: number; result: ReturnType<typeof processBatch> } | { id: number; error: { message: string; stack?: string | undefined } };
+export type WorkerMessage =
+  | { ready: true }
+  | { id: number; result: ProcessResult }
+  | { id: number; error: { message: string; stack?: string | undefined } };
 
 const port = parentPort!;
+// A failure here is the worker's 'error' event: the pool's start-up fails with it.
 const stages = await buildStages(workerData as StagesSetup);
+port.postMessage({ ready: true } satisfies WorkerMessage);
 port.on('message', (job: WorkerJob) => {
-  let reply: WorkerReply;
+  let reply: WorkerMessage;
+  const transfer: ArrayBuffer[] = [];
   try {
-    reply = { id: job.id, result: processBatch(stages, job.batch) };
+    const result = processBatch(stages, job.batch);
+    for (const c of result.chunks) {
+      // zlib's output is often a view on a larger buffer (16 KiB): send exactly its bytes.
+      const own = (c.payload as Uint8Array).slice();
+      c.payload = own;
+      transfer.push(own.buffer as ArrayBuffer);
+    }
+    reply = { id: job.id, result };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     reply = { id: job.id, error: { message: e.message, stack: e.stack } };
   }
-  // Not transferred: the chunks' gzip buffers may share memory with others (Node's pool).
-  port.postMessage(reply);
+  port.postMessage(reply, transfer);
 });

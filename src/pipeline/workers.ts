@@ -8,10 +8,11 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { TailshipError } from '../errors.js';
 import { transferables, type LineBatch } from './line-batch.js';
 import { processBatch, type ProcessResult, type ProcessStages } from './process.js';
 import { buildStages, type StagesSetup } from './stages.js';
-import type { WorkerJob, WorkerReply } from './worker.js';
+import type { WorkerJob, WorkerMessage } from './worker.js';
 
 /**
  * A worker's young generation: 24 MB (8 MiB semi-spaces) instead of V8's default, which grows
@@ -37,7 +38,14 @@ export function workerCount(setting: 'auto' | number): number {
 
 export async function startProcessing(setup: StagesSetup, workers: number): Promise<Processing> {
   if (workers === 0) return new InlineProcessing(await buildStages(setup));
-  return new WorkerPool(setup, workers);
+  const pool = new WorkerPool(setup, workers);
+  try {
+    await pool.ready;
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+  return pool;
 }
 
 class InlineProcessing implements Processing {
@@ -67,23 +75,44 @@ class WorkerPool implements Processing {
   private failed: Error | undefined;
   private closing = false;
 
+  /** Resolves when every worker has built its stages; rejects if one fails to (a config it cannot load). */
+  readonly ready: Promise<void>;
+
   constructor(setup: StagesSetup, readonly threads: number) {
+    const readies: Array<Promise<void>> = [];
     this.workers = Array.from({ length: threads }, () => {
       const worker = new Worker(WORKER_SCRIPT, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
       const slot = { worker, waiting: new Map<number, Waiting>() };
-      worker.on('message', (m: WorkerReply) => {
-        const w = slot.waiting.get(m.id);
-        if (!w) return;
-        slot.waiting.delete(m.id);
-        if ('error' in m) w.reject(Object.assign(new Error(`processing worker: ${m.error.message}`), { stack: m.error.stack }));
-        else w.resolve(m.result);
-      });
-      worker.on('error', (err) => this.fail(slot.waiting, err));
-      worker.on('exit', (code) => {
-        if (!this.closing) this.fail(slot.waiting, new Error(`processing worker exited with code ${code}`));
-      });
+      let started = false;
+      readies.push(
+        new Promise<void>((resolve, reject) => {
+          worker.on('message', (m: WorkerMessage) => {
+            if ('ready' in m) {
+              started = true;
+              resolve();
+              return;
+            }
+            const w = slot.waiting.get(m.id);
+            if (!w) return;
+            slot.waiting.delete(m.id);
+            if ('error' in m) w.reject(Object.assign(new Error(`processing worker: ${m.error.message}`), { stack: m.error.stack }));
+            else w.resolve(m.result);
+          });
+          worker.on('error', (err) => {
+            if (!started) reject(new TailshipError('TAILSHIP_WORKER_FAILED', `processing worker could not start: ${err.message}`, {}, { cause: err }));
+            this.fail(slot.waiting, err);
+          });
+          worker.on('exit', (code) => {
+            if (!started) reject(new TailshipError('TAILSHIP_WORKER_FAILED', `processing worker exited with code ${code} while starting`));
+            if (!this.closing) this.fail(slot.waiting, new Error(`processing worker exited with code ${code}`));
+          });
+        }),
+      );
       return slot;
     });
+    this.ready = Promise.all(readies).then(() => undefined);
+    // Awaited by startProcessing; this keeps a failure seen there from also being unhandled.
+    this.ready.catch(() => undefined);
   }
 
   run(batch: LineBatch): Promise<ProcessResult> {

@@ -12,7 +12,7 @@ export interface QueueChunk {
   startOffset: number;
   endOffset: number;
   eventCount: number;
-  /** UTF-8 bytes of the events plus one separator each: what they add to a request. */
+  /** UTF-8 bytes of the events, each with its separator and newline: what they add to a request. */
   bytes: number;
   /** Size of the largest event; undefined on rows written before it was recorded. */
   maxEventBytes?: number | undefined;

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { deflateRawSync } from 'node:zlib';
+import { deflateRawSync, gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import { gzipText } from '../../src/store/payload.js';
@@ -55,6 +55,18 @@ describe('stored rows', () => {
       expect(req.raw.subarray(0, GZIP_HEAD.length).equals(GZIP_HEAD)).toBe(true);
       expect((req.json as { batch: unknown[] }).batch.length).toBeLessThanOrEqual(100);
     }
+  });
+
+  it('keeps a body made of stored rows, head and tail included, within max_batch_bytes', async () => {
+    writeLines(tmp.dir, 400);
+    const limited = output().replace('batch_size: 100', 'batch_size: 1000\n        max_batch_bytes: 20000');
+    daemon = await startDaemon(pipelineYaml({ dir: tmp.dir, outputs: limited }), tmp.dir);
+    await collector.waitFor(() => collector.accepted >= 400, 15_000, '400 messages');
+    const sizes = collector.requests.map((r) => gunzipSync(r.raw).length);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(20_000);
+    // Full ones come close to the limit: the rows were cut by bytes, not by count.
+    expect(Math.max(...sizes)).toBeGreaterThan(15_000);
+    expect(collector.requests.some((r) => r.raw.subarray(0, GZIP_HEAD.length).equals(GZIP_HEAD))).toBe(true);
   });
 
   it('bisects a refused stored request down to the one event the collector refuses', async () => {
@@ -135,5 +147,19 @@ describe('processing workers', () => {
     const stored = daemon.store.files.forPipeline('web')[0];
     // The read with the fatal line was never committed: its offset stayed at the start.
     expect(stored?.offset ?? 0).toBe(0);
+  });
+
+  it('fails at start-up, not at the first line, when a worker cannot build the pipeline', async () => {
+    // Loads on the main thread (where the config is checked), refuses in a worker thread.
+    writeFileSync(
+      path.join(tmp.dir, 'main-only.mjs'),
+      `import { isMainThread } from 'node:worker_threads';\nif (!isMainThread) throw new Error('this plugin needs the main thread');\nexport default { parse(line) { return { line }; } };`,
+    );
+    writeLines(tmp.dir, 5);
+    const yaml = pipelineYaml({ dir: tmp.dir, outputs: output() }).replace('    parser: { type: nginx, format: combined }', '    parser: { module: ./main-only.mjs }\n    workers: 1');
+    await expect(startDaemon(yaml, tmp.dir)).rejects.toMatchObject({
+      code: 'TAILSHIP_WORKER_FAILED',
+      message: expect.stringMatching(/processing worker could not start: .*this plugin needs the main thread/),
+    });
   });
 });
