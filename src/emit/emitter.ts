@@ -27,6 +27,8 @@ interface Request {
   deliver(signal: AbortSignal): Promise<DeliveryResult>;
   /** The events one by one, to bisect a refused request or dead-letter it. */
   events(): string[];
+  /** For a request of stored rows: the same events compressed as one gzip member. */
+  asOneMember?(): Request;
 }
 
 export class Emitter {
@@ -182,7 +184,8 @@ export class Emitter {
     }
     if (count > maxEvents || bytes + stored.overheadBytes > maxBytes) return undefined;
     const members = rows.map((r) => r.payload as Uint8Array);
-    return { count, bytes, deliver: (signal) => stored.deliver(members, signal), events: () => rows.flatMap((r) => r.events()) };
+    const events = (): string[] => rows.flatMap((r) => r.events());
+    return { count, bytes, deliver: (signal) => stored.deliver(members, signal), events, asOneMember: () => this.eventsRequest(events()) };
   }
 
   /** The rows' events decoded, too large ones dead-lettered, cut into requests within the limits. */
@@ -230,6 +233,12 @@ export class Emitter {
   /** Delivers a request, retrying what is retryable and bisecting what is refused as a whole. */
   private async deliverAll(req: Request, rows: QueueRow[], letters: DeadLetterInput[], firstTry: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
+      if (attempt > 0 && req.asOneMember) {
+        // A collector that cannot read a body of several gzip members answers 500 (a corrupt
+        // body) or closes the connection, every time: from the second attempt on, the events
+        // go compressed as one member, as every gzip reader reads them.
+        req = req.asOneMember();
+      }
       if (this.abort.signal.aborted) throw new Error('aborted');
       const t0 = this.now();
       const result = await req.deliver(this.abort.signal);

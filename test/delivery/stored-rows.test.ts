@@ -69,6 +69,20 @@ describe('stored rows', () => {
     expect(collector.requests.some((r) => r.raw.subarray(0, GZIP_HEAD.length).equals(GZIP_HEAD))).toBe(true);
   });
 
+  it('retries a stored request as one gzip member: a collector that cannot read several members still gets everything', async () => {
+    writeLines(tmp.dir, 300);
+    // Like a gateway whose gunzip stops after the first member: the body is "corrupt" (500).
+    collector.respond = (req) => (req.raw.subarray(0, GZIP_HEAD.length).equals(GZIP_HEAD) ? { status: 500, body: 'corrupt gzip body' } : undefined);
+    daemon = await startDaemon(pipelineYaml({ dir: tmp.dir, outputs: output() }), tmp.dir);
+    await collector.waitFor(() => collector.accepted >= 300, 15_000, '300 messages');
+    expect(collector.seen.size).toBe(300);
+    const refused = collector.requests.filter((r) => r.raw.subarray(0, GZIP_HEAD.length).equals(GZIP_HEAD)).length;
+    // Each stored request was refused once, then its retry went as one member and was taken.
+    expect(refused).toBeGreaterThan(0);
+    expect(collector.requests.length).toBe(2 * refused);
+    expect(daemon.store.deadLetters.list({})).toEqual([]);
+  });
+
   it('bisects a refused stored request down to the one event the collector refuses', async () => {
     writeLines(tmp.dir, 40);
     collector.respond = (req) => {
