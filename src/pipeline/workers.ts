@@ -17,7 +17,7 @@ import type { WorkerJob, WorkerMessage } from './worker.js';
 /**
  * A worker's young generation: 24 MB (8 MiB semi-spaces) instead of V8's default, which grows
  * to 48 MB under this load. Measured: −13 to −19 MB resident, no CPU cost; at 8 MB the CPU per
- * line rose by ~0.6 µs (bench/RESULTS.md, attempt 15).
+ * line rose by ~0.6 µs (bench/RESULTS.md, attempts 15 and 16).
  */
 const WORKER_YOUNG_GENERATION_MB = 24;
 
