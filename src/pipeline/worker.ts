@@ -28,8 +28,9 @@ port.on('message', (job: WorkerJob) => {
   try {
     const result = processBatch(stages, job.batch);
     for (const c of result.chunks) {
-      // zlib's output is often a view on a larger buffer (16 KiB): send exactly its bytes.
-      const own = (c.payload as Uint8Array).slice();
+      // zlib's output is a view on a larger buffer (16 KiB, or Node's shared pool), which must not
+      // be handed over: copy exactly its bytes into a buffer of their own (Buffer#slice would not).
+      const own = new Uint8Array(c.payload as Uint8Array);
       c.payload = own;
       transfer.push(own.buffer as ArrayBuffer);
     }

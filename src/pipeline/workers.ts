@@ -98,7 +98,9 @@ class WorkerPool implements Processing {
             if ('error' in m) w.reject(Object.assign(new Error(`processing worker: ${m.error.message}`), { stack: m.error.stack }));
             else w.resolve(m.result);
           });
-          worker.on('error', (err) => {
+          worker.on('error', (thrown: unknown) => {
+            // What a worker throws arrives as it was thrown, not always as an Error.
+            const err = thrown instanceof Error && thrown.message ? thrown : new Error(`processing worker failed: ${describe(thrown)}`);
             if (!started) reject(new TailshipError('TAILSHIP_WORKER_FAILED', `processing worker could not start: ${err.message}`, {}, { cause: err }));
             this.fail(slot.waiting, err);
           });
@@ -152,3 +154,19 @@ const WORKER_SCRIPT = (() => {
   if (!existsSync(built)) throw new Error(`processing worker ${built} is missing: run \`npm run build\` first`);
   return new URL(`file://${built}`);
 })();
+
+function describe(thrown: unknown): string {
+  if (typeof thrown === 'object' && thrown !== null) {
+    const o = thrown as { name?: unknown; message?: unknown; stack?: unknown };
+    // A DOMException (e.g. DataCloneError) thrown in a worker arrives with its text only in `stack`.
+    if (!o.message && typeof o.stack === 'string' && o.stack !== '') return o.stack.split('\n')[0]!;
+    const text = [o.name, o.message].filter((x) => typeof x === 'string' && x !== '').join(': ');
+    if (text) return text;
+    try {
+      return JSON.stringify(thrown);
+    } catch {
+      return Object.prototype.toString.call(thrown);
+    }
+  }
+  return String(thrown);
+}
