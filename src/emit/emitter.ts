@@ -233,12 +233,6 @@ export class Emitter {
   /** Delivers a request, retrying what is retryable and bisecting what is refused as a whole. */
   private async deliverAll(req: Request, rows: QueueRow[], letters: DeadLetterInput[], firstTry: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      if (attempt > 0 && req.asOneMember) {
-        // A collector that cannot read a body of several gzip members answers 500 (a corrupt
-        // body) or closes the connection, every time: from the second attempt on, the events
-        // go compressed as one member, as every gzip reader reads them.
-        req = req.asOneMember();
-      }
       if (this.abort.signal.aborted) throw new Error('aborted');
       const t0 = this.now();
       const result = await req.deliver(this.abort.signal);
@@ -269,6 +263,10 @@ export class Emitter {
         for (const e of req.events()) letters.push(this.letter(e, `gave up after max_retry_age: ${result.reason}`, rows[0]!, result.status, undefined, attempt + 1));
         return;
       }
+      // A gateway that cannot read a body of several gzip members answers 500 (a corrupt body),
+      // every time: after a 500 the events go compressed as one member, as every reader takes
+      // them. Not after other failures: decoding costs memory while a collector is down.
+      if (result.status === 500 && req.asOneMember) req = req.asOneMember();
       const delay = result.retryAfterMs ?? backoffDelayMs(this.dest.retry, attempt);
       this.events.batchFailed(this.dest.name, result, attempt, delay);
       await this.sleep(delay);

@@ -83,6 +83,16 @@ describe('stored rows', () => {
     expect(daemon.store.deadLetters.list({})).toEqual([]);
   });
 
+  it('retries a stored request as stored after other failures (503): no decoding while a collector is down', async () => {
+    writeLines(tmp.dir, 100);
+    let refused = 0;
+    collector.respond = () => (refused++ < 2 ? { status: 503, body: 'busy' } : undefined);
+    daemon = await startDaemon(pipelineYaml({ dir: tmp.dir, outputs: output() }), tmp.dir);
+    await collector.waitFor(() => collector.accepted >= 100, 15_000, '100 messages');
+    expect(collector.requests.length).toBeGreaterThanOrEqual(3);
+    for (const r of collector.requests) expect(r.raw.subarray(0, GZIP_HEAD.length).equals(GZIP_HEAD)).toBe(true);
+  });
+
   it('bisects a refused stored request down to the one event the collector refuses', async () => {
     writeLines(tmp.dir, 40);
     collector.respond = (req) => {
