@@ -37,6 +37,8 @@ export interface DaemonOptions {
   readonly logLevelFixed?: boolean;
   /** A pipeline stopped on an error; the daemon is stopping (default: only that). */
   readonly onFatal?: (err: unknown) => void;
+  /** /healthz fails when the event loop or a processing thread is stuck this long (default 10 s). */
+  readonly livenessLimitMs?: number;
 }
 
 /** Adds file:line:column to an error raised while compiling part of the config. */
@@ -193,12 +195,12 @@ export class Daemon {
     // answers (not ready) while the pipelines start.
     const server = this.loaded.config.server;
     if (server) {
-      this.loop = new LoopMonitor();
+      this.loop = new LoopMonitor(this.options.livenessLimitMs);
       this.server = await startServer(
         server.listen,
         {
           metrics: async () => ({ contentType: this.observer.metrics.contentType, body: await this.observer.metrics.text() }),
-          healthz: () => this.loop!.check(),
+          healthz: () => this.liveness(),
           readyz: () => this.readiness(),
           reload: () => this.reloadFromSource(),
         },
@@ -216,6 +218,20 @@ export class Daemon {
   /** host:port of the ops server, when it runs. */
   get serverAddress(): string | undefined {
     return this.server?.address;
+  }
+
+  /**
+   * What /healthz answers: the event loop is not blocked, and no processing thread has been on
+   * one read for as long (a stuck parser plugin leaves the main thread free, but nothing moves).
+   */
+  liveness(): ReturnType<LoopMonitor['check']> {
+    const report = this.loop!.check();
+    for (const p of this.pipelines) {
+      const ms = p.processingForMs();
+      if (ms > this.loop!.maxBlockedMs) report.problems.push(`pipeline ${p.name}: one read has been processing for ${Math.round(ms / 1000)} s (a parser plugin that does not return?)`);
+    }
+    report.ok = report.problems.length === 0;
+    return report;
   }
 
   /** What /readyz answers. */

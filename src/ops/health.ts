@@ -1,6 +1,6 @@
 /**
  * Liveness and readiness. Alive: the event loop answers and has not been blocked for long since
- * the last check. Ready: the store is open, every pipeline runs, and no output has been failing
+ * the last check (the daemon adds: no processing thread stuck on one read as long). Ready: the store is open, every pipeline runs, and no output has been failing
  * past the thresholds (so many failed attempts in a row AND nothing delivered for so long).
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
@@ -48,7 +48,7 @@ export function readiness(view: ReadinessView, t: ReadinessThresholds, now: numb
 export class LoopMonitor {
   private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
 
-  constructor(private readonly maxBlockedMs = 10_000) {
+  constructor(readonly maxBlockedMs = 10_000) {
     this.histogram.enable();
   }
 

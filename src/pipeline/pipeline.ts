@@ -57,7 +57,12 @@ interface PendingCommit {
   readonly readAtMs: number;
   readonly startedAt: number;
   readonly result: Promise<ProcessResult>;
+  /** The result came back (or the processing failed). */
+  done: boolean;
 }
+
+/** How long stop() waits for the reads in flight before it stops the processing threads. */
+const STOP_WAIT_MS = 5_000;
 
 export class Pipeline {
   readonly name: string;
@@ -143,7 +148,13 @@ export class Pipeline {
     this.wake();
     this.backpressure.releaseAll();
     try {
-      await this.loopDone;
+      // A processing thread stuck on a line would hold the last commits forever: after a while
+      // the threads are stopped, which fails those reads (they are read again at the next start).
+      const waited = await Promise.race([this.loopDone?.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), STOP_WAIT_MS).unref())]);
+      if (waited === false) {
+        await this.processing?.close();
+        await this.loopDone;
+      }
     } finally {
       for (const rt of this.inputs) {
         await rt.discovery.close();
@@ -301,9 +312,21 @@ export class Pipeline {
     const state = f.fd !== undefined ? rt.tailer.stateAt(f, offset) : { ...f.state, offset };
     rt.tailer.committed(f, state);
     const result = batch ? this.processing!.run(batch) : Promise.resolve(emptyResult());
-    // Marks the rejection handled: commitNext() awaits it in order and stops the pipeline then.
-    result.catch(() => undefined);
-    this.pending.push({ path: f.path, state, readAtMs: batch?.readAtMs ?? Date.now(), startedAt: performance.now(), result });
+    const pending: PendingCommit = { path: f.path, state, readAtMs: batch?.readAtMs ?? Date.now(), startedAt: performance.now(), result, done: false };
+    // Also marks a rejection handled: commitNext() awaits it in order and stops the pipeline then.
+    const settle = (): void => void (pending.done = true);
+    result.then(settle, settle);
+    this.pending.push(pending);
+  }
+
+  /**
+   * How long the oldest read still being processed has been (0 when none): a processing thread
+   * stuck on a line (a parser plugin that never returns) does not block the main thread, so
+   * liveness asks here (daemon.ts, /healthz).
+   */
+  processingForMs(now = performance.now()): number {
+    const stuck = this.pending.find((p) => !p.done);
+    return stuck ? now - stuck.startedAt : 0;
   }
 
   private async commitAll(): Promise<void> {

@@ -186,4 +186,35 @@ describe('processing workers', () => {
       message: expect.stringMatching(/processing worker could not start: .*this plugin needs the main thread/),
     });
   });
+
+  it('a processing thread stuck on a line fails /healthz, and stopping does not wait for it forever', async () => {
+    writeFileSync(path.join(tmp.dir, 'stuck-plugin.mjs'), `export default { parse(line) { if (line.includes('/items/3?')) for (;;) {} return { line }; } };`);
+    writeLines(tmp.dir, 10);
+    const rules = `
+      - type: track
+        event: "Line"
+        anonymousId: "a"
+        properties: { line: "{{ line }}" }`;
+    const yaml = pipelineYaml({ dir: tmp.dir, outputs: output(), rules, extraTop: 'server: { listen: "127.0.0.1:0" }' }).replace(
+      '    parser: { type: nginx, format: combined }',
+      '    parser: { module: ./stuck-plugin.mjs }\n    workers: 1',
+    );
+    daemon = await startDaemon(yaml, tmp.dir, { livenessLimitMs: 500, onFatal: () => undefined });
+    const healthz = async (): Promise<{ status: number; body: string }> => {
+      const res = await fetch(`http://${daemon!.serverAddress}/healthz`);
+      return { status: res.status, body: await res.text() };
+    };
+    let last = await healthz();
+    const deadline = Date.now() + 10_000;
+    while (last.status === 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      last = await healthz();
+    }
+    expect(last.status).toBe(503);
+    expect(last.body).toMatch(/pipeline web: one read has been processing for/);
+    const stopped = Date.now();
+    await daemon.stop();
+    daemon = undefined;
+    expect(Date.now() - stopped).toBeLessThan(15_000);
+  }, 30_000);
 });
