@@ -62,9 +62,8 @@ export async function compilePipeline(loaded: LoadedConfig, p: PipelineConfig, i
 }
 
 /** What a pipeline's processing threads build from: plain data, without outputs' write keys. */
-function stagesSetup(loaded: LoadedConfig, p: PipelineConfig, index: number, destinations: readonly Destination[]): StagesSetup {
-  const { output: _output, outputs, ...pipeline } = p;
-  const configs = pipelineOutputs(p);
+function stagesSetup(loaded: LoadedConfig, p: PipelineConfig, index: number, configs: ReturnType<typeof pipelineOutputs>, destinations: readonly Destination[]): StagesSetup {
+  const { output: _output, outputs: _outputs, ...pipeline } = p;
   return {
     pipeline,
     pipelineIndex: index,
@@ -154,14 +153,15 @@ export class Daemon {
    */
   private async compile(loaded: LoadedConfig, p: PipelineConfig, index: number) {
     const { newJoiner } = await compilePipeline(loaded, p, index);
+    const outputs = pipelineOutputs(p);
     const destinations: Destination[] = [];
     try {
-      for (const o of pipelineOutputs(p)) destinations.push(createDestination(o));
+      for (const o of outputs) destinations.push(createDestination(o));
     } catch (err) {
       await Promise.all(destinations.map((d) => d.close()));
       throw locateError(err, loaded);
     }
-    return { newJoiner, destinations, stages: stagesSetup(loaded, p, index, destinations) };
+    return { newJoiner, destinations, stages: stagesSetup(loaded, p, index, outputs, destinations) };
   }
 
   private instantiate(p: PipelineConfig, built: Awaited<ReturnType<Daemon['compile']>>): { pipeline: Pipeline; emitters: Emitter[] } {

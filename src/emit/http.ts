@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { gzip as gzipCb, constants as zlibConstants } from 'node:zlib';
-import { GZIP_LEVEL } from '../store/payload.js';
+import { gzip as gzipCb } from 'node:zlib';
+import { GZIP_OPTIONS } from '../store/payload.js';
 import { rootCertificates } from 'node:tls';
 import { Agent, EnvHttpProxyAgent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { TailshipError } from '../errors.js';
@@ -15,9 +15,9 @@ import type { DeliveryResult } from './destination.js';
 
 const gzipAsync = promisify(gzipCb);
 
-/** The level stored rows are compressed at, too (store/payload.ts). */
+/** A request compressed whole, with the options of stored rows (store/payload.ts). */
 export function gzip(body: string | Buffer): Promise<Buffer> {
-  return gzipAsync(body, { level: GZIP_LEVEL, strategy: zlibConstants.Z_DEFAULT_STRATEGY });
+  return gzipAsync(body, GZIP_OPTIONS);
 }
 
 export interface HttpOptions {

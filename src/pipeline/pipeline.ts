@@ -333,7 +333,11 @@ export class Pipeline {
     while (this.pending.length > 0 && !this.held) await this.commitNext();
   }
 
-  /** Commits the oldest pending read once processed; holds it if the store cannot write now. */
+  /**
+   * Commits the oldest pending read once processed. If the store cannot write now (disk full or
+   * failing), the read stays pending and held (the offset did not move, so a crash loses
+   * nothing) and nothing more is read until a retry (retryHeld) goes through.
+   */
   private async commitNext(): Promise<void> {
     const next = this.pending[0];
     if (!next) return;
@@ -341,11 +345,15 @@ export class Pipeline {
     try {
       this.commit(next, result);
     } catch (err) {
-      // Disk full or failing: keep the commit pending (the offset did not move, so a crash now
-      // loses nothing) and read no further until it goes through.
       if (!isTransientStoreError(err)) throw err;
-      this.held = { since: Date.now(), failures: 0 };
-      this.events.storeUnavailable?.(this.name, err, storeRetryDelayMs(0), 1);
+      if (this.held) this.held.failures++;
+      else this.held = { since: Date.now(), failures: 0 };
+      this.events.storeUnavailable?.(this.name, err, storeRetryDelayMs(this.held.failures), this.held.failures + 1);
+      return;
+    }
+    if (this.held) {
+      this.events.storeRecovered?.(this.name, Date.now() - this.held.since);
+      this.held = undefined;
     }
   }
 
@@ -370,17 +378,6 @@ export class Pipeline {
       this.wakeUp = resolve;
       setTimeout(() => this.wake(), storeRetryDelayMs(h.failures));
     });
-    if (!this.running) return;
-    const next = this.pending[0]!;
-    const result = await next.result;
-    try {
-      this.commit(next, result);
-      this.held = undefined;
-      this.events.storeRecovered?.(this.name, Date.now() - h.since);
-    } catch (err) {
-      if (!isTransientStoreError(err)) throw err;
-      h.failures++;
-      this.events.storeUnavailable?.(this.name, err, storeRetryDelayMs(h.failures), h.failures + 1);
-    }
+    if (this.running) await this.commitNext();
   }
 }

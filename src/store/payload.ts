@@ -10,8 +10,9 @@
 import { constants as zlibConstants, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 
 /** Level 1: on event JSON it compresses nearly as well as 6 at several times the speed (bench/RESULTS.md). */
-export const GZIP_LEVEL = 1;
-const GZIP_OPTIONS = { level: GZIP_LEVEL, strategy: zlibConstants.Z_DEFAULT_STRATEGY };
+const GZIP_LEVEL = 1;
+/** Shared with the requests compressed whole (emit/http.ts). */
+export const GZIP_OPTIONS = { level: GZIP_LEVEL, strategy: zlibConstants.Z_DEFAULT_STRATEGY };
 
 /** One gzip member of `events`, each but the last followed by `separator`, one per line. */
 export function packEvents(events: readonly string[], separator: string): Buffer {
