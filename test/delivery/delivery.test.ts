@@ -103,6 +103,10 @@ it('fan-out: an output that is down holds up nothing for the other, and loses no
   await collector.waitFor(() => collector.seen.size >= 300, 15_000, 'primary gets everything');
   appendFileSync(path.join(tmp.dir, 'access.log'), Array.from({ length: 100 }, (_, i) => nginxLine(301 + i)).join('\n') + '\n');
   await collector.waitFor(() => collector.seen.size >= 400, 15_000, 'primary keeps going');
+  // The collector counts an event when the request arrives; the daemon removes the row only
+  // once the response is back, so wait for primary's last ack before reading the depths.
+  const primaryDrained = () => !daemon!.store.queue.depthByOutput().some((d) => d.output === 'primary');
+  await until(primaryDrained, 5_000, 'primary acked');
   expect(down.accepted).toBe(0);
   const depth = daemon.store.queue.depthByOutput();
   expect(depth.map((d) => [d.output, d.events])).toEqual([['backup', 400]]);
