@@ -26,6 +26,11 @@ export interface Encoder {
   encode(event: AnalyticsEvent): string;
   /** Written after each event of a queue row but the last: "," where rows are sent as stored, else "". */
   readonly separator: string;
+  /**
+   * True when `encode` is message-json.ts's `encodeMessage`: the mapper may then hand over events
+   * already written in that form (Mapper.mapToJson), and they are queued as they are.
+   */
+  readonly messageJson?: boolean;
 }
 
 export interface BatchLimits {

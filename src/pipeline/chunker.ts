@@ -5,7 +5,7 @@
  * on success.
  */
 import type { Encoder } from '../emit/destination.js';
-import { packEvents } from '../store/payload.js';
+import { RowBytes } from '../store/payload.js';
 import type { QueueChunk } from '../store/queue.js';
 
 export interface ChunkLimits {
@@ -14,45 +14,53 @@ export interface ChunkLimits {
 }
 
 export class ChunkBuilder {
-  private parts: string[] = [];
+  private readonly row: RowBytes;
+  /** What the row's events take in a request made of stored rows: each with a separator and a newline. */
   private bytes = 0;
   private maxEventBytes = 0;
   private startOffset = -1;
   private endOffset = 0;
+  /** Bytes each event adds to a request beyond its own: its separator and a newline. */
+  private readonly perEvent: number;
   readonly chunks: QueueChunk[] = [];
 
   constructor(
     readonly output: string,
     private readonly limits: ChunkLimits,
-    private readonly encoder: Encoder,
+    encoder: Encoder,
     private readonly fileKey: string,
-  ) {}
+  ) {
+    this.perEvent = encoder.separator.length + 1;
+    this.row = new RowBytes(encoder.separator, Math.min(limits.maxBytes, 64 * 1024));
+  }
 
   add(encoded: string, lineStart: number, lineEnd: number): void {
-    const eventBytes = Buffer.byteLength(encoded);
-    // What the event takes in a request made of stored rows: itself, the separator and a newline.
-    const size = eventBytes + this.encoder.separator.length + 1;
-    if (this.parts.length > 0 && (this.parts.length >= this.limits.maxEvents || this.bytes + size > this.limits.maxBytes)) this.cut();
+    if (this.row.events > 0 && (this.row.events >= this.limits.maxEvents || this.wouldOverflow(encoded))) this.cut();
     if (this.startOffset < 0) this.startOffset = lineStart;
     this.endOffset = lineEnd;
-    this.parts.push(encoded);
-    this.bytes += size;
+    const eventBytes = this.row.append(encoded);
+    this.bytes += eventBytes + this.perEvent;
     if (eventBytes > this.maxEventBytes) this.maxEventBytes = eventBytes;
   }
 
   /** Chunks of everything added; the builder is empty afterwards. */
   finish(): QueueChunk[] {
-    if (this.parts.length) this.cut();
+    if (this.row.events > 0) this.cut();
     return this.chunks.splice(0);
+  }
+
+  /** Whether the event would take the row past maxBytes; measured only when its upper bound does. */
+  private wouldOverflow(encoded: string): boolean {
+    const limit = this.limits.maxBytes - this.bytes - this.perEvent;
+    return 3 * encoded.length > limit && Buffer.byteLength(encoded) > limit;
   }
 
   private cut(): void {
     this.chunks.push({
       output: this.output, fileKey: this.fileKey, startOffset: this.startOffset, endOffset: this.endOffset,
-      eventCount: this.parts.length, bytes: this.bytes, maxEventBytes: this.maxEventBytes,
-      payload: packEvents(this.parts, this.encoder.separator),
+      eventCount: this.row.events, bytes: this.bytes, maxEventBytes: this.maxEventBytes,
+      payload: this.row.pack(),
     });
-    this.parts = [];
     this.bytes = 0;
     this.maxEventBytes = 0;
     this.startOffset = -1;

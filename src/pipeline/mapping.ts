@@ -14,13 +14,15 @@ import { UAParser } from 'ua-parser-js';
 import type { LogRecord, RecordValue } from '../../parsers/types.js';
 import type { PipelineConfig, RuleConfig } from '../config/schema.js';
 import { TailshipError } from '../errors.js';
-import type { AnalyticsEvent, CallType, JsonObject, LineMeta, Mapper, MapOutcome } from './event.js';
+import type { AnalyticsEvent, CallType, JsonObject, JsonOutcome, LineMeta, Mapper, MapOutcome } from './event.js';
 import { compileExpression, type Predicate } from './expression.js';
 import { splitUrl, type Value } from './filters.js';
+import { compileJsonMembers, compileJsonTemplate, type JsonRender } from './json-text.js';
+import { writeMessage, type MessageScalars } from './message-json.js';
 import { messageIdFactory, type MessageIdFactory } from './message-id.js';
 import { compileObject, compileTemplate, type Render, type Scope } from './template.js';
 import { compileTimestamp, type TimestampParser } from './timestamp.js';
-import { validateEvent } from './validate.js';
+import { invalidReason, validateEvent } from './validate.js';
 
 /** Counters the daemon wires to metrics; each is called once per occurrence. */
 export interface MappingHooks {
@@ -69,6 +71,15 @@ interface CompiledRule {
   readonly timestamp: Render | undefined;
   readonly parseTime: TimestampParser;
   readonly schema: string | undefined;
+}
+
+/** A rule's objects compiled to JSON text, for Mapper.mapToJson. */
+interface RuleWriter {
+  /** The context's members before `library`: the pipeline's, then the rule's. */
+  readonly context: readonly ((s: Scope) => string)[];
+  readonly properties: JsonRender | undefined;
+  readonly traits: JsonRender | undefined;
+  readonly integrations: JsonRender | undefined;
 }
 
 /** Fields each call type takes besides the common ones (protocols.md §1.3). */
@@ -206,7 +217,8 @@ function isObj(v: unknown): v is JsonObject {
 function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
   for (const k of Object.keys(over)) {
     const o = over[k] as RecordValue;
-    const b = base[k];
+    // Own keys only: base["__proto__"] would be Object.prototype, and merging into it pollutes every object.
+    const b = Object.hasOwn(base, k) ? base[k] : undefined;
     if (isObj(b) && isObj(o)) deepMerge(b, o);
     else if (k === '__proto__') Object.defineProperty(base, k, { value: o, enumerable: true, writable: true, configurable: true });
     else base[k] = o;
@@ -284,11 +296,35 @@ function applyAt(root: JsonObject, path: FieldPath, fn: (parent: JsonObject, key
   if (Object.hasOwn(o, k)) fn(o, k);
 }
 
+const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * The rule's JSON writer, or undefined where writing the message directly could differ from
+ * building the event and encoding it: events that redaction, hashing or enrichment change after
+ * rendering, and contexts whose merge or `library` key could reorder or replace their members.
+ */
+function compileRuleWriter(pipeline: PipelineConfig, rule: RuleConfig, base: string, path: string): RuleWriter | undefined {
+  if (rule.drop || pipeline.redact.length || pipeline.hash.length || pipeline.enrich.user_agent || pipeline.enrich.referrer) return undefined;
+  const outer = pipeline.context;
+  const inner = rule.context;
+  const keys = [...Object.keys(outer ?? {}), ...Object.keys(inner ?? {})];
+  if (keys.includes('library')) return undefined;
+  // Both present are deep-merged: written one after the other only when that is what the merge gives.
+  if (outer && inner && (new Set(keys).size < keys.length || keys.some((k) => ARRAY_INDEX.test(k)))) return undefined;
+  const context: ((s: Scope) => string)[] = [];
+  if (outer) context.push(compileJsonMembers(outer, `${base}.context`));
+  if (inner) context.push(compileJsonMembers(inner, `${path}.context`));
+  const object = (src: Record<string, unknown> | undefined, key: string): JsonRender | undefined =>
+    src === undefined ? undefined : compileJsonTemplate(src, `${path}.${key}`);
+  return { context, properties: object(rule.properties, 'properties'), traits: object(rule.traits, 'traits'), integrations: object(rule.integrations, 'integrations') };
+}
+
 /** Compiles a pipeline's rules into a Mapper. Throws TailshipError (with `place.path`) on a bad config. */
 export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptions): Mapper {
   const base = `pipelines[${opts.pipelineIndex}]`;
   const times: TimeParsers = new Map();
   const rules = pipeline.events.map((r, i) => compileRule(r, i, base, times));
+  const writers = pipeline.events.map((r, i) => compileRuleWriter(pipeline, r, base, `${base}.events[${i}]`));
   const pipelineContext = objectRender(pipeline.context, `${base}.context`);
   const redact = compileFieldPaths(pipeline.redact, 'redact', base);
   const hash = compileFieldPaths(pipeline.hash, 'hash', base);
@@ -297,6 +333,7 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
   const enrichReferrer = pipeline.enrich.referrer;
   const hooks = opts.hooks ?? {};
   const library = { name: 'tailship', version: opts.version };
+  const libraryMember = '"library":' + JSON.stringify(library);
   const pipelineName = pipeline.name;
   const ids = new Map<string, MessageIdFactory>();
   const scope: Scope = { record: NO_RECORD, file: '', offset: 0, host: opts.host };
@@ -321,27 +358,8 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
     delete parent[key];
   };
 
-  function build(rule: CompiledRule, meta: LineMeta, index: number): MapOutcome {
-    const s = scope;
-    let context: JsonObject = pipelineContext?.(s) ?? {};
-    const rc = rule.context?.(s);
-    if (rc) context = pipelineContext ? deepMerge(context, rc) : rc;
-    context.library = { ...library };
-
-    let originalTimestamp: string | undefined;
-    if (rule.timestamp) {
-      originalTimestamp = rule.parseTime(rule.timestamp(s), meta.readAtMs);
-      if (originalTimestamp === undefined) hooks.timestampFallback?.();
-    }
-    originalTimestamp ??= new Date(meta.readAtMs).toISOString();
-
-    const ev = {
-      type: rule.type,
-      messageId: idsFor(meta.fileKey)(meta.offset, index),
-      originalTimestamp,
-      context,
-    } as AnalyticsEvent;
-    const e = ev as unknown as Record<string, Value>;
+  /** Event fields that are one value each, in the order they are set on an event object. */
+  function renderScalars(rule: CompiledRule, s: Scope, e: Record<string, Value>): void {
     let v: Value;
     if (rule.event && (v = toText(rule.event(s))) !== undefined) e.event = v;
     if (rule.name && (v = toText(rule.name(s))) !== undefined) e.name = v;
@@ -360,6 +378,34 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
       }
       if (any) e.anonymousId = hashedId(parts);
     }
+  }
+
+  function timestampOf(rule: CompiledRule, meta: LineMeta): string {
+    let originalTimestamp: string | undefined;
+    if (rule.timestamp) {
+      originalTimestamp = rule.parseTime(rule.timestamp(scope), meta.readAtMs);
+      if (originalTimestamp === undefined) hooks.timestampFallback?.();
+    }
+    return originalTimestamp ?? new Date(meta.readAtMs).toISOString();
+  }
+
+  function build(rule: CompiledRule, meta: LineMeta, index: number): MapOutcome {
+    const s = scope;
+    let context: JsonObject = pipelineContext?.(s) ?? {};
+    const rc = rule.context?.(s);
+    if (rc) context = pipelineContext ? deepMerge(context, rc) : rc;
+    context.library = { ...library };
+
+    const originalTimestamp = timestampOf(rule, meta);
+    const ev = {
+      type: rule.type,
+      messageId: idsFor(meta.fileKey)(meta.offset, index),
+      originalTimestamp,
+      context,
+    } as AnalyticsEvent;
+    const e = ev as unknown as Record<string, Value>;
+    renderScalars(rule, s, e);
+    let v: Value;
     if (rule.properties && (v = rule.properties(s)) !== undefined) e.properties = v;
     if (rule.traits && (v = rule.traits(s)) !== undefined) e.traits = v;
     if (rule.integrations && (v = rule.integrations(s)) !== undefined) e.integrations = v;
@@ -382,14 +428,35 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
     return validateEvent(ev, rule.index);
   }
 
-  function map(record: LogRecord, meta: LineMeta): MapOutcome[] {
+  /**
+   * The event's message JSON, written without building it; undefined when the event would be
+   * invalid, so that `build` makes the dead letter (rendering has no side effects; the timestamp
+   * hook runs only once the event is known to be valid).
+   */
+  function write(rule: CompiledRule, w: RuleWriter, meta: LineMeta, index: number): string | undefined {
+    const s = scope;
+    const f = { type: rule.type } as MessageScalars;
+    renderScalars(rule, s, f as unknown as Record<string, Value>);
+    if (invalidReason(f as AnalyticsEvent) !== undefined) return undefined;
+    f.originalTimestamp = timestampOf(rule, meta);
+    f.messageId = idsFor(meta.fileKey)(meta.offset, index);
+    let context = '';
+    for (const members of w.context) {
+      const m = members(s);
+      if (m !== '') context += m + ',';
+    }
+    return writeMessage(f, '{' + context + libraryMember + '}', w.properties?.(s), w.traits?.(s), w.integrations?.(s));
+  }
+
+  function mapWith(record: LogRecord, meta: LineMeta, json: boolean): Array<MapOutcome | JsonOutcome> {
     const s = scope;
     s.record = record;
     s.file = meta.file;
     s.offset = meta.offset;
-    const out: MapOutcome[] = [];
+    const out: Array<MapOutcome | JsonOutcome> = [];
     let matched = false;
-    for (const rule of rules) {
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i]!;
       if (rule.when && !rule.when(s)) continue;
       matched = true;
       if (rule.drop) {
@@ -405,7 +472,9 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
         }
       }
       try {
-        out.push(build(rule, meta, out.length));
+        const w = json ? writers[i] : undefined;
+        const text = w && write(rule, w, meta, out.length);
+        out.push(text !== undefined ? { ok: true, json: text } : build(rule, meta, out.length));
       } catch (err) {
         // Rendering does not throw by design; if it ever does, the line becomes a dead letter, not a crash.
         out.push({ ok: false, reason: `rule ${rule.index} (${rule.type}): mapping failed: ${(err as Error).message}`, rule: rule.index });
@@ -417,5 +486,8 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
     return out;
   }
 
-  return { map };
+  return {
+    map: (record, meta) => mapWith(record, meta, false) as MapOutcome[],
+    mapToJson: (record, meta) => mapWith(record, meta, true),
+  };
 }

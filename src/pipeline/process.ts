@@ -73,6 +73,11 @@ export interface ProcessStages {
   readonly outputs: readonly OutputEncoding[];
 }
 
+/** Every output takes RudderStack / Segment message JSON: events can be written straight to it. */
+function allMessageJson(outputs: readonly OutputEncoding[]): boolean {
+  return outputs.every((o) => o.encoder.messageJson === true);
+}
+
 export function processBatch(stages: ProcessStages, batch: LineBatch): ProcessResult {
   const { config, parser, mapper, hooks, outputs } = stages;
   const counts = (hooks.counts = zeroCounts());
@@ -81,6 +86,7 @@ export function processBatch(stages: ProcessStages, batch: LineBatch): ProcessRe
   const { file, fileKey, readAtMs, spans, texts } = batch;
   const bytes = batch.bytes ? Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength) : undefined;
   const truncated = new Set(batch.truncated);
+  const json = allMessageJson(outputs);
   for (let i = 0; i < batch.count; i++) {
     const k = 4 * i;
     const start = spans[k + 2]!;
@@ -106,14 +112,15 @@ export function processBatch(stages: ProcessStages, batch: LineBatch): ProcessRe
       record = parsed;
     }
     if (truncated.size && truncated.has(i)) record._truncated = true;
-    for (const o of mapper.map(record, { fileKey, file, offset: start, readAtMs })) {
+    const meta = { fileKey, file, offset: start, readAtMs };
+    for (const o of json ? mapper.mapToJson(record, meta) : mapper.map(record, meta)) {
       if (!o.ok) {
         counts.mappingErrors++;
         letters.push({ kind: 'mapping', reason: o.reason, file, offset: start, payload: text });
         continue;
       }
       counts.events++;
-      for (let j = 0; j < outputs.length; j++) builders[j]!.add(outputs[j]!.encoder.encode(o.event), start, end);
+      for (let j = 0; j < outputs.length; j++) builders[j]!.add('json' in o ? o.json : outputs[j]!.encoder.encode(o.event), start, end);
     }
   }
   counts.lines = batch.count;

@@ -14,9 +14,58 @@ const GZIP_LEVEL = 1;
 /** Shared with the requests compressed whole (emit/http.ts). */
 export const GZIP_OPTIONS = { level: GZIP_LEVEL, strategy: zlibConstants.Z_DEFAULT_STRATEGY };
 
+/**
+ * One row being written: its events' UTF-8 straight into one buffer, each but the last followed
+ * by the separator and a newline, then packed as one gzip member. Writing the bytes directly
+ * measures each event's size on the way and spares joining the strings and encoding them again.
+ */
+export class RowBytes {
+  private buf: Buffer;
+  private used = 0;
+  private count = 0;
+  private readonly between: Buffer;
+
+  constructor(separator: string, initialBytes = 64 * 1024) {
+    this.between = Buffer.from(separator + '\n');
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  get events(): number {
+    return this.count;
+  }
+
+  /** Appends an event and returns its size in UTF-8 bytes. */
+  append(event: string): number {
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+    const room = this.between.length + 3 * event.length;
+    if (this.used + room > this.buf.length) this.grow(this.used + room);
+    if (this.count > 0) this.used += this.between.copy(this.buf, this.used);
+    const bytes = this.buf.write(event, this.used);
+    this.used += bytes;
+    this.count++;
+    return bytes;
+  }
+
+  /** The stored form of the events appended since the last pack; the row is empty afterwards. */
+  pack(): Buffer {
+    const packed = gzipSync(this.buf.subarray(0, this.used), GZIP_OPTIONS);
+    this.used = 0;
+    this.count = 0;
+    return packed;
+  }
+
+  private grow(need: number): void {
+    const next = Buffer.allocUnsafe(Math.max(need, 2 * this.buf.length));
+    this.buf.copy(next, 0, 0, this.used);
+    this.buf = next;
+  }
+}
+
 /** One gzip member of `events`, each but the last followed by `separator`, one per line. */
 export function packEvents(events: readonly string[], separator: string): Buffer {
-  return gzipSync(events.join(separator + '\n'), GZIP_OPTIONS);
+  const row = new RowBytes(separator, 1024);
+  for (const e of events) row.append(e);
+  return row.pack();
 }
 
 /** Whether a stored payload is a gzip member (the form written now), not a legacy row. */

@@ -226,6 +226,15 @@ describe('identity, context, timestamps', () => {
     });
   });
 
+  test('a nested "__proto__" key of the rule context is merged as a plain key, never into Object.prototype', () => {
+    // As YAML and JSON parsers give it: an own key named __proto__.
+    const ruleContext = JSON.parse('{"app": {"__proto__": {"polluted": "{{ v }}"}}}') as Record<string, unknown>;
+    const m = mapper([{ event: 'Hit', userId: 'u', context: ruleContext }], { context: { app: { name: 'x' } } });
+    const [e] = ok(m.map({ v: 'yes' }, meta()));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getOwnPropertyDescriptor(e!.context.app, '__proto__')?.value).toEqual({ polluted: 'yes' });
+  });
+
   test('events do not share objects between records', () => {
     const m = mapper([{ event: 'Hit', userId: 'u', properties: { fixed: { a: 1 } } }], { context: { app: { name: 'x' } } });
     const [a] = ok(m.map({}, meta()));
