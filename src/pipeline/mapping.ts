@@ -17,12 +17,11 @@ import { TailshipError } from '../errors.js';
 import type { AnalyticsEvent, CallType, JsonObject, JsonOutcome, LineMeta, Mapper, MapOutcome } from './event.js';
 import { compileExpression, type Predicate } from './expression.js';
 import { splitUrl, type Value } from './filters.js';
-import { compileJsonMembers, compileJsonTemplate, type JsonRender } from './json-text.js';
-import { writeMessage, type MessageScalars } from './message-json.js';
+import { generateMessageWriter, SCALAR_FIELDS, type MessageWriter, type WriterSpec } from './message-writer.js';
 import { messageIdFactory, type MessageIdFactory } from './message-id.js';
 import { compileObject, compileTemplate, type Render, type Scope } from './template.js';
 import { compileTimestamp, type TimestampParser } from './timestamp.js';
-import { invalidReason, validateEvent } from './validate.js';
+import { validateEvent } from './validate.js';
 
 /** Counters the daemon wires to metrics; each is called once per occurrence. */
 export interface MappingHooks {
@@ -71,15 +70,6 @@ interface CompiledRule {
   readonly timestamp: Render | undefined;
   readonly parseTime: TimestampParser;
   readonly schema: string | undefined;
-}
-
-/** A rule's objects compiled to JSON text, for Mapper.mapToJson. */
-interface RuleWriter {
-  /** The context's members before `library`: the pipeline's, then the rule's. */
-  readonly context: readonly ((s: Scope) => string)[];
-  readonly properties: JsonRender | undefined;
-  readonly traits: JsonRender | undefined;
-  readonly integrations: JsonRender | undefined;
 }
 
 /** Fields each call type takes besides the common ones (protocols.md §1.3). */
@@ -209,6 +199,18 @@ function hashedId(parts: readonly string[]): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+/** The anonymousId `anonymous_id_from` makes: a hash of its values, when any of them is present. */
+function anonymousFrom(renders: readonly Render[], s: Scope): string | undefined {
+  const parts: string[] = [];
+  let any = false;
+  for (const r of renders) {
+    const x = r(s);
+    if (x !== undefined && x !== null && x !== '') any = true;
+    parts.push(keyText(x));
+  }
+  return any ? hashedId(parts) : undefined;
+}
+
 function isObj(v: unknown): v is JsonObject {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
@@ -299,24 +301,30 @@ function applyAt(root: JsonObject, path: FieldPath, fn: (parent: JsonObject, key
 const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
 
 /**
- * The rule's JSON writer, or undefined where writing the message directly could differ from
- * building the event and encoding it: events that redaction, hashing or enrichment change after
- * rendering, and contexts whose merge or `library` key could reorder or replace their members.
+ * What the rule's generated writer needs, or undefined where writing the message directly could
+ * differ from building the event and encoding it: events that redaction, hashing or enrichment
+ * change after rendering, and contexts whose merge or `library` key could reorder or replace
+ * their members.
  */
-function compileRuleWriter(pipeline: PipelineConfig, rule: RuleConfig, base: string, path: string): RuleWriter | undefined {
+function writerSpec(pipeline: PipelineConfig, rule: RuleConfig, path: string): WriterSpec | undefined {
   if (rule.drop || pipeline.redact.length || pipeline.hash.length || pipeline.enrich.user_agent || pipeline.enrich.referrer) return undefined;
-  const outer = pipeline.context;
-  const inner = rule.context;
-  const keys = [...Object.keys(outer ?? {}), ...Object.keys(inner ?? {})];
+  const contexts = [pipeline.context, rule.context].filter((c): c is Record<string, unknown> => c !== undefined);
+  const keys = contexts.flatMap((c) => Object.keys(c));
   if (keys.includes('library')) return undefined;
   // Both present are deep-merged: written one after the other only when that is what the merge gives.
-  if (outer && inner && (new Set(keys).size < keys.length || keys.some((k) => ARRAY_INDEX.test(k)))) return undefined;
-  const context: ((s: Scope) => string)[] = [];
-  if (outer) context.push(compileJsonMembers(outer, `${base}.context`));
-  if (inner) context.push(compileJsonMembers(inner, `${path}.context`));
-  const object = (src: Record<string, unknown> | undefined, key: string): JsonRender | undefined =>
-    src === undefined ? undefined : compileJsonTemplate(src, `${path}.${key}`);
-  return { context, properties: object(rule.properties, 'properties'), traits: object(rule.traits, 'traits'), integrations: object(rule.integrations, 'integrations') };
+  if (contexts.length === 2 && (new Set(keys).size < keys.length || keys.some((k) => ARRAY_INDEX.test(k)))) return undefined;
+  const scalars: WriterSpec['scalars'] = {};
+  for (const f of SCALAR_FIELDS) if (rule[f] !== undefined) scalars[f] = rule[f];
+  return {
+    type: rule.type ?? 'track',
+    scalars,
+    hasAnonymousFrom: rule.anonymous_id_from !== undefined,
+    contexts,
+    properties: rule.properties,
+    traits: rule.traits,
+    integrations: rule.integrations,
+    path,
+  };
 }
 
 /** Compiles a pipeline's rules into a Mapper. Throws TailshipError (with `place.path`) on a bad config. */
@@ -324,7 +332,6 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
   const base = `pipelines[${opts.pipelineIndex}]`;
   const times: TimeParsers = new Map();
   const rules = pipeline.events.map((r, i) => compileRule(r, i, base, times));
-  const writers = pipeline.events.map((r, i) => compileRuleWriter(pipeline, r, base, `${base}.events[${i}]`));
   const pipelineContext = objectRender(pipeline.context, `${base}.context`);
   const redact = compileFieldPaths(pipeline.redact, 'redact', base);
   const hash = compileFieldPaths(pipeline.hash, 'hash', base);
@@ -368,16 +375,7 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
     if (rule.anonymousId && (v = toId(rule.anonymousId(s))) !== undefined) e.anonymousId = v;
     if (rule.previousId && (v = toId(rule.previousId(s))) !== undefined) e.previousId = v;
     if (rule.groupId && (v = toId(rule.groupId(s))) !== undefined) e.groupId = v;
-    if (rule.anonFrom && e.userId === undefined && e.anonymousId === undefined) {
-      const parts: string[] = [];
-      let any = false;
-      for (const r of rule.anonFrom) {
-        const x = r(s);
-        if (x !== undefined && x !== null && x !== '') any = true;
-        parts.push(keyText(x));
-      }
-      if (any) e.anonymousId = hashedId(parts);
-    }
+    if (rule.anonFrom && e.userId === undefined && e.anonymousId === undefined && (v = anonymousFrom(rule.anonFrom, s)) !== undefined) e.anonymousId = v;
   }
 
   function timestampOf(rule: CompiledRule, meta: LineMeta): string {
@@ -428,25 +426,18 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
     return validateEvent(ev, rule.index);
   }
 
-  /**
-   * The event's message JSON, written without building it; undefined when the event would be
-   * invalid, so that `build` makes the dead letter (rendering has no side effects; the timestamp
-   * hook runs only once the event is known to be valid).
-   */
-  function write(rule: CompiledRule, w: RuleWriter, meta: LineMeta, index: number): string | undefined {
-    const s = scope;
-    const f = { type: rule.type } as MessageScalars;
-    renderScalars(rule, s, f as unknown as Record<string, Value>);
-    if (invalidReason(f as AnalyticsEvent) !== undefined) return undefined;
-    f.originalTimestamp = timestampOf(rule, meta);
-    f.messageId = idsFor(meta.fileKey)(meta.offset, index);
-    let context = '';
-    for (const members of w.context) {
-      const m = members(s);
-      if (m !== '') context += m + ',';
-    }
-    return writeMessage(f, '{' + context + libraryMember + '}', w.properties?.(s), w.traits?.(s), w.integrations?.(s));
-  }
+  const writers = pipeline.events.map((r, i): MessageWriter | undefined => {
+    const spec = writerSpec(pipeline, r, `${base}.events[${i}]`);
+    const rule = rules[i]!;
+    return spec && generateMessageWriter(spec, {
+      toText,
+      toId,
+      anonymousFrom: (s) => anonymousFrom(rule.anonFrom ?? [], s),
+      time: (meta) => timestampOf(rule, meta),
+      messageId: (meta, index) => idsFor(meta.fileKey)(meta.offset, index),
+      libraryMember,
+    });
+  });
 
   function mapWith(record: LogRecord, meta: LineMeta, json: boolean): Array<MapOutcome | JsonOutcome> {
     const s = scope;
@@ -473,7 +464,7 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
       }
       try {
         const w = json ? writers[i] : undefined;
-        const text = w && write(rule, w, meta, out.length);
+        const text = w && w(s, meta, out.length);
         out.push(text !== undefined ? { ok: true, json: text } : build(rule, meta, out.length));
       } catch (err) {
         // Rendering does not throw by design; if it ever does, the line becomes a dead letter, not a crash.

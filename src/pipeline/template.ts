@@ -383,6 +383,28 @@ function findClose(src: string, from: number): number {
   return -1;
 }
 
+/**
+ * The field path of a template that is only `{{ a }}` or `{{ a.b }}` (spaces around allowed, no
+ * filters), whose keys plain property reads may use: what `compilePath` reads with `record[k]`.
+ * Generated writers (message-writer.ts) read such fields inline; anything else they render with
+ * the compiled template.
+ */
+export function plainFieldPath(src: string): [string] | [string, string] | undefined {
+  const t = src.trim();
+  if (!t.startsWith('{{') || findClose(t, 2) !== t.length - 2) return undefined;
+  let p: ParsedExpr;
+  try {
+    p = parseExpr(t, 2, t.length - 2);
+  } catch {
+    return undefined;
+  }
+  if (p.filters.length > 0 || !('path' in p.head)) return undefined;
+  const keys = p.head.path;
+  if (keys.length < 1 || keys.length > 2 || keys.some((k) => typeof k !== 'string' || needsOwnCheck(k))) return undefined;
+  if (Object.hasOwn(RESERVED, keys[0] as string)) return undefined;
+  return keys as [string] | [string, string];
+}
+
 /** Key paths in the form config/load.ts maps back to a YAML place: `a.b[0].c`. */
 function childPath(path: string, key: string | number): string {
   return typeof key === 'number' ? `${path}[${key}]` : `${path}.${key}`;

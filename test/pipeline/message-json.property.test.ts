@@ -14,6 +14,7 @@ import { record } from '../helpers/records.js';
 const scalarTemplate = fc.constantFrom(
   '{{ status }}', '{{ user }}', '{{ missing }}', '{{ query }}', '{{ query.b }}', 'x-{{ n }}', '{{ n | int }}', '{{ path | json }}',
   'const', '', '{{ email | default: "d" }}', '{{ _offset }}', '{{ _host }}', 'a"b\\c\u2028', '{{ ua }}', '{{ time }}', '{{ a-b }}',
+  '{{ toString }}', '{{ query.constructor }}', '{{ $["a-b"] }}', '  {{ user }} ', '{{ query.b.c }}', '{{ n }}{{ n }}', '{{ "lit" }}',
 );
 const constant = fc.constantFrom<unknown>(1, -0, 1.5, 1e21, Number.NaN, null, true, false, 'plain');
 const objectKey = fc.constantFrom('ip', 'path', 'library', '10', '2', '__proto__', 'a-b', 'x"y', 'page', 'userAgent');

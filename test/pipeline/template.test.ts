@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import type { LogRecord } from '../../parsers/types.js';
 import { TailshipError } from '../../src/errors.js';
-import { compileTemplate } from '../../src/pipeline/template.js';
+import { compileTemplate, plainFieldPath } from '../../src/pipeline/template.js';
 
 const rec: LogRecord = {
   status: 404,
@@ -202,6 +202,20 @@ describe('template compile errors', () => {
       expect.unreachable();
     } catch (e) {
       expect((e as TailshipError).place.path).toBe('pipelines[0].events[2].context.a.b-c[1]');
+    }
+  });
+});
+
+describe('plain field paths (read inline by generated message writers)', () => {
+  test('one or two plain keys, spaces allowed', () => {
+    expect(plainFieldPath('{{ remote_addr }}')).toEqual(['remote_addr']);
+    expect(plainFieldPath(' {{query.uid}} ')).toEqual(['query', 'uid']);
+    expect(plainFieldPath('{{ $["a-b"] }}')).toEqual(['a-b']);
+  });
+
+  test('anything a plain property read would get wrong, or that is not a bare field, is not one', () => {
+    for (const t of ['{{ a | lower }}', 'x{{ a }}', '{{ a }}{{ b }}', '{{ a.b.c }}', '{{ a[0] }}', '{{ toString }}', '{{ a.constructor }}', '{{ _file }}', '{{ "lit" }}', '{{ $ }}', 'plain', '{{ a']) {
+      expect(plainFieldPath(t), t).toBeUndefined();
     }
   });
 });
