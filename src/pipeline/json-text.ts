@@ -11,9 +11,12 @@ export function jsonString(s: string): string {
   return PLAIN.test(s) ? '"' + s + '"' : JSON.stringify(s);
 }
 
-/** `JSON.stringify(v)` for a value that is not undefined. */
+/**
+ * `JSON.stringify(v)` for a value that is not undefined. Numbers go through JSON.stringify too,
+ * not String(n): String() keeps each new number's text in V8's number-string cache, an old-space
+ * table, so the texts of a log's many distinct numbers (sizes, durations) were promoted and piled
+ * up in the old generation: +30 MB over 10M lines (bench/RESULTS.md, attempt 22).
+ */
 export function jsonValue(v: RecordValue): string {
-  if (typeof v === 'string') return jsonString(v);
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
-  return JSON.stringify(v);
+  return typeof v === 'string' ? jsonString(v) : JSON.stringify(v);
 }
