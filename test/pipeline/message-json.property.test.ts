@@ -7,8 +7,9 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { pipelineSchema } from '../../src/config/schema.js';
 import type { CallType } from '../../src/pipeline/event.js';
-import { compileMapper, type MappingHooks } from '../../src/pipeline/mapping.js';
+import { compileMapper } from '../../src/pipeline/mapping.js';
 import { encodeMessage } from '../../src/pipeline/message-json.js';
+import { CountingHooks } from '../../src/pipeline/process.js';
 import { record } from '../helpers/records.js';
 
 const scalarTemplate = fc.constantFrom(
@@ -70,22 +71,6 @@ const pipeline = fc.record({
   enrich: fc.constantFrom({}, {}, {}, {}, {}, { user_agent: true }),
 });
 
-class Counts implements MappingHooks {
-  n = { timestampFallback: 0, dropped: 0, sampledOut: 0, unmatched: 0 };
-  timestampFallback(): void {
-    this.n.timestampFallback++;
-  }
-  dropped(): void {
-    this.n.dropped++;
-  }
-  sampledOut(): void {
-    this.n.sampledOut++;
-  }
-  unmatched(): void {
-    this.n.unmatched++;
-  }
-}
-
 describe('events written straight to message JSON', () => {
   test('are exactly the encoded events, with the same dead letters and counts', () => {
     let written = 0;
@@ -93,7 +78,7 @@ describe('events written straight to message JSON', () => {
     fc.assert(
       fc.property(pipeline, fc.array(record, { minLength: 1, maxLength: 8 }), fc.nat({ max: 2 ** 40 }), (p, records, offset) => {
         const config = pipelineSchema.parse({ name: 'p', inputs: [{ paths: ['/x'] }], parser: { type: 'json' }, output: { type: 'stdout' }, ...p });
-        const [hooksA, hooksB] = [new Counts(), new Counts()];
+        const [hooksA, hooksB] = [new CountingHooks(), new CountingHooks()];
         const objects = compileMapper(config, { pipelineIndex: 0, host: 'h', version: '1', hooks: hooksA });
         const direct = compileMapper(config, { pipelineIndex: 0, host: 'h', version: '1', hooks: hooksB });
         records.forEach((rec, i) => {
@@ -110,7 +95,7 @@ describe('events written straight to message JSON', () => {
             expect('json' in g ? g.json : g.ok && encodeMessage(g.event)).toBe(encodeMessage(e.event));
           });
         });
-        expect(hooksB.n).toEqual(hooksA.n);
+        expect(hooksB.counts).toEqual(hooksA.counts);
       }),
       { numRuns: 1000 },
     );
