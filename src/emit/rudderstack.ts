@@ -6,11 +6,10 @@
  */
 import type { Dispatcher } from 'undici';
 import type { OutputConfig } from '../config/schema.js';
-import type { AnalyticsEvent } from '../pipeline/event.js';
-import { encodeMessage } from '../pipeline/message-json.js';
 import { gzipText } from '../store/payload.js';
-import type { BatchLimits, DeliveryResult, Destination, Encoder, RetryPolicy, StoredDelivery } from './destination.js';
+import type { BatchLimits, DeliveryResult, Destination, RetryPolicy, StoredDelivery } from './destination.js';
 import { classify, gzip, makeDispatcher, networkFailure, post } from './http.js';
+import { RudderstackEncoder } from './rudderstack-encoder.js';
 
 type Config = Extract<OutputConfig, { type: 'rudderstack' | 'segment' }> & { name: string };
 
@@ -18,17 +17,6 @@ const BODY_HEAD = '{"batch":[';
 /** Members put around and between stored rows (the "," of the last event of a row is not stored). */
 const GZIP_HEAD = gzipText(BODY_HEAD);
 const GZIP_BETWEEN_ROWS = gzipText(',\n');
-
-export class RudderstackEncoder implements Encoder {
-  readonly separator = ',';
-
-  /** Events of simple rules come already written in this form (Mapper.mapToJson). */
-  readonly messageJson = true;
-
-  encode(e: AnalyticsEvent): string {
-    return encodeMessage(e);
-  }
-}
 
 export class RudderstackDestination implements Destination {
   readonly type: string;

@@ -5,7 +5,7 @@
  */
 import { buildParserAsync } from '../../parsers/index.js';
 import type { PipelineConfig } from '../config/schema.js';
-import { createEncoder, type EncoderConfig } from '../emit/registry.js';
+import { createEncoder, type EncoderConfig } from '../emit/encoders.js';
 import { compileMapper } from './mapping.js';
 import { CountingHooks, type ProcessStages } from './process.js';
 

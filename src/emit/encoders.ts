@@ -1,0 +1,26 @@
+/**
+ * Output `type` → its encoder alone, for the processing workers: this module and what it imports
+ * hold no HTTP client (undici alone took ~4 MB of each worker's heap; bench/RESULTS.md, attempt 27).
+ */
+import { ndjsonEncoder, type Encoder } from './destination.js';
+import { RudderstackEncoder } from './rudderstack-encoder.js';
+import { SnowplowEncoder } from './snowplow-encoder.js';
+
+/** What an encoder needs of an output's config (no write keys: it goes to worker threads). */
+export interface EncoderConfig {
+  readonly type: string;
+  readonly app_id?: string | undefined;
+}
+
+/** The output's encoder alone, without its connections (for the processing workers). */
+export function createEncoder(cfg: EncoderConfig): Encoder {
+  switch (cfg.type) {
+    case 'rudderstack':
+    case 'segment':
+      return new RudderstackEncoder();
+    case 'snowplow':
+      return new SnowplowEncoder(cfg.app_id);
+    default:
+      return ndjsonEncoder;
+  }
+}
