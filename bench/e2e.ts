@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { CountingCollector, WRITE_KEY } from './collector.js';
 import { generateLog, type GeneratedLog } from './gen.js';
+import { daemonEnv, deployedNodeOptions, type NodeOptionsMode } from './node-options.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root (dist/bench/ → ../..). */
@@ -30,6 +31,8 @@ export interface E2eOptions {
   pipelineYaml?: string;
   /** The output's flush_interval (default 5s, as in config/nginx-rudderstack.yaml). */
   flushInterval?: string;
+  /** The daemon's NODE_OPTIONS: as deployed (the default) or node's defaults (bench/node-options.ts). */
+  nodeOptions?: NodeOptionsMode;
   /** Extra node flags for the daemon (e.g. --cpu-prof). */
   nodeArgs?: string[];
   /** Working directory of the daemon (where --cpu-prof writes). */
@@ -119,7 +122,7 @@ export async function runE2e(log: GeneratedLog, o: E2eOptions = {}): Promise<E2e
     const t0 = performance.now();
     const child = spawn(process.execPath, ['--import', PRELOAD, ...(o.nodeArgs ?? []), BIN, 'run', '--once', '--config', configFile], {
       cwd: o.cwd ?? work,
-      env: { ...process.env, TAILSHIP_BENCH_USAGE: usageFile },
+      env: daemonEnv({ TAILSHIP_BENCH_USAGE: usageFile }, o.nodeOptions),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -223,27 +226,40 @@ export function formatE2e(s: E2eSummary): string {
  * The same file with 0 (all on the main thread), 1, 2 and 3 processing workers, the settings
  * taking turns round after round so that the machine's load falls on all of them alike.
  */
-export async function benchWorkers(lines = 1_000_000, rounds = 3): Promise<string> {
-  const settings = [0, 1, 2, 3];
+/** e2e runs of several variants, alternating round by round; one table row per variant. */
+async function benchVariants(lines: number, rounds: number, heading: string, variants: ReadonlyArray<readonly [string, E2eOptions]>): Promise<string> {
   const log = generateLog(lines);
   try {
-    const results = new Map<number, E2eResult[]>(settings.map((w) => [w, []]));
-    for (let r = 0; r < rounds; r++) for (const w of settings) results.get(w)!.push(await runE2e(log, { pipelineYaml: `workers: ${w}` }));
-    const rows = settings.map((w) => {
-      const rs = results.get(w)!;
+    const results = variants.map((): E2eResult[] => []);
+    for (let r = 0; r < rounds; r++) for (const [i, [, o]] of variants.entries()) results[i]!.push(await runE2e(log, o));
+    const rows = variants.map(([label], i) => {
+      const rs = results[i]!;
       const f = (xs: number[], d = 0): string => median(xs).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-      return `| ${w} | ${f(rs.map((x) => x.linesPerSec))} | ${f(rs.map((x) => x.cpuUsPerLine), 2)} | ${f(rs.map((x) => x.peakRssMb))} | ${f(rs.map((x) => x.queuedMs / 1000), 2)} | ${rs.map((x) => x.linesPerSec.toLocaleString('en-US')).join(' / ')} |`;
+      return `| ${label} | ${f(rs.map((x) => x.linesPerSec))} | ${f(rs.map((x) => x.cpuUsPerLine), 2)} | ${f(rs.map((x) => x.peakRssMb))} | ${f(rs.map((x) => x.queuedMs / 1000), 2)} | ${rs.map((x) => x.linesPerSec.toLocaleString('en-US')).join(' / ')} |`;
     });
     return [
       `${lines.toLocaleString('en-US')} lines, ${rounds} alternating rounds, medians:`,
       '',
-      '| workers | lines/s | CPU µs/line | peak RSS MB | all queued at s | each run lines/s |',
-      '|---:|---:|---:|---:|---:|---|',
+      `| ${heading} | lines/s | CPU µs/line | peak RSS MB | all queued at s | each run lines/s |`,
+      '|---|---:|---:|---:|---:|---|',
       ...rows,
     ].join('\n');
   } finally {
     rmSync(log.dir, { recursive: true, force: true });
   }
+}
+
+/** The e2e run with 0, 1, 2 and 3 processing threads. */
+export function benchWorkers(lines = 1_000_000, rounds = 3): Promise<string> {
+  return benchVariants(lines, rounds, 'workers', [0, 1, 2, 3].map((w) => [String(w), { pipelineYaml: `workers: ${w}` }] as const));
+}
+
+/** The e2e run under node's default flags and under the deployment's NODE_OPTIONS. */
+export function benchNodeOptions(lines = 1_000_000, rounds = 3): Promise<string> {
+  return benchVariants(lines, rounds, 'NODE_OPTIONS', [
+    ['node defaults', { nodeOptions: 'default' }],
+    [`deployed: \`${deployedNodeOptions()}\``, { nodeOptions: 'deployed' }],
+  ]);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CountingCollector, WRITE_KEY } from './collector.js';
 import { benchConfig, BIN } from './e2e.js';
+import { daemonEnv } from './node-options.js';
 
 const RATE = 1000;
 const TICK_MS = 10;
@@ -50,7 +51,7 @@ export async function runLatency(seconds = 20, flushInterval = '1s'): Promise<La
   }).start();
   const configFile = path.join(work, 'tailship.yaml');
   writeFileSync(configFile, benchConfig(path.join(work, 'state'), logFile, collector.url, { flushInterval }));
-  const child = spawn(process.execPath, [BIN, 'run', '--config', configFile], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'run', '--config', configFile], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'], env: daemonEnv() });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   let exitCode: number | null | undefined;

@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CountingCollector, WRITE_KEY } from './collector.js';
 import { benchConfig } from './e2e.js';
 import { logLines } from './gen.js';
+import { daemonEnv } from './node-options.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -81,7 +82,7 @@ export async function runManyFiles(files: number, linesPerFile: number, maxOpen:
     const usageFile = path.join(work, 'usage.json');
     const child = spawn(process.execPath, ['--import', PRELOAD, BIN, 'run', '--config', configFile], {
       cwd: work,
-      env: { ...process.env, TAILSHIP_BENCH_USAGE: usageFile },
+      env: daemonEnv({ TAILSHIP_BENCH_USAGE: usageFile }),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

@@ -15,6 +15,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { benchConfig, BIN } from './e2e.js';
 import { generateLog } from './gen.js';
+import { daemonEnv } from './node-options.js';
 
 export interface MemoryResult {
   lines: number;
@@ -51,7 +52,7 @@ export async function runQueueFill(file: string, lines: number, timeoutMs: numbe
   );
   writeFileSync(configFile, cfg);
   const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, 'run', '--config', configFile], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'run', '--config', configFile], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'], env: daemonEnv() });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   let exitCode: number | null | undefined;

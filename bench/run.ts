@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchE2e, formatE2e } from './e2e.js';
+import { deployedNodeOptions, nodeOptionsMode } from './node-options.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -47,8 +48,9 @@ const SECTIONS: SectionDef[] = [
       const lines = o.quick ? 200_000 : 1_000_000;
       const runs = o.quick ? 1 : 3;
       const s = await benchE2e(lines, runs);
+      const flags = nodeOptionsMode() === 'deployed' ? `NODE_OPTIONS as deployed: \`${deployedNodeOptions()}\`` : "node's default flags";
       return {
-        title: `End to end: ${lines.toLocaleString('en-US')} nginx lines, median of ${runs}`,
+        title: `End to end: ${lines.toLocaleString('en-US')} nginx lines, median of ${runs} (${flags})`,
         markdown: formatE2e(s),
       };
     },
@@ -154,6 +156,14 @@ const SECTIONS: SectionDef[] = [
     run: async (o) => {
       const { benchWorkers } = await import('./e2e.js');
       return { title: 'End to end by processing workers (`workers: 0|1|2|3`)', markdown: await benchWorkers(o.quick ? 200_000 : 1_000_000, o.quick ? 1 : 3) };
+    },
+  },
+  {
+    name: 'node-options',
+    optIn: true,
+    run: async (o) => {
+      const { benchNodeOptions } = await import('./e2e.js');
+      return { title: "End to end under node's default flags and under deploy/'s NODE_OPTIONS", markdown: await benchNodeOptions(o.quick ? 200_000 : 1_000_000, o.quick ? 1 : 3) };
     },
   },
   {

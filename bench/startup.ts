@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Store } from '../src/store/store.js';
 import { CountingCollector, WRITE_KEY } from './collector.js';
 import { generateLog } from './gen.js';
+import { daemonEnv } from './node-options.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.resolve(HERE, '../../bin/tailship.js');
@@ -87,7 +88,7 @@ pipelines:
 `,
     );
     const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, 'run', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [BIN, 'run', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'], env: daemonEnv() });
     const exited = new Promise<void>((r) => child.on('exit', () => r()));
     let firstReadMs = NaN;
     let deliveredAtFirstRead = 0;

@@ -17,6 +17,9 @@ import { ROOT } from '../helpers/daemon.js';
 const read = (rel: string): string => readFileSync(path.join(ROOT, rel), 'utf8');
 
 /** `[Section]` → key → values (a key may repeat). */
+/** The node flags every deployment file sets. */
+const NODE_OPTIONS = '--max-semi-space-size=8 --v8-pool-size=0';
+
 function parseUnit(text: string): Map<string, Map<string, string[]>> {
   const sections = new Map<string, Map<string, string[]>>();
   let current: Map<string, string[]> | undefined;
@@ -51,7 +54,7 @@ describe('deploy/systemd/tailship.service', () => {
     expect(one('StateDirectory')).toBe('tailship');
     expect(one('Restart')).toBe('on-failure');
     expect(Number.parseInt(one('TimeoutStopSec') ?? '0', 10)).toBeGreaterThanOrEqual(15);
-    expect(service.get('Environment')).toContain('NODE_OPTIONS=--max-semi-space-size=8');
+    expect(service.get('Environment')).toContain(`"NODE_OPTIONS=${NODE_OPTIONS}"`);
     expect(unit.get('Install')!.get('WantedBy')).toEqual(['multi-user.target']);
   });
 
@@ -109,7 +112,8 @@ describe('deploy/docker/Dockerfile', () => {
     const entry = runtime.steps.find((s) => s.op === 'ENTRYPOINT')!;
     expect(JSON.parse(entry.args)).toEqual(['node', '/opt/tailship/bin/tailship.js']);
     expect(JSON.parse(runtime.steps.find((s) => s.op === 'CMD')!.args)[0]).toBe('run');
-    expect(runtime.steps.filter((s) => s.op === 'ENV').map((s) => s.args)).toContain('NODE_OPTIONS=--max-semi-space-size=8');
+    // The same flags as the systemd unit, which the benchmarks read (bench/node-options.ts).
+    expect(runtime.steps.filter((s) => s.op === 'ENV').map((s) => s.args)).toContain(`NODE_OPTIONS="${NODE_OPTIONS}"`);
   });
 
   it('copies only files that exist and that its .dockerignore lets through', () => {
