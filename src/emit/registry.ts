@@ -1,4 +1,7 @@
-/** Destination registry: output `type` → constructor. Adding a protocol is a file and a line here. */
+/**
+ * Destination registry: output `type` → constructor. Adding a protocol is a destination file, an
+ * encoder file, a line here and one in encoders.ts (which the processing workers load).
+ */
 import type { OutputConfig } from '../config/schema.js';
 import type { Destination } from './destination.js';
 import { FileDestination } from './file.js';
