@@ -223,10 +223,9 @@ export function formatE2e(s: E2eSummary): string {
 }
 
 /**
- * The same file with 0 (all on the main thread), 1, 2 and 3 processing workers, the settings
- * taking turns round after round so that the machine's load falls on all of them alike.
+ * e2e runs of several variants over the same file, taking turns round after round so that the
+ * machine's load falls on all of them alike; one table row per variant.
  */
-/** e2e runs of several variants, alternating round by round; one table row per variant. */
 async function benchVariants(lines: number, rounds: number, heading: string, variants: ReadonlyArray<readonly [string, E2eOptions]>): Promise<string> {
   const log = generateLog(lines);
   try {
@@ -249,7 +248,7 @@ async function benchVariants(lines: number, rounds: number, heading: string, var
   }
 }
 
-/** The e2e run with 0, 1, 2 and 3 processing threads. */
+/** The e2e run with 0 (all on the main thread), 1, 2 and 3 processing workers. */
 export function benchWorkers(lines = 1_000_000, rounds = 3): Promise<string> {
   return benchVariants(lines, rounds, 'workers', [0, 1, 2, 3].map((w) => [String(w), { pipelineYaml: `workers: ${w}` }] as const));
 }

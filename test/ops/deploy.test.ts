@@ -16,10 +16,10 @@ import { ROOT } from '../helpers/daemon.js';
 
 const read = (rel: string): string => readFileSync(path.join(ROOT, rel), 'utf8');
 
-/** `[Section]` → key → values (a key may repeat). */
 /** The node flags every deployment file sets. */
 const NODE_OPTIONS = '--max-semi-space-size=8 --v8-pool-size=0';
 
+/** `[Section]` → key → values (a key may repeat). */
 function parseUnit(text: string): Map<string, Map<string, string[]>> {
   const sections = new Map<string, Map<string, string[]>>();
   let current: Map<string, string[]> | undefined;
