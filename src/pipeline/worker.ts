@@ -3,7 +3,7 @@
  * turns each LineBatch it is sent into queue chunks (pipeline/process.ts) and sends them back
  * with the batch's id.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { LineBatch } from './line-batch.js';
 import { processBatch, type ProcessResult } from './process.js';
 import { buildStages, type StagesSetup } from './stages.js';
@@ -19,8 +19,10 @@ export type WorkerMessage =
   | { id: number; error: { message: string; stack?: string | undefined } };
 
 const port = parentPort!;
-// A failure here is the worker's 'error' event: the pool's start-up fails with it.
-const stages = await buildStages(workerData as StagesSetup);
+// The first message is the pipeline's setup: a worker may start before the config is read
+// (worker-spawn.ts). A failure here is the worker's 'error' event: the pool's start-up fails with it.
+const setup = await new Promise<StagesSetup>((resolve) => port.once('message', resolve));
+const stages = await buildStages(setup);
 port.postMessage({ ready: true } satisfies WorkerMessage);
 port.on('message', (job: WorkerJob) => {
   let reply: WorkerMessage;

@@ -4,36 +4,19 @@
  * the main thread (`workers: 0`). Results come back in any order; the pipeline commits them in
  * read order.
  */
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { TailshipError } from '../errors.js';
 import { transferables, type LineBatch } from './line-batch.js';
 import { processBatch, type ProcessResult, type ProcessStages } from './process.js';
 import { buildStages, type StagesSetup } from './stages.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
-
-/**
- * A worker's young generation: 24 MB (8 MiB semi-spaces) instead of V8's default, which grows
- * to 48 MB under this load. Measured: −13 to −19 MB resident, no CPU cost; at 8 MB the CPU per
- * line rose by ~0.6 µs (bench/RESULTS.md, attempts 15 and 16).
- */
-const WORKER_YOUNG_GENERATION_MB = 24;
+import { takeWorker } from './worker-spawn.js';
 
 export interface Processing {
   /** Threads doing the work (0: the main thread). */
   readonly threads: number;
   run(batch: LineBatch): Promise<ProcessResult>;
   close(): Promise<void>;
-}
-
-/**
- * `workers: auto`: one per core beside the main thread's, 1 to 4. On 2 cores a second worker
- * only competes with the main thread (bench/RESULTS.md, `--only workers`).
- */
-export function workerCount(setting: 'auto' | number): number {
-  return setting === 'auto' ? Math.min(4, Math.max(1, availableParallelism() - 1)) : setting;
 }
 
 export async function startProcessing(setup: StagesSetup, workers: number): Promise<Processing> {
@@ -81,7 +64,7 @@ class WorkerPool implements Processing {
   constructor(setup: StagesSetup, readonly threads: number) {
     const readies: Array<Promise<void>> = [];
     this.workers = Array.from({ length: threads }, () => {
-      const worker = new Worker(WORKER_SCRIPT, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+      const worker = takeWorker();
       const slot = { worker, waiting: new Map<number, Waiting>() };
       let started = false;
       readies.push(
@@ -110,6 +93,8 @@ class WorkerPool implements Processing {
           });
         }),
       );
+      // Its first message is the setup (worker.ts): a prestarted worker began before the config was read.
+      worker.postMessage(setup);
       return slot;
     });
     this.ready = Promise.all(readies).then(() => undefined);
@@ -142,18 +127,6 @@ class WorkerPool implements Processing {
     waiting.clear();
   }
 }
-
-/**
- * The compiled worker script. Under vitest this module runs from src/*.ts, which a worker
- * thread cannot load: the build's copy is used (`npm test` builds first).
- */
-const WORKER_SCRIPT = (() => {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return new URL('./worker.js', import.meta.url);
-  const built = here.replace(/\/src\/pipeline\/workers\.ts$/, '/dist/src/pipeline/worker.js');
-  if (!existsSync(built)) throw new Error(`processing worker ${built} is missing: run \`npm run build\` first`);
-  return new URL(`file://${built}`);
-})();
 
 function describe(thrown: unknown): string {
   if (typeof thrown === 'object' && thrown !== null) {

@@ -1,0 +1,93 @@
+/**
+ * Starting processing worker threads. A worker takes ~100 ms to boot and load its modules, which
+ * the daemon used to wait for after loading its own. `tailship run` now starts them first
+ * (bin/tailship.js calls prestartWorkers before importing the CLI), so both threads load at
+ * once, and the pipelines take them when they start (workers.ts). A worker gets its pipeline's
+ * setup as its first message (worker.ts), so it can start before the config is read.
+ *
+ * This module is light on purpose: bin/tailship.js imports it before anything else.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * A worker's young generation: 24 MB (8 MiB semi-spaces) instead of V8's default, which grows
+ * to 48 MB under this load. Measured: −13 to −19 MB resident, no CPU cost; at 8 MB the CPU per
+ * line rose by ~0.6 µs (bench/RESULTS.md, attempts 15 and 16).
+ */
+const WORKER_YOUNG_GENERATION_MB = 24;
+
+/**
+ * `workers: auto`: one per core beside the main thread's, 1 to 4. On 2 cores a second worker
+ * only competes with the main thread (bench/RESULTS.md, `--only workers`).
+ */
+export function workerCount(setting: 'auto' | number): number {
+  return setting === 'auto' ? Math.min(4, Math.max(1, availableParallelism() - 1)) : setting;
+}
+
+interface Spare {
+  worker: Worker;
+  /** Set if it failed or exited while nobody had taken it. */
+  gone: boolean;
+  /** Its listeners while it waits, removed when a pool takes it. */
+  onGone: () => void;
+}
+
+const spares: Spare[] = [];
+
+/** Starts `count` workers ahead of need (those no pipeline takes are stopped by stopSpareWorkers). */
+export function prestartWorkers(count = workerCount('auto')): void {
+  for (let i = 0; i < count; i++) {
+    const spare: Spare = { worker: newWorker(), gone: false, onGone: () => (spare.gone = true) };
+    // Until a pool takes it, a failure is only noted: the pool then starts a fresh worker, whose
+    // failure it reports.
+    spare.worker.on('error', spare.onGone);
+    spare.worker.on('exit', spare.onGone);
+    // A spare alone does not keep the process running.
+    spare.worker.unref();
+    spares.push(spare);
+  }
+}
+
+/** A started spare, or a new worker; it waits for its pipeline's setup as its first message. */
+export function takeWorker(): Worker {
+  for (let spare = spares.shift(); spare; spare = spares.shift()) {
+    spare.worker.off('error', spare.onGone);
+    spare.worker.off('exit', spare.onGone);
+    if (spare.gone) {
+      void spare.worker.terminate();
+      continue;
+    }
+    spare.worker.ref();
+    return spare.worker;
+  }
+  return newWorker();
+}
+
+/** How many prestarted workers wait to be taken. */
+export function spareWorkerCount(): number {
+  return spares.length;
+}
+
+/** Stops the spares no pipeline took (a config with fewer workers than prestarted). */
+export async function stopSpareWorkers(): Promise<void> {
+  await Promise.all(spares.splice(0).map((s) => s.worker.terminate()));
+}
+
+function newWorker(): Worker {
+  return new Worker(WORKER_SCRIPT, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+}
+
+/**
+ * The compiled worker script. Under vitest this module runs from src/*.ts, which a worker
+ * thread cannot load: the build's copy is used (`npm test` builds first).
+ */
+const WORKER_SCRIPT = (() => {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return new URL('./worker.js', import.meta.url);
+  const built = here.replace(/\/src\/pipeline\/worker-spawn\.ts$/, '/dist/src/pipeline/worker.js');
+  if (!existsSync(built)) throw new Error(`processing worker ${built} is missing: run \`npm run build\` first`);
+  return new URL(`file://${built}`);
+})();
