@@ -221,11 +221,17 @@ function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
     const o = over[k] as RecordValue;
     // Own keys only: base["__proto__"] would be Object.prototype, and merging into it pollutes every object.
     const b = Object.hasOwn(base, k) ? base[k] : undefined;
-    if (isObj(b) && isObj(o)) deepMerge(b, o);
-    else if (k === '__proto__') Object.defineProperty(base, k, { value: o, enumerable: true, writable: true, configurable: true });
-    else base[k] = o;
+    // Into a copy of b: b may be one of the record's objects (`{{ user }}` renders it as it is),
+    // which merging must not change for the rules after this one.
+    setOwn(base, k, isObj(b) && isObj(o) ? deepMerge({ ...b }, o) : o);
   }
   return base;
+}
+
+/** `o[k] = v`, also for the key "__proto__", which an assignment would take as the prototype. */
+function setOwn(o: JsonObject, k: string, v: RecordValue): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 function cloneJson(v: RecordValue): RecordValue {
@@ -290,9 +296,14 @@ function applyAt(root: JsonObject, path: FieldPath, fn: (parent: JsonObject, key
   let o: JsonObject = root;
   const last = path.length - 1;
   for (let i = 0; i < last; i++) {
-    const next = Object.hasOwn(o, path[i] as string) ? o[path[i] as string] : undefined;
+    const k = path[i] as string;
+    const next = Object.hasOwn(o, k) ? o[k] : undefined;
     if (!isObj(next)) return;
-    o = next;
+    // A copy on the way down: the event's objects may be the record's own (rendered as they
+    // are), which redacting or hashing must not change for the rules after this one.
+    const copy = { ...next };
+    setOwn(o, k, copy);
+    o = copy;
   }
   const k = path[last] as string;
   if (Object.hasOwn(o, k)) fn(o, k);

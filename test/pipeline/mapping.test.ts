@@ -235,6 +235,26 @@ describe('identity, context, timestamps', () => {
     expect(Object.getOwnPropertyDescriptor(e!.context.app, '__proto__')?.value).toEqual({ polluted: 'yes' });
   });
 
+  test("merging contexts, redacting and hashing leave the record's own objects as they were", () => {
+    const record = (): LogRecord => ({ user: { id: 'u1', plan: 'pro' }, query: { q: 'shoes', token: 's3cret' } });
+    const rec = record();
+    const m = mapper(
+      [
+        { event: 'First', userId: '{{ user.id }}', properties: { q: '{{ query }}' }, context: { who: { seen: 'yes' } }, continue: true },
+        { event: 'Second', userId: '{{ user.id }}', properties: { query: '{{ query }}' }, context: { who: '{{ user }}' } },
+      ],
+      { context: { who: '{{ user }}' }, redact: ['properties.q.token'], hash: ['context.who.plan'], hash_salt: 's' },
+    );
+    const [first, second] = ok(m.map(rec, meta()));
+    // The record is untouched: no merged key, nothing redacted or hashed in it.
+    expect(rec).toEqual(record());
+    expect(first?.properties).toEqual({ q: { q: 'shoes' } });
+    expect(first?.context.who).toEqual({ id: 'u1', plan: createHash('sha256').update('s').update('pro').digest('hex'), seen: 'yes' });
+    // The second rule sees the record as logged.
+    expect(second?.properties).toEqual({ query: { q: 'shoes', token: 's3cret' } });
+    expect(second?.context.who).toEqual({ id: 'u1', plan: createHash('sha256').update('s').update('pro').digest('hex') });
+  });
+
   test('events do not share objects between records', () => {
     const m = mapper([{ event: 'Hit', userId: 'u', properties: { fixed: { a: 1 } } }], { context: { app: { name: 'x' } } });
     const [a] = ok(m.map({}, meta()));

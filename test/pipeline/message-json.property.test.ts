@@ -83,7 +83,10 @@ describe('events written straight to message JSON', () => {
         const direct = compileMapper(config, { pipelineIndex: 0, host: 'h', version: '1', hooks: hooksB });
         records.forEach((rec, i) => {
           const meta = { fileKey: 'f', file: '/x', offset: offset + i, readAtMs: 1_700_000_000_000 };
+          const logged = structuredClone(rec);
           const expected = objects.map(rec, meta);
+          // Mapping reads the record and never changes it (the next rule, or the other path, reads it too).
+          expect(rec).toEqual(logged);
           const got = direct.mapToJson(rec, meta);
           expect(got).toHaveLength(expected.length);
           expected.forEach((e, j) => {
