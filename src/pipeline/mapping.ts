@@ -19,7 +19,7 @@ import { compileExpression, type Predicate } from './expression.js';
 import { splitUrl, type Value } from './filters.js';
 import { generateMessageWriter, SCALAR_FIELDS, type MessageWriter, type WriterSpec } from './message-writer.js';
 import { messageIdFactory, type MessageIdFactory } from './message-id.js';
-import { compileObject, compileTemplate, type Render, type Scope } from './template.js';
+import { compileObject, compileTemplate, setKey, type Render, type Scope } from './template.js';
 import { compileTimestamp, type TimestampParser } from './timestamp.js';
 import { validateEvent } from './validate.js';
 
@@ -223,15 +223,9 @@ function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
     const b = Object.hasOwn(base, k) ? base[k] : undefined;
     // Into a copy of b: b may be one of the record's objects (`{{ user }}` renders it as it is),
     // which merging must not change for the rules after this one.
-    setOwn(base, k, isObj(b) && isObj(o) ? deepMerge({ ...b }, o) : o);
+    setKey(base, k, isObj(b) && isObj(o) ? deepMerge({ ...b }, o) : o);
   }
   return base;
-}
-
-/** `o[k] = v`, also for the key "__proto__", which an assignment would take as the prototype. */
-function setOwn(o: JsonObject, k: string, v: RecordValue): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
 }
 
 function cloneJson(v: RecordValue): RecordValue {
@@ -302,7 +296,7 @@ function applyAt(root: JsonObject, path: FieldPath, fn: (parent: JsonObject, key
     // A copy on the way down: the event's objects may be the record's own (rendered as they
     // are), which redacting or hashing must not change for the rules after this one.
     const copy = { ...next };
-    setOwn(o, k, copy);
+    setKey(o, k, copy);
     o = copy;
   }
   const k = path[last] as string;
