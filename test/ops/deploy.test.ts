@@ -17,7 +17,7 @@ import { ROOT } from '../helpers/daemon.js';
 const read = (rel: string): string => readFileSync(path.join(ROOT, rel), 'utf8');
 
 /** The node flags every deployment file sets. */
-const NODE_OPTIONS = '--max-semi-space-size=8 --v8-pool-size=0';
+const NODE_OPTIONS = '--max-semi-space-size=2 --v8-pool-size=0';
 
 /** `[Section]` → key → values (a key may repeat). */
 function parseUnit(text: string): Map<string, Map<string, string[]>> {

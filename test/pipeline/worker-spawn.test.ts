@@ -3,12 +3,15 @@
  * starting its own, they get their setup after they started, and the ones nobody takes are
  * stopped.
  */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/load.js';
 import { textBatch } from '../../src/pipeline/line-batch.js';
 import type { StagesSetup } from '../../src/pipeline/stages.js';
 import { prestartWorkers, spareWorkerCount, stopSpareWorkers } from '../../src/pipeline/worker-spawn.js';
 import { startProcessing } from '../../src/pipeline/workers.js';
+import { ROOT } from '../helpers/daemon.js';
 
 afterEach(() => stopSpareWorkers());
 
@@ -61,4 +64,33 @@ it('without prestarted workers a pool starts its own', async () => {
   } finally {
     await pool.close();
   }
+});
+
+it("a worker's young generation is its resourceLimits', not the main thread's --max-semi-space-size", () => {
+  // The deployment gives the main thread 2 MiB semi-spaces; V8 would apply that flag to every
+  // worker too, unless worker-spawn clears it first. A worker started afterwards with the same
+  // resourceLimits as the processing workers (24 MB) must get its 8 MiB semi-spaces, and the
+  // main thread must keep its 2.
+  const script = `
+    import v8 from 'node:v8';
+    import { Worker } from 'node:worker_threads';
+    const spawn = await import(${JSON.stringify(path.join(ROOT, 'dist/src/pipeline/worker-spawn.js'))});
+    const newSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576;
+    const churn = () => { let keep = []; for (let i = 0; i < 2e6; i++) { const o = { i, s: 'x' + i }; if (i % 1000 === 0) keep.push(o); } return keep.length; };
+    spawn.prestartWorkers(1);
+    // (An eval worker inherits --input-type=module.)
+    const probe = new Worker('import v8 from "node:v8"; import { parentPort } from "node:worker_threads";' +
+      ' (' + churn + ')(); parentPort.postMessage(v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size / 1048576);',
+      { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 24 } });
+    const worker = await new Promise((resolve) => probe.once('message', resolve));
+    churn();
+    console.log(JSON.stringify({ main: newSpace(), worker }));
+    await spawn.stopSpareWorkers();
+    await probe.terminate();
+  `;
+  const out = execFileSync(process.execPath, ['--max-semi-space-size=2', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const { main, worker } = JSON.parse(out.trim().split('\n').pop()!) as { main: number; worker: number };
+  // new_space reports both semi-spaces.
+  expect(main).toBeLessThanOrEqual(4);
+  expect(worker).toBeGreaterThan(8);
 });
