@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { GZIP_OPTIONS } from '../store/payload.js';
 import { rootCertificates } from 'node:tls';
-import { Agent, EnvHttpProxyAgent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from './undici.js';
 import { TailshipError } from '../errors.js';
 import { parseRetryAfter } from './backoff.js';
 import type { DeliveryResult } from './destination.js';
@@ -67,11 +67,13 @@ export async function post(
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<PostResult> {
-  const res = await request(url, {
+  const { origin, pathname, search } = new URL(url);
+  const res = await dispatcher.request({
+    origin,
+    path: pathname + search,
     method: 'POST',
     body,
     headers,
-    dispatcher,
     signal,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,

@@ -1,0 +1,20 @@
+/**
+ * The parts of undici tailship uses, loaded from their own files. undici's package entry loads
+ * all of it (fetch, WebSocket, EventSource, cache stores, mocks, interceptors): ~8 MB more heap on
+ * the main thread, and ~10 MB of peak RSS in the end-to-end benchmark (bench/RESULTS.md, attempt
+ * 36; decisions 20). The package has no `exports` map, so these files are reachable; the
+ * lockfile pins the version, and test/emit/undici-parts.test.ts fails if an upgrade moves them.
+ */
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
+
+const load = createRequire(import.meta.url);
+
+const Dispatcher = load('undici/lib/dispatcher/dispatcher.js') as typeof Undici.Dispatcher;
+// What the package entry does: the request API (`dispatcher.request(...)`) on every dispatcher.
+Object.assign(Dispatcher.prototype, load('undici/lib/api/index.js'));
+
+export const Agent = load('undici/lib/dispatcher/agent.js') as typeof Undici.Agent;
+export const ProxyAgent = load('undici/lib/dispatcher/proxy-agent.js') as typeof Undici.ProxyAgent;
+export const EnvHttpProxyAgent = load('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof Undici.EnvHttpProxyAgent;
+export type { Dispatcher } from 'undici';
