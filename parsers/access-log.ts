@@ -5,7 +5,7 @@
  * path, query and protocol.
  */
 import { numberOrString } from './convert.js';
-import { setField } from './options.js';
+import { setField } from './record.js';
 import { ParseError, type LogRecord, type ParseResult, type Parser, type RecordValue } from './types.js';
 
 /** How values are escaped inside the log: nginx `escape=default` (`\xHH`), `escape=json`, Apache (C-style), or not at all. */

@@ -3,7 +3,7 @@
  * by the `types` option and reports the first value that is not of its declared type.
  */
 import { convert, typeLabel, type FieldType } from './convert.js';
-import { setField } from './options.js';
+import { setField } from './record.js';
 import { ParseError, type LogRecord, type RecordValue } from './types.js';
 
 /** Converts `value` for `name`; returns a ParseError naming the field when it does not convert. */

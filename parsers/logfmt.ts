@@ -6,7 +6,8 @@
  */
 import { readTypes, type FieldType } from './convert.js';
 import { typedValue } from './fields.js';
-import { ParserOptions, setField } from './options.js';
+import { ParserOptions } from './options.js';
+import { setField } from './record.js';
 import { ParseError, type LogRecord, type ParseResult, type Parser, type ParserFactory, type RecordValue } from './types.js';
 
 const DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;

@@ -3,7 +3,8 @@
  * inside Docker and CRI records). Options, shared by json, docker and cri:
  * `message_parser` (a parser section), `message_target`, `keep_message`, `on_message_error`.
  */
-import { isPlainObject, setField, type ParserOptions } from './options.js';
+import type { ParserOptions } from './options.js';
+import { isPlainObject, setField } from './record.js';
 import { ParseError, isParseError, type LogRecord, type ParseContext, type ParseResult, type Parser, type ParserFactoryContext } from './types.js';
 
 export interface MessageParsing {

@@ -4,7 +4,7 @@
  * at start-up with the key path rather than at the first line.
  */
 import { TailshipError } from '../src/errors.js';
-import type { RecordValue } from './types.js';
+import { isPlainObject } from './record.js';
 
 /** Validating reader over one parser section's options. */
 export class ParserOptions {
@@ -103,23 +103,10 @@ export class ParserOptions {
   }
 }
 
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
   return `${typeof v} ${String(v)}`;
-}
-
-/**
- * Sets a field whose name comes from the data (logfmt keys, CSV headers, query parameters)
- * without letting `__proto__` change the record's prototype.
- */
-export function setField(rec: { [key: string]: RecordValue }, key: string, value: RecordValue): void {
-  if (key === '__proto__') Object.defineProperty(rec, key, { value, enumerable: true, writable: true, configurable: true });
-  else rec[key] = value;
 }

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TailshipError } from '../src/errors.js';
-import { isPlainObject } from './options.js';
+import { isPlainObject } from './record.js';
 import { ParseError, type LogRecord, type ParseContext, type ParseResult, type Parser, type ParserFactoryContext } from './types.js';
 
 type PluginFactory = (options: Record<string, unknown>, ctx: ParserFactoryContext) => unknown;

@@ -4,7 +4,8 @@
  * the `<PRI>` optional as in files written by rsyslog/syslog-ng, an RFC 3339 timestamp accepted
  * in place of the BSD one). `rfc: auto` (default) picks per line. Timestamps stay as logged.
  */
-import { ParserOptions, setField } from './options.js';
+import { ParserOptions } from './options.js';
+import { setField } from './record.js';
 import { ParseError, type LogRecord, type ParseResult, type Parser, type ParserFactory, type RecordValue } from './types.js';
 
 const FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'ntp', 'security', 'console', 'solaris-cron', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'];

@@ -2,7 +2,8 @@
  * Snowplow payload_data items (protocols.md §2): what the processing workers write into queue
  * rows for a Snowplow output. No connections here: this module is loaded by worker threads.
  */
-import type { AnalyticsEvent, JsonObject } from '../pipeline/event.js';
+import { isPlainObject } from '../../parsers/record.js';
+import type { AnalyticsEvent } from '../pipeline/event.js';
 import { VERSION } from '../version.js';
 import type { Encoder } from './destination.js';
 
@@ -42,7 +43,7 @@ export class SnowplowEncoder implements Encoder {
     if (ev.anonymousId !== undefined) item.duid = ev.anonymousId;
     setText(item, 'ip', ctx.ip);
     setText(item, 'ua', ctx.userAgent);
-    const page = isObj(ctx.page) ? ctx.page : undefined;
+    const page = isPlainObject(ctx.page) ? ctx.page : undefined;
     setText(item, 'url', page?.url);
     setText(item, 'refr', page?.referrer);
 
@@ -70,10 +71,6 @@ export class SnowplowEncoder implements Encoder {
     }
     return JSON.stringify(item);
   }
-}
-
-function isObj(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function text(v: unknown): string | undefined {

@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { UAParser } from 'ua-parser-js';
+import { isPlainObject, setField } from '../../parsers/record.js';
 import type { LogRecord, RecordValue } from '../../parsers/types.js';
 import type { PipelineConfig, RuleConfig } from '../config/schema.js';
 import { TailshipError } from '../errors.js';
@@ -19,7 +20,7 @@ import { compileExpression, type Predicate } from './expression.js';
 import { splitUrl, type Value } from './filters.js';
 import { generateMessageWriter, SCALAR_FIELDS, type MessageWriter, type WriterSpec } from './message-writer.js';
 import { messageIdFactory, type MessageIdFactory } from './message-id.js';
-import { compileObject, compileTemplate, setKey, type Render, type Scope } from './template.js';
+import { compileObject, compileTemplate, type Render, type Scope } from './template.js';
 import { compileTimestamp, type TimestampParser } from './timestamp.js';
 import { validateEvent } from './validate.js';
 
@@ -211,10 +212,6 @@ function anonymousFrom(renders: readonly Render[], s: Scope): string | undefined
   return any ? hashedId(parts) : undefined;
 }
 
-function isObj(v: unknown): v is JsonObject {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 /** Merges `over` into `base` in place, recursing into objects present in both. */
 function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
   for (const k of Object.keys(over)) {
@@ -223,7 +220,7 @@ function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
     const b = Object.hasOwn(base, k) ? base[k] : undefined;
     // Into a copy of b: b may be one of the record's objects (`{{ user }}` renders it as it is),
     // which merging must not change for the rules after this one.
-    setKey(base, k, isObj(b) && isObj(o) ? deepMerge({ ...b }, o) : o);
+    setField(base, k, isPlainObject(b) && isPlainObject(o) ? deepMerge({ ...b }, o) : o);
   }
   return base;
 }
@@ -292,11 +289,11 @@ function applyAt(root: JsonObject, path: FieldPath, fn: (parent: JsonObject, key
   for (let i = 0; i < last; i++) {
     const k = path[i] as string;
     const next = Object.hasOwn(o, k) ? o[k] : undefined;
-    if (!isObj(next)) return;
+    if (!isPlainObject(next)) return;
     // A copy on the way down: the event's objects may be the record's own (rendered as they
     // are), which redacting or hashing must not change for the rules after this one.
     const copy = { ...next };
-    setKey(o, k, copy);
+    setField(o, k, copy);
     o = copy;
   }
   const k = path[last] as string;
@@ -419,7 +416,7 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
     }
     if (enrichReferrer) {
       const page = context.page;
-      const ref = isObj(page) && typeof page.referrer === 'string' ? page.referrer : ev.properties && typeof ev.properties.referrer === 'string' ? ev.properties.referrer : undefined;
+      const ref = isPlainObject(page) && typeof page.referrer === 'string' ? page.referrer : ev.properties && typeof ev.properties.referrer === 'string' ? ev.properties.referrer : undefined;
       if (ref && ref !== '-') {
         const parts = splitUrl(ref);
         if (parts) context.referrer = parts;

@@ -9,6 +9,7 @@
  *   member by member into fresh objects (callers may mutate what they get).
  * The fields `_file`, `_offset` and `_host` come from where the line was read, not the record.
  */
+import { setField } from '../../parsers/record.js';
 import type { LogRecord, RecordValue } from '../../parsers/types.js';
 import { TailshipError } from '../errors.js';
 import { bindFilter, FilterError, type FilterArg, type FilterFn, type Value } from './filters.js';
@@ -289,15 +290,10 @@ function cloneValue(v: RecordValue): RecordValue {
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.map(cloneValue);
   const out: { [k: string]: RecordValue } = {};
-  for (const k of Object.keys(v)) setKey(out, k, cloneValue(v[k] as RecordValue));
+  for (const k of Object.keys(v)) setField(out, k, cloneValue(v[k] as RecordValue));
   return out;
 }
 
-/** Sets a key, including the odd `__proto__` key as a plain own property. */
-export function setKey(o: { [k: string]: RecordValue }, k: string, v: RecordValue): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
-}
 
 /** Text of a value inside a mixed template: objects as JSON, null as "". */
 function text(v: RecordValue): string {
@@ -422,7 +418,7 @@ export function compileObject(src: { readonly [k: string]: unknown }, path: stri
     for (let i = 0; i < n; i++) {
       const v = (renders[i] as Render)(s);
       if (v !== undefined) {
-        if (hasProto) setKey(out, keys[i] as string, v);
+        if (hasProto) setField(out, keys[i] as string, v);
         else out[keys[i] as string] = v;
         any = true;
       }

@@ -5,15 +5,11 @@
  * strings; `properties`, `traits`, `context`, `integrations` are objects. An invalid event
  * becomes a value `{ ok: false, reason, rule }` (a dead letter), never an exception.
  */
-import type { RecordValue } from '../../parsers/types.js';
+import { isPlainObject } from '../../parsers/record.js';
 import type { AnalyticsEvent, MapOutcome } from './event.js';
 
 const STRING_FIELDS = ['event', 'name', 'category', 'userId', 'anonymousId', 'previousId', 'groupId'] as const;
 const OBJECT_FIELDS = ['properties', 'traits', 'context', 'integrations'] as const;
-
-function isObject(v: unknown): v is { [k: string]: RecordValue } {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function present(v: unknown): boolean {
   return typeof v === 'string' && v !== '';
@@ -28,7 +24,7 @@ export function invalidReason(event: AnalyticsEvent): string | undefined {
   }
   for (const f of OBJECT_FIELDS) {
     const v = e[f];
-    if (v !== undefined && !isObject(v)) return `"${f}" must be an object, got ${Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v}`;
+    if (v !== undefined && !isPlainObject(v)) return `"${f}" must be an object, got ${Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v}`;
   }
   switch (event.type) {
     case 'track':
