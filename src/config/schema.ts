@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import { parseDurationMs, parseSizeBytes } from './duration.js';
 
+/** A URL tailship can send to: http:// or https:// (z.url() alone also takes e.g. foo://host). */
+const httpUrl = () => z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+
 const duration = (def: string, help: string) =>
   z
     .union([z.number(), z.string()])
@@ -150,7 +153,7 @@ const httpCommon = {
 export const outputSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('rudderstack'),
-    url: z.url().describe('Data plane URL; events go to {url}/v1/batch.'),
+    url: httpUrl().describe('Data plane URL; events go to {url}/v1/batch.'),
     write_key: z.string().min(1).describe('Source write key (Basic auth user). Never logged.'),
     gzip: z.boolean().default(true).describe('Compress request bodies (the RudderStack gateway accepts gzip).'),
     ...httpCommon,
@@ -159,7 +162,7 @@ export const outputSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({
     type: z.literal('segment'),
-    url: z.url().default('https://api.segment.io').describe('API host; e.g. https://events.eu1.segmentapis.com for EU workspaces.'),
+    url: httpUrl().default('https://api.segment.io').describe('API host; e.g. https://events.eu1.segmentapis.com for EU workspaces.'),
     write_key: z.string().min(1).describe('Source write key (Basic auth user). Never logged.'),
     gzip: z.boolean().default(false).describe('Compress request bodies (Segment does not document gzip: off).'),
     ...httpCommon,
@@ -168,7 +171,7 @@ export const outputSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({
     type: z.literal('snowplow'),
-    url: z.url().describe('Collector URL; events go to {url}/com.snowplowanalytics.snowplow/tp2.'),
+    url: httpUrl().describe('Collector URL; events go to {url}/com.snowplowanalytics.snowplow/tp2.'),
     app_id: z.string().optional().describe('Snowplow `aid`.'),
     ...httpCommon,
     max_batch_bytes: size(40_000, 'Bytes per request at most (the trackers use 40000).'),

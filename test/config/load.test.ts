@@ -60,6 +60,21 @@ describe('config loading', () => {
     expect(err.message).toContain('unknown key "pathz"');
   });
 
+  it('refuses an output URL that is not http:// or https://', () => {
+    for (const output of [
+      'output: { type: rudderstack, url: "foo://collector", write_key: k }',
+      'output: { type: segment, url: "ftp://api.segment.io", write_key: k }',
+      'output: { type: snowplow, url: "file:///tmp/x" }',
+    ]) {
+      const err = errorOf(base('', output));
+      expect(err.code).toBe('TAILSHIP_CONFIG_INVALID');
+      expect(err.place).toMatchObject({ path: 'pipelines[0].output.url', line: 12 });
+      expect(err.message).toContain('expected an http:// or https:// URL');
+    }
+    const ok = loadConfigText(base('', 'output: { type: rudderstack, url: "HTTPS://[::1]:8443/dp", write_key: k }'), '/etc/tailship.yaml', '/etc', {});
+    expect(ok.config.pipelines[0]!.output).toMatchObject({ url: 'HTTPS://[::1]:8443/dp' });
+  });
+
   it('explains a wrongly typed value', () => {
     const err = errorOf(base().replace('paths: ["/var/log/a.log"]', 'paths: ["/var/log/a.log"]\n        start_at: middle'));
     expect(err.place).toMatchObject({ path: 'pipelines[0].inputs[0].start_at', line: 6, column: 19 });
