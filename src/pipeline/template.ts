@@ -294,7 +294,6 @@ function cloneValue(v: RecordValue): RecordValue {
   return out;
 }
 
-
 /** Text of a value inside a mixed template: objects as JSON, null as "". */
 function text(v: RecordValue): string {
   if (typeof v === 'string') return v;

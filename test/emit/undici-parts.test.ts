@@ -1,10 +1,9 @@
 /**
  * src/emit/undici.ts loads undici's parts from their files instead of the package entry. These
- * tests fail if an upgrade moves those files, or if the entry gets loaded again anyway.
+ * tests fail if an upgrade moves those files, if the request API is no longer put on the
+ * dispatchers, or if the entry gets loaded again anyway.
  */
 import { execFileSync } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import * as undici from 'undici';
 import { expect, it } from 'vitest';
@@ -17,33 +16,30 @@ it('the parts are the classes the package exports', () => {
   expect(EnvHttpProxyAgent).toBe(undici.EnvHttpProxyAgent);
 });
 
-it('an Agent loaded from its file posts with dispatcher.request', async () => {
-  const server = createServer((req, res) => {
-    let n = 0;
-    req.on('data', (d: Buffer) => (n += d.length));
-    req.on('end', () => res.end(JSON.stringify({ path: req.url, method: req.method, bytes: n })));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const agent = new Agent();
-  try {
-    const { port } = server.address() as AddressInfo;
-    const res = await agent.request({ origin: `http://127.0.0.1:${port}`, path: '/v1/batch?x=1', method: 'POST', body: 'hello' });
-    expect(res.statusCode).toBe(200);
-    expect(await res.body.json()).toEqual({ path: '/v1/batch?x=1', method: 'POST', bytes: 5 });
-  } finally {
-    await agent.close();
-    server.close();
-  }
-});
-
-it("the daemon's HTTP code does not load undici's package entry", () => {
+it("the daemon's HTTP code posts without undici's package entry, which it never loads", () => {
+  // In a process of its own: this file imports the entry, which would put the request API on the
+  // dispatchers whatever src/emit/undici.ts does.
   const script = `
+    import { createServer } from 'node:http';
     import { createRequire } from 'node:module';
-    await import(${JSON.stringify(path.join(ROOT, 'dist/src/emit/http.js'))});
-    const loaded = Object.keys(createRequire(import.meta.url).cache);
-    console.log(JSON.stringify(loaded.filter((f) => f.includes('/node_modules/undici/'))));
+    const { makeDispatcher, post } = await import(${JSON.stringify(path.join(ROOT, 'dist/src/emit/http.js'))});
+    const server = createServer((req, res) => {
+      let n = 0;
+      req.on('data', (d) => (n += d.length));
+      req.on('end', () => res.end(JSON.stringify({ path: req.url, method: req.method, bytes: n })));
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const dispatcher = makeDispatcher({ timeoutMs: 5000, concurrency: 1 });
+    const answer = await post(dispatcher, 'http://127.0.0.1:' + server.address().port + '/v1/batch?x=1', 'hello', { 'content-type': 'text/plain' }, 5000, AbortSignal.timeout(5000));
+    await dispatcher.close();
+    server.close();
+    const loaded = Object.keys(createRequire(import.meta.url).cache).filter((f) => f.includes('/node_modules/undici/'));
+    console.log(JSON.stringify({ status: answer.status, body: JSON.parse(answer.text), loaded }));
   `;
-  const loaded = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' }).trim()) as string[];
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '' } });
+  const { status, body, loaded } = JSON.parse(out.trim().split('\n').pop()!) as { status: number; body: unknown; loaded: string[] };
+  expect(status).toBe(200);
+  expect(body).toEqual({ path: '/v1/batch?x=1', method: 'POST', bytes: 5 });
   expect(loaded.some((f) => f.endsWith('/undici/lib/dispatcher/agent.js'))).toBe(true);
   expect(loaded.filter((f) => f.endsWith('/undici/index.js') || f.includes('/undici/lib/web/'))).toEqual([]);
 });
