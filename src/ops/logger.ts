@@ -33,7 +33,15 @@ export function createLogger(opts: LoggerOptions): Logger {
         },
       },
     },
-    pretty ? pino.transport({ target: 'pino-pretty', options: { destination: 2, colorize: true } }) : pino.destination({ fd: 2, sync: true }),
+    pretty
+      ? pino.transport({
+          target: 'pino-pretty',
+          options: { destination: 2, colorize: true },
+          // Its thread formats a few lines a second: a small young generation. Without a limit it
+          // would get V8's default, since worker-spawn.ts clears the deployment's semi-space flag.
+          worker: { resourceLimits: { maxYoungGenerationSizeMb: 6 } },
+        })
+      : pino.destination({ fd: 2, sync: true }),
   );
   secretSetters.set(logger, (secrets) => {
     // Old secrets stay: lines about the previous config may still be written.
