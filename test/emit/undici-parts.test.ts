@@ -1,7 +1,8 @@
 /**
  * src/emit/undici.ts loads undici's parts from their files instead of the package entry. These
  * tests fail if an upgrade moves those files, if the request API is no longer put on the
- * dispatchers, or if the entry gets loaded again anyway.
+ * dispatchers, if the entry gets loaded again anyway, or if V8 recompiles undici's HTTP parser
+ * with TurboFan.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -15,6 +16,8 @@ it('the parts are the classes the package exports', () => {
   expect(ProxyAgent).toBe(undici.ProxyAgent);
   expect(EnvHttpProxyAgent).toBe(undici.EnvHttpProxyAgent);
 });
+
+const NO_PROXY_ENV = { ...process.env, HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '' };
 
 it("the daemon's HTTP code posts without undici's package entry, which it never loads", () => {
   // In a process of its own: this file imports the entry, which would put the request API on the
@@ -36,10 +39,31 @@ it("the daemon's HTTP code posts without undici's package entry, which it never 
     const loaded = Object.keys(createRequire(import.meta.url).cache).filter((f) => f.includes('/node_modules/undici/'));
     console.log(JSON.stringify({ status: answer.status, body: JSON.parse(answer.text), loaded }));
   `;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '' } });
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', env: NO_PROXY_ENV });
   const { status, body, loaded } = JSON.parse(out.trim().split('\n').pop()!) as { status: number; body: unknown; loaded: string[] };
   expect(status).toBe(200);
   expect(body).toEqual({ path: '/v1/batch?x=1', method: 'POST', bytes: 5 });
   expect(loaded.some((f) => f.endsWith('/undici/lib/dispatcher/agent.js'))).toBe(true);
   expect(loaded.filter((f) => f.endsWith('/undici/index.js') || f.includes('/undici/lib/web/'))).toEqual([]);
+});
+
+it("undici's WebAssembly HTTP parser stays on Liftoff: V8 never tiers it up to TurboFan", () => {
+  // Without the flags src/emit/undici.ts sets, V8 recompiles llhttp's parser function with
+  // TurboFan within the first hundred answers (a ~30 MB transient, bench/RESULTS.md attempt 41).
+  // --trace-wasm-compilation-times prints one line per compiled function, with its compiler.
+  const script = `
+    import { createServer } from 'node:http';
+    const { makeDispatcher, post } = await import(${JSON.stringify(path.join(ROOT, 'dist/src/emit/http.js'))});
+    const server = createServer((req, res) => { req.resume(); req.on('end', () => res.end('{"ok":true}')); });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const dispatcher = makeDispatcher({ timeoutMs: 5000, concurrency: 1 });
+    const url = 'http://127.0.0.1:' + server.address().port + '/v1/batch';
+    for (let i = 0; i < 300; i++) await post(dispatcher, url, 'x'.repeat(1000), { 'content-type': 'text/plain' }, 5000, AbortSignal.timeout(5000));
+    await dispatcher.close();
+    server.close();
+  `;
+  const out = execFileSync(process.execPath, ['--trace-wasm-compilation-times', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', env: NO_PROXY_ENV });
+  const compiled = out.split('\n').filter((l) => l.startsWith('Compiled function'));
+  expect(compiled.filter((l) => l.includes('using Liftoff')).length).toBeGreaterThan(0);
+  expect(compiled.filter((l) => l.includes('using TurboFan'))).toEqual([]);
 });
