@@ -14,12 +14,14 @@ import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 
 /**
- * A worker's young generation: 24 MB (8 MiB semi-spaces) instead of V8's default, which grows
- * to 48 MB under this load. Measured: −13 to −19 MB resident, no CPU cost; at 8 MB the CPU per
- * line rose by ~0.6 µs (bench/RESULTS.md, attempts 15 and 16). The main thread allocates ~30
- * times less and runs with 2 MiB semi-spaces where deployed (attempt 34).
+ * A worker's young generation: 12 MB (4 MiB semi-spaces) instead of V8's default, which grows
+ * to 48 MB under this load. 24 MB measured best while dead line batches piled up in the worker's
+ * old generation (bench/RESULTS.md, attempts 15 and 16); now that the worker frees them as soon
+ * as a batch is processed (release.ts), 12 MB runs as fast and peaks ~6 MB lower: the young
+ * generation grew from 8 to 16 MB during a run at 24 (attempt 42). The main thread allocates
+ * ~30 times less and runs with 2 MiB semi-spaces where deployed (attempt 34).
  */
-const WORKER_YOUNG_GENERATION_MB = 24;
+export const WORKER_YOUNG_GENERATION_MB = 12;
 
 /**
  * `workers: auto`: one per core beside the main thread's, 1 to 4. On 2 cores a second worker
