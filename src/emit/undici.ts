@@ -11,12 +11,14 @@ import type * as Undici from 'undici';
 
 // undici parses HTTP answers with llhttp compiled to WebAssembly. After a few hundred answers V8
 // recompiles llhttp's parser function with TurboFan: ~130 ms of CPU and a ~30 MB transient,
-// which set the daemon's peak RSS (bench/RESULTS.md, attempt 41). Its baseline compiler,
-// Liftoff, parses the collector's short answers just as well. V8 reads these flags when it
-// compiles or tiers up a WebAssembly function, which undici first does at its first connection.
-// `--liftoff-only` alone is enough on Node 20; Node 24 also needs the two flags it implies
-// spelled out (its implications are applied at start-up only). NODE_OPTIONS refuses the first.
-setFlagsFromString('--liftoff-only --no-wasm-tier-up --no-wasm-dynamic-tiering');
+// which set the daemon's peak RSS (bench/RESULTS.md, attempt 41; decisions 21). Its baseline
+// compiler, Liftoff, parses the collector's short answers just as well. V8 reads these flags
+// when it compiles or tiers up a WebAssembly function, which undici first does at its first
+// connection. Node 24 applies a flag's implications only at start-up, so the two that
+// `--liftoff-only` implies are spelled out; NODE_OPTIONS refuses `--liftoff-only`. Only on x64
+// and arm64, where Liftoff compiles all of WebAssembly: elsewhere it may bail out to TurboFan,
+// which this flag turns into a fatal error.
+if (process.arch === 'x64' || process.arch === 'arm64') setFlagsFromString('--liftoff-only --no-wasm-tier-up --no-wasm-dynamic-tiering');
 
 const load = createRequire(import.meta.url);
 

@@ -47,7 +47,7 @@ it("the daemon's HTTP code posts without undici's package entry, which it never 
   expect(loaded.filter((f) => f.endsWith('/undici/index.js') || f.includes('/undici/lib/web/'))).toEqual([]);
 });
 
-it("undici's WebAssembly HTTP parser stays on Liftoff: V8 never tiers it up to TurboFan", () => {
+it.runIf(process.arch === 'x64' || process.arch === 'arm64')("undici's WebAssembly HTTP parser stays on Liftoff: V8 never tiers it up to TurboFan", () => {
   // Without the flags src/emit/undici.ts sets, V8 recompiles llhttp's parser function with
   // TurboFan within the first hundred answers (a ~30 MB transient, bench/RESULTS.md attempt 41).
   // --trace-wasm-compilation-times prints one line per compiled function, with its compiler.
