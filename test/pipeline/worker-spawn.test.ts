@@ -90,7 +90,7 @@ it("a worker's young generation is its resourceLimits', not the main thread's --
   `;
   const out = execFileSync(process.execPath, ['--max-semi-space-size=2', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   const { main, worker } = JSON.parse(out.trim().split('\n').pop()!) as { main: number; worker: number };
-  // new_space reports both semi-spaces.
+  // new_space reports both semi-spaces: the flag would have held the worker to 4 MB.
   expect(main).toBeLessThanOrEqual(4);
-  expect(worker).toBe(8);
+  expect(worker).toBeGreaterThan(4);
 });
