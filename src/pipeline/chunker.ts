@@ -13,8 +13,15 @@ export interface ChunkLimits {
   readonly maxBytes: number;
 }
 
+/**
+ * The row buffer for an output's chunks. A row holds at most `maxBytes` of events, so a buffer
+ * past 4 times that grew for one oversized event and is not kept.
+ */
+export function rowBytesFor(encoder: Encoder, limits: ChunkLimits): RowBytes {
+  return new RowBytes(encoder.separator, Math.min(limits.maxBytes, 64 * 1024), 4 * limits.maxBytes);
+}
+
 export class ChunkBuilder {
-  private readonly row: RowBytes;
   /** What the row's events take in a request made of stored rows: each with a separator and a newline. */
   private bytes = 0;
   private maxEventBytes = 0;
@@ -29,9 +36,10 @@ export class ChunkBuilder {
     private readonly limits: ChunkLimits,
     encoder: Encoder,
     private readonly fileKey: string,
+    /** Kept from batch to batch by the caller (process.ts), or a new one. */
+    private readonly row: RowBytes = rowBytesFor(encoder, limits),
   ) {
     this.perEvent = encoder.separator.length + 1;
-    this.row = new RowBytes(encoder.separator, Math.min(limits.maxBytes, 64 * 1024));
   }
 
   add(encoded: string, lineStart: number, lineEnd: number): void {

@@ -8,6 +8,7 @@ import type { PipelineConfig } from '../config/schema.js';
 import { isParseError, type LogRecord, type Parser } from '../../parsers/types.js';
 import type { Encoder } from '../emit/destination.js';
 import type { DeadLetterInput } from '../store/dead-letters.js';
+import type { RowBytes } from '../store/payload.js';
 import type { QueueChunk } from '../store/queue.js';
 import { ChunkBuilder, type ChunkLimits } from './chunker.js';
 import type { Mapper } from './event.js';
@@ -17,6 +18,12 @@ import type { MappingHooks } from './mapping.js';
 export interface OutputEncoding extends ChunkLimits {
   readonly name: string;
   readonly encoder: Encoder;
+  /**
+   * The output's row buffer, reused by every batch: a new one per batch grew 64 → 256 KB each
+   * time, and those buffers, promoted while the batch ran, waited for a full GC (+40 MB while
+   * catching up after an outage; bench/RESULTS.md, attempt 43).
+   */
+  readonly row: RowBytes;
 }
 
 /** What one batch made, and what happened to its lines (for metrics). */
@@ -81,7 +88,7 @@ function allMessageJson(outputs: readonly OutputEncoding[]): boolean {
 export function processBatch(stages: ProcessStages, batch: LineBatch): ProcessResult {
   const { config, parser, mapper, hooks, outputs } = stages;
   const counts = (hooks.counts = zeroCounts());
-  const builders = outputs.map((o) => new ChunkBuilder(o.name, o, o.encoder, batch.fileKey));
+  const builders = outputs.map((o) => new ChunkBuilder(o.name, o, o.encoder, batch.fileKey, o.row));
   const letters: DeadLetterInput[] = [];
   const { file, fileKey, readAtMs, spans, texts } = batch;
   const bytes = batch.bytes ? Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength) : undefined;

@@ -6,6 +6,7 @@
 import { buildParserAsync } from '../../parsers/index.js';
 import type { PipelineConfig } from '../config/schema.js';
 import { createEncoder, type EncoderConfig } from '../emit/encoders.js';
+import { rowBytesFor } from './chunker.js';
 import { compileMapper } from './mapping.js';
 import { CountingHooks, type ProcessStages } from './process.js';
 
@@ -24,6 +25,9 @@ export async function buildStages(setup: StagesSetup): Promise<ProcessStages> {
   const parser = await buildParserAsync(p.parser, { configDir: setup.configDir, keyPath: `pipelines[${setup.pipelineIndex}].parser` });
   const hooks = new CountingHooks();
   const mapper = compileMapper(p, { pipelineIndex: setup.pipelineIndex, host: setup.host, version: setup.version, hooks });
-  const outputs = setup.outputs.map((o) => ({ name: o.name, maxEvents: o.maxEvents, maxBytes: o.maxBytes, encoder: createEncoder(o) }));
+  const outputs = setup.outputs.map((o) => {
+    const encoder = createEncoder(o);
+    return { name: o.name, maxEvents: o.maxEvents, maxBytes: o.maxBytes, encoder, row: rowBytesFor(encoder, o) };
+  });
   return { config: p, parser, mapper, hooks, outputs };
 }

@@ -18,6 +18,8 @@ export const GZIP_OPTIONS = { level: GZIP_LEVEL, strategy: zlibConstants.Z_DEFAU
  * One row being written: its events' UTF-8 straight into one buffer, each but the last followed
  * by the separator and a newline, then packed as one gzip member. Writing the bytes directly
  * measures each event's size on the way and spares joining the strings and encoding them again.
+ * The buffer is reused from row to row (a processing worker keeps one per output), unless a row
+ * grew it past `keepBytes`.
  */
 export class RowBytes {
   private buf: Buffer;
@@ -25,7 +27,11 @@ export class RowBytes {
   private count = 0;
   private readonly between: Buffer;
 
-  constructor(separator: string, initialBytes = 64 * 1024) {
+  constructor(
+    separator: string,
+    private readonly initialBytes = 64 * 1024,
+    private readonly keepBytes = Infinity,
+  ) {
     this.between = Buffer.from(separator + '\n');
     this.buf = Buffer.allocUnsafe(initialBytes);
   }
@@ -51,6 +57,7 @@ export class RowBytes {
     const packed = gzipSync(this.buf.subarray(0, this.used), GZIP_OPTIONS);
     this.used = 0;
     this.count = 0;
+    if (this.buf.length > this.keepBytes) this.buf = Buffer.allocUnsafe(this.initialBytes);
     return packed;
   }
 

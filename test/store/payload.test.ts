@@ -1,7 +1,7 @@
 /** The stored form of queue rows: gzip members with separators, and the legacy forms still read. */
 import { deflateRawSync, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { gzipText, isGzipPayload, packEvents, unpackEvents } from '../../src/store/payload.js';
+import { gzipText, isGzipPayload, packEvents, RowBytes, unpackEvents } from '../../src/store/payload.js';
 
 const events = ['{"a":1}', '{"b":"x,\\ny"}', '{"c":[1,2]}'];
 
@@ -13,6 +13,18 @@ describe('queue payloads', () => {
     expect(unpackEvents(packed)).toEqual(events);
     expect(unpackEvents(packEvents(events, ''))).toEqual(events);
     expect(unpackEvents(packEvents(['{"only":1}'], ','))).toEqual(['{"only":1}']);
+  });
+
+  it('one RowBytes packs row after row, each with only its own events, across growth and a reset', () => {
+    const row = new RowBytes(',', 16, 1024);
+    const big = `{"big":"${'x'.repeat(2000)}"}`;
+    const rows = [events, ['{"next":"é€"}'], [big, '{"after":1}'], events.slice(1), ['{"last":2}']];
+    for (const r of rows) {
+      for (const e of r) expect(row.append(e)).toBe(Buffer.byteLength(e));
+      expect(row.events).toBe(r.length);
+      expect(unpackEvents(row.pack())).toEqual(r);
+      expect(row.events).toBe(0);
+    }
   });
 
   it('reads rows written before: TEXT and raw deflate, one event per line', () => {
