@@ -40,6 +40,8 @@ export class ChunkBuilder {
     private readonly row: RowBytes = rowBytesFor(encoder, limits),
   ) {
     this.perEvent = encoder.separator.length + 1;
+    // A batch that threw midway may have left events in a row kept from batch to batch.
+    row.clear();
   }
 
   add(encoded: string, lineStart: number, lineEnd: number): void {

@@ -40,6 +40,12 @@ export class RowBytes {
     return this.count;
   }
 
+  /** Drops the events appended since the last pack (those of a batch that failed midway). */
+  clear(): void {
+    this.used = 0;
+    this.count = 0;
+  }
+
   /** Appends an event and returns its size in UTF-8 bytes. */
   append(event: string): number {
     // A UTF-16 code unit takes at most 3 bytes of UTF-8.
@@ -55,8 +61,7 @@ export class RowBytes {
   /** The stored form of the events appended since the last pack; the row is empty afterwards. */
   pack(): Buffer {
     const packed = gzipSync(this.buf.subarray(0, this.used), GZIP_OPTIONS);
-    this.used = 0;
-    this.count = 0;
+    this.clear();
     if (this.buf.length > this.keepBytes) this.buf = Buffer.allocUnsafe(this.initialBytes);
     return packed;
   }

@@ -27,6 +27,15 @@ describe('queue payloads', () => {
     }
   });
 
+  it('clear() drops the events appended since the last pack', () => {
+    const row = new RowBytes(',');
+    row.append('{"from":"a failed batch"}');
+    row.clear();
+    expect(row.events).toBe(0);
+    row.append('{"next":1}');
+    expect(unpackEvents(row.pack())).toEqual(['{"next":1}']);
+  });
+
   it('reads rows written before: TEXT and raw deflate, one event per line', () => {
     expect(unpackEvents(events.join('\n'))).toEqual(events);
     const legacy = deflateRawSync(events.join('\n'));
