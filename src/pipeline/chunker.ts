@@ -13,12 +13,15 @@ export interface ChunkLimits {
   readonly maxBytes: number;
 }
 
+/** Past this, a row buffer is not kept, whatever the output's limits (stdout and file allow 64 MiB). */
+const MAX_KEPT_ROW_BYTES = 8 * 1024 * 1024;
+
 /**
  * The row buffer for an output's chunks. A row holds at most `maxBytes` of events, so a buffer
  * past 4 times that grew for one oversized event and is not kept.
  */
 export function rowBytesFor(encoder: Encoder, limits: ChunkLimits): RowBytes {
-  return new RowBytes(encoder.separator, Math.min(limits.maxBytes, 64 * 1024), 4 * limits.maxBytes);
+  return new RowBytes(encoder.separator, Math.min(limits.maxBytes, 64 * 1024), Math.min(4 * limits.maxBytes, MAX_KEPT_ROW_BYTES));
 }
 
 export class ChunkBuilder {

@@ -19,9 +19,10 @@ export interface OutputEncoding extends ChunkLimits {
   readonly name: string;
   readonly encoder: Encoder;
   /**
-   * The output's row buffer, reused by every batch: a new one per batch grew 64 → 256 KB each
-   * time, and those buffers, promoted while the batch ran, waited for a full GC (+40 MB while
-   * catching up after an outage; bench/RESULTS.md, attempt 43).
+   * The output's row buffer, reused by every batch: a new one per batch grew from 64 KB to fit
+   * a row (256 KB at batch_size 250), and those buffers, promoted while the batch ran, waited
+   * for a full GC (catching up after an outage peaked 30–45 MiB higher; bench/RESULTS.md,
+   * attempt 43).
    */
   readonly row: RowBytes;
 }

@@ -18,8 +18,8 @@ export const GZIP_OPTIONS = { level: GZIP_LEVEL, strategy: zlibConstants.Z_DEFAU
  * One row being written: its events' UTF-8 straight into one buffer, each but the last followed
  * by the separator and a newline, then packed as one gzip member. Writing the bytes directly
  * measures each event's size on the way and spares joining the strings and encoding them again.
- * The buffer is reused from row to row (a processing worker keeps one per output), unless a row
- * grew it past `keepBytes`.
+ * The buffer is reused from row to row (the processing stages keep one per output, on a worker or
+ * on the main thread), unless a row grew it past `keepBytes`.
  */
 export class RowBytes {
   private buf: Buffer;
@@ -38,6 +38,11 @@ export class RowBytes {
 
   get events(): number {
     return this.count;
+  }
+
+  /** Bytes of the buffer kept for the next row. */
+  get capacity(): number {
+    return this.buf.length;
   }
 
   /** Drops the events appended since the last pack (those of a batch that failed midway). */

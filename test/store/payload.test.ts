@@ -27,6 +27,17 @@ describe('queue payloads', () => {
     }
   });
 
+  it('keeps its grown buffer for the next row, unless a row grew it past keepBytes', () => {
+    const row = new RowBytes(',', 16, 1024);
+    row.append('{"a":"' + 'x'.repeat(100) + '"}');
+    row.pack();
+    expect(row.capacity).toBeGreaterThan(16);
+    expect(row.capacity).toBeLessThanOrEqual(1024);
+    row.append('{"big":"' + 'x'.repeat(2000) + '"}');
+    row.pack();
+    expect(row.capacity).toBe(16);
+  });
+
   it('clear() drops the events appended since the last pack', () => {
     const row = new RowBytes(',');
     row.append('{"from":"a failed batch"}');
