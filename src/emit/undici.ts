@@ -18,7 +18,8 @@ import type * as Undici from 'undici';
 // `--liftoff-only` implies are spelled out; NODE_OPTIONS refuses `--liftoff-only`. Only on x64
 // and arm64, where Liftoff compiles all of WebAssembly: elsewhere it may bail out to TurboFan,
 // which this flag turns into a fatal error.
-if (process.arch === 'x64' || process.arch === 'arm64') setFlagsFromString('--liftoff-only --no-wasm-tier-up --no-wasm-dynamic-tiering');
+export const WASM_LIFTOFF_ONLY = process.arch === 'x64' || process.arch === 'arm64';
+if (WASM_LIFTOFF_ONLY) setFlagsFromString('--liftoff-only --no-wasm-tier-up --no-wasm-dynamic-tiering');
 
 const load = createRequire(import.meta.url);
 

@@ -4,7 +4,7 @@
  * with the batch's id.
  */
 import { parentPort } from 'node:worker_threads';
-import type { LineBatch } from './line-batch.js';
+import { transferables, type LineBatch } from './line-batch.js';
 import { processBatch, type ProcessResult } from './process.js';
 import { releaseBuffers } from './release.js';
 import { buildStages, type StagesSetup } from './stages.js';
@@ -43,6 +43,6 @@ port.on('message', (job: WorkerJob) => {
     reply = { id: job.id, error: { message: e.message, stack: e.stack } };
   }
   port.postMessage(reply, transfer);
-  // The batch's lines are parsed, and no part of the result is a view on them.
-  releaseBuffers([job.batch.spans.buffer, ...(job.batch.bytes ? [job.batch.bytes.buffer] : [])]);
+  // The batch's lines are parsed, and no part of the result is a view on the buffers it came in.
+  releaseBuffers(transferables(job.batch));
 });

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import * as undici from 'undici';
 import { expect, it } from 'vitest';
-import { Agent, EnvHttpProxyAgent, ProxyAgent } from '../../src/emit/undici.js';
+import { Agent, EnvHttpProxyAgent, ProxyAgent, WASM_LIFTOFF_ONLY } from '../../src/emit/undici.js';
 import { ROOT } from '../helpers/daemon.js';
 
 it('the parts are the classes the package exports', () => {
@@ -47,7 +47,7 @@ it("the daemon's HTTP code posts without undici's package entry, which it never 
   expect(loaded.filter((f) => f.endsWith('/undici/index.js') || f.includes('/undici/lib/web/'))).toEqual([]);
 });
 
-it.runIf(process.arch === 'x64' || process.arch === 'arm64')("undici's WebAssembly HTTP parser stays on Liftoff: V8 never tiers it up to TurboFan", () => {
+it.runIf(WASM_LIFTOFF_ONLY)("undici's WebAssembly HTTP parser stays on Liftoff: V8 never tiers it up to TurboFan", () => {
   // Without the flags src/emit/undici.ts sets, V8 recompiles llhttp's parser function with
   // TurboFan within the first hundred answers (a ~30 MB transient, bench/RESULTS.md attempt 41).
   // --trace-wasm-compilation-times prints one line per compiled function, with its compiler.
