@@ -8,6 +8,7 @@
 import { KubernetesPathCache } from './kubernetes-path.js';
 import { applyMessageParsing, readMessageParsing, type MessageParsing } from './nested.js';
 import { ParserOptions } from './options.js';
+import { isPlainObject } from './record.js';
 import { ParseError, type LogRecord, type ParseContext, type ParseResult, type Parser, type ParserFactory } from './types.js';
 
 export class DockerParser implements Parser {
@@ -38,7 +39,7 @@ export class DockerParser implements Parser {
     }
     if (typeof o.stream === 'string') rec.stream = o.stream;
     if (typeof o.time === 'string') rec.time = o.time;
-    if (typeof o.attrs === 'object' && o.attrs !== null && !Array.isArray(o.attrs)) rec.attrs = o.attrs as LogRecord;
+    if (isPlainObject(o.attrs)) rec.attrs = o.attrs as LogRecord;
     if (this.kubernetes) {
       const k = this.k8s.get(ctx.file);
       if (k) rec.kubernetes = k;

@@ -3,7 +3,7 @@
  * by the `types` option and reports the first value that is not of its declared type.
  */
 import { convert, typeLabel, type FieldType } from './convert.js';
-import { setField } from './record.js';
+import { isPlainObject, setField } from './record.js';
 import { ParseError, type LogRecord, type RecordValue } from './types.js';
 
 /** Converts `value` for `name`; returns a ParseError naming the field when it does not convert. */
@@ -21,7 +21,7 @@ export function addField(rec: LogRecord, path: readonly string[], value: RecordV
   for (let i = 0; i < path.length - 1; i++) {
     const k = path[i] as string;
     const cur = obj[k];
-    if (typeof cur === 'object' && cur !== null && !Array.isArray(cur)) obj = cur;
+    if (isPlainObject(cur)) obj = cur;
     else {
       const next: LogRecord = {};
       setField(obj, k, next);
