@@ -4,6 +4,9 @@
  * stops reading, keeps delivering for up to shutdown_timeout, then closes everything. Whatever
  * is still queued then stays in the store for the next start.
  */
+import type { SchemaSet } from './emit/iglu-check.js';
+import { pipelineSchemaUris, resolveSchemas, type Resolution } from './emit/iglu.js';
+import { snowplowEncoding } from './emit/snowplow.js';
 import { hostname } from 'node:os';
 import { buildParserAsync } from '../parsers/index.js';
 import type { PipelineConfig } from './config/schema.js';
@@ -61,8 +64,24 @@ export async function compilePipeline(loaded: LoadedConfig, p: PipelineConfig, i
   }
 }
 
+/** The Iglu schemas a pipeline's Snowplow events are checked against (emit/iglu.ts); throws located errors. */
+export async function resolvePipelineSchemas(loaded: LoadedConfig, p: PipelineConfig): Promise<Resolution> {
+  try {
+    return await resolveSchemas(pipelineSchemaUris(p), loaded.config.iglu, loaded.config.state_dir);
+  } catch (err) {
+    throw locateError(err, loaded);
+  }
+}
+
 /** What a pipeline's processing threads build from: plain data, without outputs' write keys. */
-function stagesSetup(loaded: LoadedConfig, p: PipelineConfig, index: number, configs: ReturnType<typeof pipelineOutputs>, destinations: readonly Destination[]): StagesSetup {
+function stagesSetup(
+  loaded: LoadedConfig,
+  p: PipelineConfig,
+  index: number,
+  configs: ReturnType<typeof pipelineOutputs>,
+  destinations: readonly Destination[],
+  schemas: SchemaSet,
+): StagesSetup {
   const { output: _output, outputs: _outputs, ...pipeline } = p;
   return {
     pipeline,
@@ -72,7 +91,8 @@ function stagesSetup(loaded: LoadedConfig, p: PipelineConfig, index: number, con
     version: VERSION,
     outputs: destinations.map((d, i) => {
       const c = configs[i]!;
-      return { name: d.name, type: d.type, app_id: 'app_id' in c ? c.app_id : undefined, maxEvents: d.limits.maxEvents, maxBytes: d.limits.maxBytes };
+      const snowplow = c.type === 'snowplow' ? snowplowEncoding(c, schemas) : undefined;
+      return { name: d.name, type: d.type, snowplow, maxEvents: d.limits.maxEvents, maxBytes: d.limits.maxBytes };
     }),
   };
 }
@@ -153,6 +173,8 @@ export class Daemon {
    */
   private async compile(loaded: LoadedConfig, p: PipelineConfig, index: number) {
     const { newJoiner } = await compilePipeline(loaded, p, index);
+    const iglu = await resolvePipelineSchemas(loaded, p);
+    for (const u of iglu.unchecked) this.log.warn({ pipeline: p.name, schema: u.uri, reason: u.reason }, 'Iglu schema unavailable (no registry answered, none cached): its data is sent unchecked');
     const outputs = pipelineOutputs(p);
     const destinations: Destination[] = [];
     try {
@@ -161,7 +183,7 @@ export class Daemon {
       await Promise.all(destinations.map((d) => d.close()));
       throw locateError(err, loaded);
     }
-    return { newJoiner, destinations, stages: stagesSetup(loaded, p, index, outputs, destinations) };
+    return { newJoiner, destinations, stages: stagesSetup(loaded, p, index, outputs, destinations, iglu.schemas) };
   }
 
   private instantiate(p: PipelineConfig, built: Awaited<ReturnType<Daemon['compile']>>): { pipeline: Pipeline; emitters: Emitter[] } {

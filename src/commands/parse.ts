@@ -8,7 +8,14 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { isParseError } from '../../parsers/types.js';
-import { compilePipeline } from '../daemon.js';
+import type { LoadedConfig } from '../config/load.js';
+import { pipelineOutputs } from '../config/load.js';
+import type { PipelineConfig } from '../config/schema.js';
+import { compilePipeline, resolvePipelineSchemas } from '../daemon.js';
+import { EncodeRefusal } from '../emit/destination.js';
+import { snowplowEncoding } from '../emit/snowplow.js';
+import { SnowplowEncoder } from '../emit/snowplow-encoder.js';
+import type { AnalyticsEvent } from '../pipeline/event.js';
 import { TailshipError } from '../errors.js';
 import { Framer } from '../source/framer.js';
 import type { Line } from '../source/line.js';
@@ -29,6 +36,7 @@ async function parse(input: string | undefined, opts: ParseOptions): Promise<voi
   }
   const p = pipelines[index]!;
   const { parser, mapper, newJoiner } = await compilePipeline(loaded, p, index);
+  const snowplow = await snowplowEncoders(loaded, p);
   const joiner = newJoiner?.();
   const file = input && input !== '-' ? path.resolve(input) : '<stdin>';
   const source: Readable = input && input !== '-' ? createReadStream(file) : process.stdin;
@@ -47,13 +55,19 @@ async function parse(input: string | undefined, opts: ParseOptions): Promise<voi
       return;
     }
     const outcomes = mapper.map(parsed, { fileKey: 'parse', file, offset: line.start, readAtMs: Date.now() });
+    // What each Snowplow output refuses (its Iglu schemas), as the running pipeline dead-letters it.
+    const refusals = outcomes.map((o) => (o.ok ? refusedBy(snowplow, o.event) : []));
     if (opts.json) {
-      out.write(JSON.stringify({ ...base, record: parsed, events: outcomes.map((o) => (o.ok ? o.event : { error: o.reason })) }) + '\n');
+      const events = outcomes.map((o, i) => (o.ok ? (refusals[i]!.length ? { ...o.event, refused: refusals[i] } : o.event) : { error: o.reason }));
+      out.write(JSON.stringify({ ...base, record: parsed, events }) + '\n');
       return;
     }
     out.write(`#${n} @${line.start}  ${line.text}\n  record: ${JSON.stringify(parsed)}\n`);
     if (outcomes.length === 0) out.write('  events: none (no rule took it, or it was dropped / sampled out)\n');
-    for (const o of outcomes) out.write(o.ok ? `  event:  ${JSON.stringify(o.event)}\n` : `  mapping error: ${o.reason}\n`);
+    outcomes.forEach((o, i) => {
+      out.write(o.ok ? `  event:  ${JSON.stringify(o.event)}\n` : `  mapping error: ${o.reason}\n`);
+      for (const r of refusals[i]!) out.write(`  refused by output ${r.output}: ${r.reason}\n`);
+    });
     out.write('\n');
   };
   const emit = (lines: Line[]): void => {
@@ -73,6 +87,27 @@ async function parse(input: string | undefined, opts: ParseOptions): Promise<voi
   framer.takePartial(last);
   emit(last);
   joiner?.flush().forEach(show);
+}
+
+/** The pipeline's Snowplow outputs' encoders, with their Iglu schemas. */
+async function snowplowEncoders(loaded: LoadedConfig, p: PipelineConfig): Promise<Array<{ output: string; encoder: SnowplowEncoder }>> {
+  const outputs = pipelineOutputs(p).filter((o) => o.type === 'snowplow');
+  if (!outputs.length) return [];
+  const { schemas } = await resolvePipelineSchemas(loaded, p);
+  return outputs.map((o) => ({ output: o.name, encoder: new SnowplowEncoder(snowplowEncoding(o as Extract<typeof o, { type: 'snowplow' }>, schemas)) }));
+}
+
+function refusedBy(encoders: ReadonlyArray<{ output: string; encoder: SnowplowEncoder }>, ev: AnalyticsEvent): Array<{ output: string; reason: string }> {
+  const out: Array<{ output: string; reason: string }> = [];
+  for (const { output, encoder } of encoders) {
+    try {
+      encoder.encode(ev);
+    } catch (err) {
+      if (!(err instanceof EncodeRefusal)) throw err;
+      out.push({ output, reason: err.message });
+    }
+  }
+  return out;
 }
 
 export function register(program: Command): void {

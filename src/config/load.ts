@@ -58,6 +58,7 @@ export function loadConfigText(text: string, source: string, configDir: string, 
 
   const config = parsed.data;
   config.state_dir = path.resolve(configDir, config.state_dir);
+  for (const r of config.iglu?.registries ?? []) if ('path' in r) r.path = path.resolve(configDir, r.path);
   for (const p of config.pipelines) {
     for (const input of p.inputs) {
       input.paths = input.paths.map((g) => toAbsoluteGlob(configDir, g));

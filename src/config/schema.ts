@@ -94,6 +94,19 @@ export const multilineSchema = z
 const templated = z.unknown();
 const templatedObject = z.record(z.string(), z.unknown());
 
+const IGLU_URI = /^iglu:[a-zA-Z0-9-_.]+\/[a-zA-Z0-9-_]+\/[a-zA-Z0-9-_]+\/[0-9]+-[0-9]+-[0-9]+$/;
+const igluUri = () => z.string().regex(IGLU_URI, 'expected an Iglu URI such as iglu:com.example/signup/jsonschema/1-0-0');
+
+/** Snowplow context entities: self-describing JSONs whose `data` is templated. */
+const contextsSchema = z
+  .array(
+    z.strictObject({
+      schema: igluUri().describe('Iglu URI of the entity (a constant, so that it can be resolved at start).'),
+      data: templatedObject.describe('The entity, its values templates over the record.'),
+    }),
+  )
+  .describe('Snowplow: context entities attached to the event (`co`/`cx`); other outputs ignore them.');
+
 export const ruleSchema = z
   .strictObject({
     when: z.string().optional().describe('Condition over the record; the rule applies only when it holds (see docs/mapping.md).'),
@@ -121,11 +134,10 @@ export const ruleSchema = z
     timestamp: templated.optional().describe('Template of the event time; its format is `timestamp_format`.'),
     timestamp_format: z.string().optional().describe('nginx, apache, iso8601, rfc3339, syslog, epoch_s, epoch_ms, epoch_us, or a strftime-like pattern.'),
     timezone: z.string().optional().describe('IANA zone for timestamps that carry none.'),
-    schema: z
-      .string()
-      .regex(/^iglu:[a-zA-Z0-9-_.]+\/[a-zA-Z0-9-_]+\/[a-zA-Z0-9-_]+\/[0-9]+-[0-9]+-[0-9]+$/, 'expected an Iglu URI such as iglu:com.example/signup/jsonschema/1-0-0')
+    schema: igluUri()
       .optional()
-      .describe('Snowplow: Iglu URI of the self-describing event this rule makes.'),
+      .describe('Snowplow: Iglu URI of the self-describing event this rule makes; its data is `properties` (`traits` for identify and group).'),
+    contexts: contextsSchema.optional(),
   })
   .describe('One mapping rule: which records it takes and the event it makes from them.');
 
@@ -173,6 +185,9 @@ export const outputSchema = z.discriminatedUnion('type', [
     type: z.literal('snowplow'),
     url: httpUrl().describe('Collector URL; events go to {url}/com.snowplowanalytics.snowplow/tp2.'),
     app_id: z.string().optional().describe('Snowplow `aid`.'),
+    method: z.enum(['post', 'get']).default('post').describe('post: batches to {url}/com.snowplowanalytics.snowplow/tp2; get: one event per request to {url}/i, URL-encoded.'),
+    base64: z.boolean().default(true).describe('Self-describing data and contexts base64url-encoded in `ue_px`/`cx` (the trackers\' default), or as JSON text in `ue_pr`/`co`.'),
+    max_get_bytes: size(40_000, 'With method get: an event whose query string would be longer is a dead letter (the Go tracker\'s limit).'),
     ...httpCommon,
     max_batch_bytes: size(40_000, 'Bytes per request at most (the trackers use 40000).'),
   }),
@@ -203,6 +218,7 @@ export const pipelineSchema = z
     raw_field: z.string().default('message').describe('With on_parse_error: raw, the field that holds the raw line.'),
     events: z.array(ruleSchema).min(1).describe('Ordered mapping rules; a record takes the first rule whose `when` holds.'),
     context: templatedObject.optional().describe('Templated context merged into every event.'),
+    contexts: contextsSchema.optional().describe('Snowplow: context entities attached to every event, before those of its rule.'),
     redact: z.array(z.string()).default([]).describe('Event field paths removed before anything is queued.'),
     hash: z.array(z.string()).default([]).describe('Event field paths replaced by their sha256 (salted by hash_salt).'),
     hash_salt: z.string().optional().describe('Salt for `hash`, usually ${TAILSHIP_HASH_SALT}. Never logged.'),
@@ -222,6 +238,16 @@ export const pipelineSchema = z
   .superRefine((p, ctx) => {
     if (!p.output && !p.outputs) ctx.addIssue({ code: 'custom', message: 'a pipeline needs `output` or `outputs`' });
     if (p.output && p.outputs) ctx.addIssue({ code: 'custom', message: 'give either `output` or `outputs`, not both' });
+    // The Snowplow trackers have no identify, group or alias call: such a rule needs the schema
+    // of the self-describing event it stands for, rather than silently becoming something else.
+    if ((p.outputs ?? (p.output ? [p.output] : [])).some((o) => o.type === 'snowplow')) {
+      p.events.forEach((r, i) => {
+        const type = r.type ?? 'track';
+        if (!r.drop && r.schema === undefined && (type === 'identify' || type === 'group' || type === 'alias')) {
+          ctx.addIssue({ code: 'custom', path: ['events', i, 'schema'], message: `a ${type} rule needs \`schema\` with a Snowplow output: Snowplow has no ${type} event, so it is sent as the self-describing event of that schema` });
+        }
+      });
+    }
   });
 
 export const configSchema = z
@@ -246,6 +272,21 @@ export const configSchema = z
       })
       .prefault({})
       .describe('High-water marks of the queue (all outputs together): backpressure, so memory stays flat.'),
+    iglu: z
+      .strictObject({
+        registries: z
+          .array(
+            z.union([
+              z.strictObject({ path: z.string().min(1).describe('A local static registry: a directory holding schemas/{vendor}/{name}/jsonschema/{version}.') }),
+              z.strictObject({ url: httpUrl().describe('A static HTTP registry such as http://iglucentral.com: schemas are read from {url}/schemas/{vendor}/{name}/jsonschema/{version}.') }),
+            ]),
+          )
+          .min(1)
+          .describe('Looked up in this order; the first that has a schema gives it.'),
+        timeout: duration('5s', 'How long to wait for an HTTP registry at start.'),
+      })
+      .optional()
+      .describe('Snowplow: Iglu registries to check self-describing events and context entities against before they are queued. Schemas read over HTTP are kept in {state_dir}/iglu-cache, so a registry outage never stops delivery. Without this section nothing is checked.'),
     pipelines: z.array(pipelineSchema).min(1),
   })
   .superRefine((c, ctx) => {
@@ -261,5 +302,6 @@ export type PipelineConfig = z.output<typeof pipelineSchema>;
 export type InputConfig = z.output<typeof inputSchema>;
 export type RuleConfig = z.output<typeof ruleSchema>;
 export type OutputConfig = z.output<typeof outputSchema>;
+export type IgluConfig = NonNullable<Config['iglu']>;
 export type MultilineConfig = z.output<typeof multilineSchema>;
 export type ParserConfig = z.output<typeof parserSchema>;

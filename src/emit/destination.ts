@@ -20,9 +20,17 @@ export interface StoredDelivery {
   deliver(members: readonly Uint8Array[], signal: AbortSignal): Promise<DeliveryResult>;
 }
 
+/**
+ * Thrown by `Encoder.encode` for an event the output's protocol would refuse (e.g. data that
+ * fails its Iglu schema): the event becomes a dead letter for that output, never queued.
+ */
+export class EncodeRefusal extends Error {
+  override readonly name = 'EncodeRefusal';
+}
+
 /** An output's wire form, known at start-up: built on the main thread and in each processing worker. */
 export interface Encoder {
-  /** Wire form of one event; must not contain a raw newline nor end with "," (store/payload.ts). */
+  /** Wire form of one event; must not contain a raw newline nor end with "," (store/payload.ts). May throw EncodeRefusal. */
   encode(event: AnalyticsEvent): string;
   /** Written after each event of a queue row but the last: "," where rows are sent as stored, else "". */
   readonly separator: string;

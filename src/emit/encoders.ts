@@ -4,12 +4,13 @@
  */
 import { ndjsonEncoder, type Encoder } from './destination.js';
 import { RudderstackEncoder } from './rudderstack-encoder.js';
-import { SnowplowEncoder } from './snowplow-encoder.js';
+import { SnowplowEncoder, type SnowplowEncoding } from './snowplow-encoder.js';
 
 /** What an encoder needs of an output's config (no write keys: it goes to worker threads). */
 export interface EncoderConfig {
   readonly type: string;
-  readonly app_id?: string | undefined;
+  /** Snowplow outputs: their options and the Iglu schemas resolved at start. */
+  readonly snowplow?: SnowplowEncoding | undefined;
 }
 
 /** The output's encoder alone, without its connections (for the processing workers). */
@@ -19,7 +20,7 @@ export function createEncoder(cfg: EncoderConfig): Encoder {
     case 'segment':
       return new RudderstackEncoder();
     case 'snowplow':
-      return new SnowplowEncoder(cfg.app_id);
+      return new SnowplowEncoder(cfg.snowplow);
     default:
       return ndjsonEncoder;
   }

@@ -59,7 +59,7 @@ export interface PostResult {
 }
 
 /** POSTs and reads at most 4 KiB of the answer (enough for an error message). */
-export async function post(
+export function post(
   dispatcher: Dispatcher,
   url: string,
   body: string | Buffer,
@@ -67,12 +67,30 @@ export async function post(
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<PostResult> {
-  const { origin, pathname, search } = new URL(url);
+  return send(dispatcher, 'POST', url, body, headers, timeoutMs, signal);
+}
+
+/** GETs a URL (its query string already encoded) and reads at most 4 KiB of the answer. */
+export function get(dispatcher: Dispatcher, url: string, timeoutMs: number, signal: AbortSignal): Promise<PostResult> {
+  return send(dispatcher, 'GET', url, undefined, {}, timeoutMs, signal);
+}
+
+async function send(
+  dispatcher: Dispatcher,
+  method: 'GET' | 'POST',
+  url: string,
+  body: string | Buffer | undefined,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<PostResult> {
+  const { origin } = new URL(url);
   const res = await dispatcher.request({
     origin,
-    path: pathname + search,
-    method: 'POST',
-    body,
+    // The path as given: re-serialising it through URL could change the query's encoding.
+    path: url.slice(origin.length),
+    method,
+    body: body ?? null,
     headers,
     signal,
     headersTimeout: timeoutMs,

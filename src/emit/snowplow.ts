@@ -1,15 +1,15 @@
 /**
- * Snowplow tracker protocol (protocols.md §2): POST {url}/com.snowplowanalytics.snowplow/tp2 with
- * the payload_data 1-0-4 envelope, every value a string. A track event whose rule names an Iglu
- * `schema` (and any call type with one) becomes a self-describing event (`ue_pr`), other track
- * events become structured events (`se`), pages become page views (`pv`). `stm` is stamped on
- * every event at each send, as both official trackers do.
+ * Snowplow tracker protocol (docs/destinations.md, Snowplow): POST {url}/com.snowplowanalytics.snowplow/tp2
+ * with the payload_data 1-0-4 envelope, or GET {url}/i with one event per request, URL-encoded.
+ * Rows hold the payload_data items as snowplow-encoder.ts wrote them; `stm` is stamped on every
+ * event at each attempt (as both official trackers do), which is why Snowplow rows are decoded
+ * and sent through `deliver`, never as stored.
  */
 import type { Dispatcher } from 'undici';
 import type { OutputConfig } from '../config/schema.js';
 import type { BatchLimits, DeliveryResult, Destination, RetryPolicy } from './destination.js';
-import { classify, makeDispatcher, networkFailure, post } from './http.js';
-import { ENVELOPE_BYTES, ENVELOPE_HEAD, ENVELOPE_TAIL, SnowplowEncoder, STM_BYTES, TP2_PATH } from './snowplow-encoder.js';
+import { classify, get, makeDispatcher, networkFailure, post } from './http.js';
+import { ENVELOPE_BYTES, ENVELOPE_HEAD, ENVELOPE_TAIL, GET_PATH, queryString, SnowplowEncoder, STM_BYTES, TP2_PATH, type SnowplowEncoding } from './snowplow-encoder.js';
 
 type Config = Extract<OutputConfig, { type: 'snowplow' }> & { name: string };
 
@@ -21,14 +21,24 @@ export class SnowplowDestination implements Destination {
   /** The comma between events and the `stm` field stamped at send time. */
   readonly perEventOverhead = 1 + STM_BYTES;
   private readonly url: string;
+  private readonly getUrl: string;
+  private readonly method: 'post' | 'get';
   readonly encoder: SnowplowEncoder;
+  /**
+   * GET sends a request's events one by one: how many of a request's events the collector has
+   * taken, so that a retry of the same request resumes after them instead of sending them again.
+   */
+  private readonly gotten = new WeakMap<readonly string[], number>();
   private readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher;
 
   constructor(cfg: Config, private readonly now: () => number = Date.now) {
     this.name = cfg.name;
-    this.url = cfg.url.replace(/\/+$/, '') + TP2_PATH;
-    this.encoder = new SnowplowEncoder(cfg.app_id, now);
+    const base = cfg.url.replace(/\/+$/, '');
+    this.url = base + TP2_PATH;
+    this.getUrl = base + GET_PATH;
+    this.method = cfg.method;
+    this.encoder = new SnowplowEncoder(snowplowEncoding(cfg), now);
     this.timeoutMs = cfg.timeout;
     // Requests are bounded by bytes including the envelope, so the events get what is left.
     const maxBytes = Math.max(256, cfg.max_batch_bytes - ENVELOPE_BYTES);
@@ -43,7 +53,32 @@ export class SnowplowDestination implements Destination {
     this.dispatcher = makeDispatcher({ timeoutMs: cfg.timeout, caFile: cfg.ca_file, proxy: cfg.proxy, concurrency: cfg.concurrency });
   }
 
-  async deliver(events: readonly string[], signal: AbortSignal): Promise<DeliveryResult> {
+  deliver(events: readonly string[], signal: AbortSignal): Promise<DeliveryResult> {
+    return this.method === 'get' ? this.deliverGet(events, signal) : this.deliverPost(events, signal);
+  }
+
+  private async deliverGet(events: readonly string[], signal: AbortSignal): Promise<DeliveryResult> {
+    for (let i = this.gotten.get(events) ?? 0; i < events.length; i++) {
+      const item = JSON.parse(events[i]!) as Record<string, string>;
+      let result: DeliveryResult;
+      try {
+        // One event per request: a 400 refuses that event alone, never a batch to split.
+        result = classify(await get(this.dispatcher, this.getUrl + queryString(item, this.now()), this.timeoutMs, signal), false);
+      } catch (err) {
+        result = networkFailure(err);
+      }
+      if (result.kind === 'retry') return result;
+      if (result.kind !== 'ok') {
+        // Refused for good: the emitter dead-letters the request's events, so send only this one.
+        if (events.length > 1) return { kind: 'split', reason: result.reason, status: result.status ?? 400 };
+        return result;
+      }
+      this.gotten.set(events, i + 1);
+    }
+    return { kind: 'ok' };
+  }
+
+  private async deliverPost(events: readonly string[], signal: AbortSignal): Promise<DeliveryResult> {
     // Each item is `{...}`: `stm` goes right after the opening brace, no re-parse needed.
     const stm = `{"stm":"${this.now()}",`;
     let body = ENVELOPE_HEAD;
@@ -60,4 +95,9 @@ export class SnowplowDestination implements Destination {
   close(): Promise<void> {
     return this.dispatcher.close();
   }
+}
+
+/** An output's encoding options (the Iglu schemas are added by the daemon once resolved). */
+export function snowplowEncoding(cfg: Pick<Config, 'app_id' | 'method' | 'base64' | 'max_get_bytes'>, schemas: SnowplowEncoding['schemas'] = {}): SnowplowEncoding {
+  return { appId: cfg.app_id, method: cfg.method, base64: cfg.base64, maxGetBytes: cfg.max_get_bytes, schemas };
 }

@@ -28,6 +28,14 @@ export interface AnalyticsEvent {
   integrations?: JsonObject;
   /** Snowplow only: the Iglu schema URI of a self-describing event, set per rule. */
   schema?: string;
+  /** Snowplow only: context entities (the pipeline's, then the rule's). */
+  contexts?: SelfDescribing[];
+}
+
+/** A self-describing JSON: an Iglu schema URI and data it describes. */
+export interface SelfDescribing {
+  schema: string;
+  data: JsonObject;
 }
 
 /** Where a line came from; the mapper derives messageIds and `_file`/`_offset` fields from it. */

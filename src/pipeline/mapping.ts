@@ -15,7 +15,7 @@ import { isPlainObject, setField } from '../../parsers/record.js';
 import type { LogRecord, RecordValue } from '../../parsers/types.js';
 import type { PipelineConfig, RuleConfig } from '../config/schema.js';
 import { TailshipError } from '../errors.js';
-import type { AnalyticsEvent, CallType, JsonObject, JsonOutcome, LineMeta, Mapper, MapOutcome } from './event.js';
+import type { AnalyticsEvent, CallType, JsonObject, JsonOutcome, LineMeta, Mapper, MapOutcome, SelfDescribing } from './event.js';
 import { compileExpression, type Predicate } from './expression.js';
 import { splitUrl, type Value } from './filters.js';
 import { generateMessageWriter, SCALAR_FIELDS, type MessageWriter, type WriterSpec } from './message-writer.js';
@@ -71,6 +71,27 @@ interface CompiledRule {
   readonly timestamp: Render | undefined;
   readonly parseTime: TimestampParser;
   readonly schema: string | undefined;
+  readonly contexts: readonly CompiledEntity[];
+}
+
+/** A context entity with its data compiled. */
+interface CompiledEntity {
+  readonly schema: string;
+  readonly data: ObjRender;
+}
+
+function compileEntities(list: RuleConfig['contexts'], path: string): CompiledEntity[] {
+  return (list ?? []).map((c, i) => ({ schema: c.schema, data: objectRender(c.data, `${path}[${i}].data`)! }));
+}
+
+/** The entities rendered for one record; an entity whose data renders to nothing is left out. */
+function renderEntities(list: readonly CompiledEntity[], s: Scope): SelfDescribing[] {
+  const out: SelfDescribing[] = [];
+  for (const c of list) {
+    const data = c.data(s);
+    if (data !== undefined) out.push({ schema: c.schema, data });
+  }
+  return out;
 }
 
 /** Fields each call type takes besides the common ones (protocols.md §1.3). */
@@ -147,6 +168,7 @@ function compileRule(rule: RuleConfig, index: number, base: string, times: TimeP
     timestamp: optRender(rule.timestamp, `${path}.timestamp`),
     parseTime: timeParser(rule, path, times),
     schema: rule.schema,
+    contexts: compileEntities(rule.contexts, `${path}.contexts`),
   };
 }
 
@@ -335,6 +357,7 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
   const times: TimeParsers = new Map();
   const rules = pipeline.events.map((r, i) => compileRule(r, i, base, times));
   const pipelineContext = objectRender(pipeline.context, `${base}.context`);
+  const pipelineEntities = compileEntities(pipeline.contexts, `${base}.contexts`);
   const redact = compileFieldPaths(pipeline.redact, 'redact', base);
   const hash = compileFieldPaths(pipeline.hash, 'hash', base);
   const salt = pipeline.hash_salt ?? '';
@@ -410,6 +433,10 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
     if (rule.traits && (v = rule.traits(s)) !== undefined) e.traits = v;
     if (rule.integrations && (v = rule.integrations(s)) !== undefined) e.integrations = v;
     if (rule.schema !== undefined) ev.schema = rule.schema;
+    if (pipelineEntities.length || rule.contexts.length) {
+      const entities = [...renderEntities(pipelineEntities, s), ...renderEntities(rule.contexts, s)];
+      if (entities.length) ev.contexts = entities;
+    }
 
     if (parseUa && typeof context.userAgent === 'string' && context.userAgent !== '') {
       context.userAgentData = parseUa(context.userAgent);

@@ -6,7 +6,7 @@
  */
 import type { PipelineConfig } from '../config/schema.js';
 import { isParseError, type LogRecord, type Parser } from '../../parsers/types.js';
-import type { Encoder } from '../emit/destination.js';
+import { EncodeRefusal, type Encoder } from '../emit/destination.js';
 import type { DeadLetterInput } from '../store/dead-letters.js';
 import type { RowBytes } from '../store/payload.js';
 import type { QueueChunk } from '../store/queue.js';
@@ -128,7 +128,19 @@ export function processBatch(stages: ProcessStages, batch: LineBatch): ProcessRe
         continue;
       }
       counts.events++;
-      for (let j = 0; j < outputs.length; j++) builders[j]!.add('json' in o ? o.json : outputs[j]!.encoder.encode(o.event), start, end);
+      for (let j = 0; j < outputs.length; j++) {
+        let encoded: string;
+        try {
+          encoded = 'json' in o ? o.json : outputs[j]!.encoder.encode(o.event);
+        } catch (err) {
+          if (!(err instanceof EncodeRefusal)) throw err;
+          // Refused by this output's protocol only: a dead letter for it, the other outputs still get the event.
+          counts.mappingErrors++;
+          letters.push({ output: outputs[j]!.name, kind: 'mapping', reason: `output ${outputs[j]!.name}: ${err.message}`, file, offset: start, payload: text });
+          continue;
+        }
+        builders[j]!.add(encoded, start, end);
+      }
     }
   }
   counts.lines = batch.count;
