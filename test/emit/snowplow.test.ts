@@ -14,7 +14,7 @@ import { nginxLine } from '../helpers/config.js';
 import { tempDir } from '../helpers/tmp.js';
 import { pipelineYaml, startDaemon, until } from '../delivery/harness.js';
 
-const schemaFile = '/work/shared/schemas/snowplow/payload_data-1-0-4.json';
+const schemaFile = 'fixtures/iglu/schemas/com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4';
 const { $schema: _meta, self: _self, ...payloadSchema } = JSON.parse(readFileSync(schemaFile, 'utf8')) as Record<string, unknown>;
 const validatePayload = new Ajv({ allErrors: true }).compile(payloadSchema);
 
@@ -67,6 +67,7 @@ function snowplowYaml(extra = ''): string {
         batch_size: 100
         flush_interval: 100ms
         retry: { base: 20ms, cap: 200ms }
+        base64: false
 ${extra}`,
   });
 }

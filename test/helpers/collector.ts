@@ -1,6 +1,7 @@
 /**
  * A real HTTP collector on 127.0.0.1 for tests and benchmarks. It speaks the RudderStack /
- * Segment batch API: checks Basic auth, gunzips, parses the batch and records every message.
+ * Segment batch API (checks Basic auth, gunzips, parses the batch and records every message) and
+ * Snowplow's tp2 POST and `/i` GET.
  * `respond` decides the answer per request, to script outages (503, 429 + Retry-After, 400...).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -23,6 +24,7 @@ export interface Answer {
 
 export interface RequestInfo {
   n: number;
+  method: string;
   path: string;
   headers: IncomingMessage['headers'];
   /** Parsed JSON body, when it parsed. */
@@ -102,12 +104,17 @@ export class Collector {
         return reply({ status: 500, body: 'corrupt gzip' });
       }
       let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        return reply({ status: 400, body: 'Invalid JSON' });
+      if (req.method === 'GET' && req.url?.startsWith('/i?')) {
+        // A Snowplow GET: one payload_data item in the query string, recorded as a POST body would be.
+        json = { data: [Object.fromEntries(new URLSearchParams(req.url.slice(3)))] };
+      } else {
+        try {
+          json = JSON.parse(text);
+        } catch {
+          return reply({ status: 400, body: 'Invalid JSON' });
+        }
       }
-      const info: RequestInfo = { n: this.requests.length, path: req.url ?? '', headers: req.headers, json, raw };
+      const info: RequestInfo = { n: this.requests.length, method: req.method ?? '', path: req.url ?? '', headers: req.headers, json, raw };
       if (this.options.keep !== false) this.requests.push(info);
       const answer = this.respond(info) ?? { status: 200 };
       const finish = (): void => {
