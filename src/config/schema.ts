@@ -244,7 +244,7 @@ export const pipelineSchema = z
       p.events.forEach((r, i) => {
         const type = r.type ?? 'track';
         if (!r.drop && r.schema === undefined && (type === 'identify' || type === 'group' || type === 'alias')) {
-          ctx.addIssue({ code: 'custom', path: ['events', i, 'schema'], message: `a ${type} rule needs \`schema\` with a Snowplow output: Snowplow has no ${type} event, so it is sent as the self-describing event of that schema` });
+          ctx.addIssue({ code: 'custom', path: ['events', i, 'schema'], message: `${type === 'group' ? 'a' : 'an'} ${type} rule needs \`schema\` with a Snowplow output: Snowplow has no ${type} event, so it is sent as the self-describing event of that schema` });
         }
       });
     }

@@ -19,7 +19,7 @@ export class IgluChecker {
 
   constructor(private readonly schemas: SchemaSet) {
     // strict off: Iglu schemas carry `self` and other keywords ajv does not know.
-    this.ajv = addFormats(new Ajv({ strict: false, allErrors: false }));
+    this.ajv = addFormats(new Ajv({ strict: false, allErrors: false, logger: false }));
   }
 
   /** True when a schema for `uri` was resolved (otherwise data of it is not checked). */
