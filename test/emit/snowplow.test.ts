@@ -161,3 +161,33 @@ describe('snowplow destination', () => {
     expect(JSON.parse(letter!.payload)).toMatchObject({ e: 'se', se_ac: 'Item Viewed' });
   });
 });
+
+describe('snowplow destination over GET', () => {
+  it('sends one event per request to /i, stm stamped per attempt, resuming after the events already taken', async () => {
+    let n = 0;
+    // The second request fails once: its retry must not send the first event again.
+    collector.respond = () => (n++ === 1 ? { status: 503 } : undefined);
+    writeFileSync(path.join(tmp.dir, 'access.log'), [nginxLine(1), nginxLine(2, 404), nginxLine(3)].join('\n') + '\n');
+    daemon = await startDaemon(snowplowYaml('        method: get'), tmp.dir);
+    await collector.waitFor(() => collector.accepted >= 3, 10_000, '3 events');
+    expect(collector.requests.map((r) => r.method)).toEqual(['GET', 'GET', 'GET', 'GET']);
+    for (const r of collector.requests) expect(r.path).toMatch(/^\/i\?stm=\d{13}&e=/);
+    expect([...collector.seen.values()]).toEqual([1, 1, 1]);
+    const [, failed, retried] = collector.requests.map((r) => (r.json as { data: Item[] }).data[0]!);
+    expect(retried!.eid).toBe(failed!.eid);
+    expect(Number(retried!.stm)).toBeGreaterThan(Number(failed!.stm));
+    // The event's own times were fixed when it was queued.
+    expect(retried!.dtm).toBe(failed!.dtm);
+    expect(retried!.ttm).toBe(failed!.ttm);
+    for (const i of items()) expect(validatePayload([i])).toBe(true);
+  });
+
+  it('dead-letters, before queueing, an event whose query string would pass max_get_bytes', async () => {
+    writeFileSync(path.join(tmp.dir, 'access.log'), [nginxLine(1), nginxLine(2).replace('/items/2', '/items/' + 'x'.repeat(600))].join('\n') + '\n');
+    daemon = await startDaemon(snowplowYaml('        method: get\n        max_get_bytes: 600'), tmp.dir);
+    await until(() => daemon!.store.deadLetters.counts().length > 0 && collector.accepted >= 1, 10_000, 'one sent, one dead letter');
+    const [letter] = daemon.store.deadLetters.list({});
+    expect(letter).toMatchObject({ kind: 'mapping', output: 'snowplow' });
+    expect(letter!.reason).toMatch(/^output snowplow: GET query string of \d+ bytes is over max_get_bytes \(600\)$/);
+  });
+});
