@@ -30,11 +30,14 @@ export function schemaPath(uri: string): string {
   return `schemas/${m[1]}/${m[2]}/${m[3]}/${m[4]}`;
 }
 
+const SNOWPLOW_VENDOR = 'iglu:com.snowplowanalytics.';
+
 type Lookup = { kind: 'found'; schema: object; source: string } | { kind: 'missing' } | { kind: 'unreachable'; reason: string };
 
 /**
  * Resolves every URI. Throws TailshipError when a schema is in none of the registries (all
- * answered), or is not a JSON Schema: both are mistakes in the config, not outages.
+ * answered), or is not a JSON Schema: both are mistakes in the config, not outages. Snowplow's
+ * own schemas are the exception: missing, they are left unchecked.
  */
 export async function resolveSchemas(uris: Iterable<string>, iglu: IgluConfig | undefined, stateDir: string): Promise<Resolution> {
   const schemas: Record<string, object> = {};
@@ -59,6 +62,10 @@ export async function resolveSchemas(uris: Iterable<string>, iglu: IgluConfig | 
       sources[uri] = found.source;
     } else if (outages.length) {
       unchecked.push({ uri, reason: outages.join('; ') });
+    } else if (uri.startsWith(SNOWPLOW_VENDOR)) {
+      // Snowplow's own schemas (screen_view, which tailship picks, not the config) live in Iglu
+      // Central; a config with only its own registries still runs, unchecked for them.
+      unchecked.push({ uri, reason: 'in none of the registries (Iglu Central has it)' });
     } else {
       throw new TailshipError('TAILSHIP_CONFIG_INVALID', `Iglu schema ${uri} is in none of the registries (${iglu.registries.map((r) => ('path' in r ? r.path : r.url)).join(', ')})`);
     }

@@ -400,3 +400,31 @@ describe('compile errors name the key path', () => {
     expect(f.place.path).toBe('pipelines[3].events[0].timestamp_format');
   });
 });
+
+describe('snowplow context entities', () => {
+  const USER = 'iglu:com.example/user/jsonschema/1-0-0';
+  const PLAN = 'iglu:com.example/plan/jsonschema/1-0-0';
+
+  test("the pipeline's entities, then the rule's, data rendered from the record", () => {
+    const m = mapper(
+      [{ type: 'track', event: 'Signed In', userId: '{{ user }}', contexts: [{ schema: PLAN, data: { plan: '{{ plan }}', status: '{{ status }}' } }] }],
+      { contexts: [{ schema: USER, data: { email: '{{ email }}' } }] },
+    );
+    const [e] = ok(m.map(login, meta()));
+    expect(e!.contexts).toEqual([
+      { schema: USER, data: { email: 'ada@example.com' } },
+      { schema: PLAN, data: { plan: 'pro', status: 200 } },
+    ]);
+    // Not a RudderStack / Segment field: the message JSON path stays as it was.
+    expect(e!.context).toEqual({ library: { name: 'tailship', version: '9.9.9' } });
+  });
+
+  test('an entity whose values are all missing from the record is left out; none at all: no contexts', () => {
+    const m = mapper([{ type: 'track', event: 'E', userId: '{{ user }}', contexts: [{ schema: USER, data: { email: '{{ nope }}' } }] }]);
+    expect(ok(m.map(login, meta()))[0]!.contexts).toBeUndefined();
+  });
+
+  test('the schema must be an Iglu URI', () => {
+    expect(() => pipeline([{ type: 'track', event: 'E', userId: 'u', contexts: [{ schema: 'com.example/user', data: {} }] }])).toThrow(/expected an Iglu URI/);
+  });
+});
