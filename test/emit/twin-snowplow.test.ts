@@ -56,7 +56,15 @@ function mustValidate(uri: string, data: unknown): void {
 const TIME = '2025-03-12T14:05:31.250Z';
 const T = Date.parse(TIME);
 const BASE = { time: TIME, user: 'u-42', visitor: 'v-7', ip: '203.0.113.42', ua: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/122.0', method: 'GET', bytes: 5120 };
-const LINES = [
+interface Line {
+  kind: 'page' | 'struct' | 'error' | 'screen';
+  time: string; user: string; visitor: string; ip: string; ua: string; method: string; bytes: number;
+  url?: string; title?: string; referrer?: string;
+  category?: string; action?: string; label?: string; property?: string; value?: number;
+  path?: string; status?: number;
+  screen?: string; screen_id?: string;
+}
+const LINES: Line[] = [
   { ...BASE, kind: 'page', url: 'https://shop.example.com/items/42', title: 'Item 42', referrer: 'https://shop.example.com/' },
   { ...BASE, kind: 'struct', category: 'shop', action: 'add-to-basket', label: 'item-42', property: 'red', value: 5 },
   { ...BASE, kind: 'error', path: '/items/2', status: 503 },
