@@ -4,7 +4,7 @@
  * with the schema and the failing path, the on-disk cache that keeps checking through a
  * registry outage, and `tailship validate` / `tailship parse` showing the same.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -106,6 +106,15 @@ describe('Iglu schema checks (snowplow)', () => {
     expect(contexts.data).toEqual([{ schema: REQUEST, data: { method: 'GET', bytes: 1 } }]);
     expect(validateRequest(contexts.data[0]!.data)).toBe(true);
     expect(registry.asked).toEqual(expect.arrayContaining([`/schemas/com.example/server_error/jsonschema/1-0-0`, `/schemas/com.example/request/jsonschema/1-0-0`]));
+  });
+
+  it('refuses the event for the Snowplow output only: the pipeline\'s other outputs still get it', async () => {
+    const out = path.join(tmp.dir, 'events.ndjson');
+    const config = yaml().replace('    outputs:\n', `    outputs:\n      - { type: file, path: ${JSON.stringify(out)}, flush_interval: 50ms }\n`);
+    daemon = await runOnce(config);
+    await until(() => existsSync(out) && readFileSync(out, 'utf8').trim().split('\n').length === 3, 10_000, '3 events in the file');
+    expect(daemon.store.deadLetters.list({}).map((l) => l.output)).toEqual(['snowplow']);
+    expect(collector.accepted).toBe(2);
   });
 
   it('keeps checking from its cache while the registry is down', async () => {
