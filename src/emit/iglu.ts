@@ -125,10 +125,14 @@ async function readHttp(base: string, rel: string, cacheDir: string, timeoutMs: 
   if (res.status === 404) return { kind: 'missing' };
   if (res.status !== 200) return { kind: 'unreachable', reason: `${url}: HTTP ${res.status}` };
   const schema = parseSchema(text, url);
-  mkdirSync(path.dirname(cached), { recursive: true });
-  const tmp = `${cached}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, cached);
+  try {
+    mkdirSync(path.dirname(cached), { recursive: true });
+    const tmp = `${cached}.${process.pid}.tmp`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, cached);
+  } catch {
+    // Best effort: `tailship validate` may run where the state directory is not writable.
+  }
   return { kind: 'found', schema, source: url };
 }
 
