@@ -4,23 +4,33 @@
  * connections: the processing workers load it with the schemas the main thread resolved
  * (emit/iglu.ts).
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 
-// ajv-formats is CommonJS whose module.exports is the plugin; its types declare a default export.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+const require = createRequire(import.meta.url);
+
+/**
+ * Loaded on the first schema compiled, not with the module: every processing worker loads the
+ * encoders, and ajv costs each one about 1 MB of heap and its load time, for nothing in a
+ * pipeline without Iglu schemas.
+ */
+function newAjv(): Ajv {
+  const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+  // ajv-formats is CommonJS whose module.exports is the plugin (its types declare a default export).
+  const formats = require('ajv-formats') as { default?: unknown };
+  const addFormats = (formats.default ?? formats) as (ajv: Ajv) => Ajv;
+  // strict off: Iglu schemas carry `self` and other keywords ajv does not know.
+  return addFormats(new AjvClass({ strict: false, allErrors: false, logger: false }));
+}
 
 /** Iglu schema URI → the JSON Schema it names. */
 export type SchemaSet = Readonly<Record<string, object>>;
 
 export class IgluChecker {
-  private readonly ajv: Ajv;
+  private ajv: Ajv | undefined;
   private readonly compiled = new Map<string, ValidateFunction>();
 
-  constructor(private readonly schemas: SchemaSet) {
-    // strict off: Iglu schemas carry `self` and other keywords ajv does not know.
-    this.ajv = addFormats(new Ajv({ strict: false, allErrors: false, logger: false }));
-  }
+  constructor(private readonly schemas: SchemaSet) {}
 
   /** True when a schema for `uri` was resolved (otherwise data of it is not checked). */
   has(uri: string): boolean {
@@ -39,7 +49,7 @@ export class IgluChecker {
     let v = this.compiled.get(uri);
     if (!v && this.has(uri)) {
       const { $schema: _meta, self: _self, ...schema } = this.schemas[uri] as Record<string, unknown>;
-      v = this.ajv.compile(schema);
+      v = (this.ajv ??= newAjv()).compile(schema);
       this.compiled.set(uri, v);
     }
     return v;
