@@ -1,18 +1,29 @@
 /**
- * The deployment files, checked structurally (docker, hadolint and kubectl are not available
- * here): the systemd unit's key settings, the Dockerfile's stages and user, the Kubernetes
- * manifests' volumes, probes and limits; the configs embedded in the manifests load, compile
- * and turn a sample line into an event with the real loader, parser and mapper.
+ * The deployment files. The systemd unit passes `systemd-analyze verify` with no warning (where
+ * systemd is installed or installable) and validates before it starts or reloads. The
+ * Dockerfile is checked statically (no container engine here): its stages, labels and user,
+ * every COPY source exists and passes the .dockerignore, and its build stage, replayed on the
+ * files it copies, compiles everything the runtime stage copies. The Kubernetes manifests are
+ * validated against the Kubernetes API schemas (kubernetes-models), and the configs embedded in
+ * them run with the real daemon against sample lines in the log format their images write.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import picomatch from 'picomatch';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { isParseError } from '../../parsers/types.js';
+import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1/PriorityClass';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { normalizeNginxFormat } from '../../parsers/nginx.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { compilePipeline } from '../../src/daemon.js';
 import { parseListen } from '../../src/ops/server.js';
-import { ROOT } from '../helpers/daemon.js';
+import { Collector } from '../helpers/collector.js';
+import { ROOT, runTailship } from '../helpers/daemon.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const read = (rel: string): string => readFileSync(path.join(ROOT, rel), 'utf8');
 
@@ -48,7 +59,15 @@ describe('deploy/systemd/tailship.service', () => {
   it('runs tailship as a non-root user with a state directory and a restart policy', () => {
     expect([...unit.keys()]).toEqual(['Unit', 'Service', 'Install']);
     expect(one('ExecStart')).toMatch(/tailship run --config \S+\.yaml$/);
-    expect(one('ExecReload')).toBe('/bin/kill -HUP $MAINPID');
+    // A bad config fails the start and the reload instead of being reported as success.
+    const config = /--config (\S+)$/.exec(one('ExecStart')!)![1];
+    expect(service.get('ExecStartPre')).toEqual([`/usr/bin/env tailship validate --config ${config}`]);
+    expect(service.get('ExecReload')).toEqual([`/usr/bin/env tailship validate --config ${config}`, '/bin/kill -HUP $MAINPID']);
+    // Start limits belong to [Unit]; in [Service] systemd ignores them and restarts forever.
+    expect(unit.get('Unit')!.get('StartLimitIntervalSec')).toEqual(['300']);
+    expect(service.has('StartLimitIntervalSec')).toBe(false);
+    for (const doc of unit.get('Unit')!.get('Documentation')!) expect(doc).toMatch(/^file:\/usr\/local\/lib\/node_modules\/tailship\/docs\/\w+\.md$/);
+    for (const doc of unit.get('Unit')!.get('Documentation')!) expect(existsSync(path.join(ROOT, doc.replace(/^.*\/tailship\//, '')))).toBe(true);
     expect(one('DynamicUser') === 'yes' || (one('User') !== undefined && one('User') !== 'root')).toBe(true);
     expect(one('User')).not.toBe('root');
     expect(one('StateDirectory')).toBe('tailship');
@@ -65,7 +84,43 @@ describe('deploy/systemd/tailship.service', () => {
     expect(one('CapabilityBoundingSet')).toBe('');
     expect(one('ReadOnlyPaths')).toContain('/var/log');
   });
+
+  const analyze = ensureSystemdAnalyze();
+  if (!analyze.bin) console.warn(`SKIPPING systemd-analyze verify: ${analyze.why}`);
+  it.runIf(analyze.bin !== undefined)('passes systemd-analyze verify with no warning', () => {
+    const tmp = tempDir('tailship-unit-');
+    try {
+      const unitFile = path.join(tmp.dir, 'tailship.service');
+      cpSync(path.join(ROOT, 'deploy/systemd/tailship.service'), unitFile);
+      const r = spawnSync(analyze.bin!, ['verify', unitFile], { encoding: 'utf8', timeout: 60_000 });
+      expect(`${r.stdout}${r.stderr}`).toBe('');
+      expect(r.status).toBe(0);
+      // The check itself: the old unit's mistake, the start limit in [Service], is reported.
+      const good = readFileSync(unitFile, 'utf8');
+      writeFileSync(unitFile, good.replace('StartLimitIntervalSec=300\n', '').replace('RestartSec=5s\n', 'RestartSec=5s\nStartLimitIntervalSec=300\n'));
+      const bad = spawnSync(analyze.bin!, ['verify', unitFile], { encoding: 'utf8', timeout: 60_000 });
+      expect(bad.stderr).toContain("Unknown key 'StartLimitIntervalSec' in section [Service]");
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
+
+/** Finds systemd-analyze, installing systemd with apt-get when missing and possible; otherwise says why not. */
+function ensureSystemdAnalyze(): { bin?: string; why?: string } {
+  const find = (): string | undefined => ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) => existsSync(p));
+  if (find()) return { bin: find()! };
+  if (process.platform !== 'linux') return { why: `systemd exists on Linux only (this is ${process.platform})` };
+  if (process.getuid?.() !== 0) return { why: 'systemd-analyze is not installed and the tests do not run as root (apt-get install -y systemd)' };
+  try {
+    const opts = { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, stdio: 'pipe' as const, timeout: 300_000 };
+    execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=120', 'update'], opts);
+    execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=120', 'install', '-y', '--no-install-recommends', 'systemd'], opts);
+  } catch (err) {
+    return { why: `systemd could not be installed with apt-get: ${String(err).split('\n')[0]}` };
+  }
+  return find() ? { bin: find()! } : { why: 'apt-get installed systemd but systemd-analyze was not found' };
+}
 
 describe('deploy/docker/Dockerfile', () => {
   const text = read('deploy/docker/Dockerfile');
@@ -116,16 +171,90 @@ describe('deploy/docker/Dockerfile', () => {
     expect(runtime.steps.filter((s) => s.op === 'ENV').map((s) => s.args)).toContain(`NODE_OPTIONS="${NODE_OPTIONS}"`);
   });
 
-  it('copies only files that exist and that its .dockerignore lets through', () => {
-    const ignore = read('deploy/docker/Dockerfile.dockerignore').split('\n').filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/\*\*$/, ''));
-    for (const s of stages.flatMap((st) => st.steps).filter((x) => x.op === 'COPY' && !x.args.startsWith('--from'))) {
-      const sources = s.args.split(/\s+/).slice(0, -1);
+  /** The build context after the repository's .dockerignore (the last matching pattern wins). */
+  const rules = read('.dockerignore')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => ({ keep: l.startsWith('!'), match: picomatch(l.replace(/^!/, ''), { dot: true }) }));
+  const inContext = (rel: string): boolean => rules.reduce((kept, r) => (r.match(rel) ? r.keep : kept), true);
+  function contextFiles(rel: string): string[] {
+    const abs = path.join(ROOT, rel);
+    if (!existsSync(abs)) return [];
+    if (!statSync(abs).isDirectory()) return inContext(rel) ? [rel] : [];
+    return readdirSync(abs, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(ROOT, path.join(e.parentPath, e.name)))
+      .filter(inContext);
+  }
+  const copies = stages.flatMap((st) => st.steps.filter((x) => x.op === 'COPY' && !x.args.startsWith('--from')).map((x) => ({ stage: st, sources: x.args.split(/\s+/).slice(0, -1), dest: x.args.split(/\s+/).at(-1)! })));
+
+  it('copies only files that exist and that the .dockerignore lets through', () => {
+    expect(existsSync(path.join(ROOT, 'deploy/docker/Dockerfile.dockerignore')), 'a BuildKit-only ignore file').toBe(false);
+    expect(copies.length).toBeGreaterThan(3);
+    for (const { sources } of copies) {
       for (const src of sources) {
         expect(existsSync(path.join(ROOT, src)), `COPY ${src}`).toBe(true);
-        expect(ignore, `${src} is filtered out by the .dockerignore`).toContain(src);
+        expect(contextFiles(src).length, `${src} is filtered out by the .dockerignore`).toBeGreaterThan(0);
       }
     }
+    // What stays out of the context: dependencies, builds, tests, benchmarks, git.
+    for (const out of ['node_modules/yaml/package.json', 'dist/src/cli.js', 'test/ops/deploy.test.ts', 'bench/run.ts', '.git/HEAD', 'fixtures/nginx-combined.log']) expect(inContext(out), out).toBe(false);
   });
+
+  it('builds only what runs: no benchmarks, and the demo config finds its fixtures', () => {
+    const all = copies.flatMap((c) => c.sources);
+    expect(all.filter((src) => /^(bench|scripts|test)\b/.test(src))).toEqual([]);
+    // config/demo.yaml reads ../fixtures/demo/access.log: it is copied next to config/.
+    const runtimeCopies = copies.filter((c) => c.stage === runtime);
+    const config = runtimeCopies.find((c) => c.sources.includes('config'))!;
+    const fixtures = runtimeCopies.find((c) => c.sources.includes('fixtures/demo'))!;
+    expect(fixtures).toBeDefined();
+    expect(path.posix.resolve('/opt/tailship', config.dest, '../fixtures/demo')).toBe(path.posix.resolve('/opt/tailship', fixtures.dest));
+    expect(read('config/demo.yaml')).toContain('"../fixtures/demo/access.log"');
+  });
+
+  it('labels the image with the OCI annotations, its version matching package.json', () => {
+    const labels = new Map<string, string>();
+    for (const l of runtime.steps.filter((x) => x.op === 'LABEL')) for (const m of l.args.matchAll(/([\w.]+)="([^"]*)"/g)) labels.set(m[1]!, m[2]!);
+    const pkg = JSON.parse(read('package.json')) as { version: string; license: string; description: string };
+    expect(labels.get('org.opencontainers.image.title')).toBe('tailship');
+    expect(labels.get('org.opencontainers.image.version')).toBe(pkg.version);
+    expect(labels.get('org.opencontainers.image.licenses')).toBe(pkg.license);
+    expect(labels.get('org.opencontainers.image.description')).toBe(pkg.description);
+    expect(labels.get('org.opencontainers.image.base.name')).toBe(`docker.io/library/${runtime.from}`);
+  });
+
+  it("replayed on the files it copies, the build stage compiles everything the runtime stage copies from it", () => {
+    const tmp = tempDir('tailship-docker-build-');
+    try {
+      const work = path.join(tmp.dir, 'src');
+      for (const { stage, sources, dest } of copies) {
+        if (stage !== build) continue;
+        for (const src of sources) {
+          // Docker's COPY: a directory's contents go into dest; a file goes into dest/ or to dest.
+          const isDir = statSync(path.join(ROOT, src)).isDirectory();
+          for (const f of contextFiles(src)) {
+            const target = isDir ? path.join(work, dest, path.relative(src, f)) : dest.endsWith('/') ? path.join(work, dest, path.basename(f)) : path.join(work, dest);
+            mkdirSync(path.dirname(target), { recursive: true });
+            cpSync(path.join(ROOT, f), target);
+          }
+        }
+      }
+      symlinkSync(path.join(ROOT, 'node_modules'), path.join(work, 'node_modules'));
+      const tsc = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: work, encoding: 'utf8', timeout: 300_000 });
+      expect(tsc.stdout + tsc.stderr).toBe('');
+      expect(tsc.status).toBe(0);
+      expect(existsSync(path.join(work, 'dist/bench'))).toBe(false);
+      for (const s of runtime.steps.filter((x) => x.op === 'COPY' && x.args.startsWith('--from=build'))) {
+        const src = s.args.split(/\s+/)[1]!;
+        expect(existsSync(path.join(work, path.relative('/src', src))), `COPY --from=build ${src}`).toBe(true);
+      }
+      expect(existsSync(path.join(work, 'dist/src/cli.js'))).toBe(true);
+    } finally {
+      tmp.cleanup();
+    }
+  }, 300_000);
 });
 
 interface K8sObject {
