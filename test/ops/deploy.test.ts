@@ -17,7 +17,8 @@ import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1/PriorityCl
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { normalizeNginxFormat } from '../../parsers/nginx.js';
+import { NGINX_FORMATS, normalizeNginxFormat } from '../../parsers/nginx.js';
+import { isParseError } from '../../parsers/types.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { compilePipeline } from '../../src/daemon.js';
 import { parseListen } from '../../src/ops/server.js';
@@ -282,13 +283,78 @@ interface PodSpec {
   terminationGracePeriodSeconds?: number;
 }
 
+/** The schema of each kind the manifests use, from the Kubernetes API's OpenAPI (kubernetes-models). */
+const SCHEMAS: Record<string, { new (data: never): { validate(): void } }> = {
+  'v1/ConfigMap': ConfigMap,
+  'apps/v1/DaemonSet': DaemonSet,
+  'apps/v1/Deployment': Deployment,
+  'scheduling.k8s.io/v1/PriorityClass': PriorityClass,
+};
+
+/** Parses a manifest file and validates every object against the Kubernetes API schema of its kind. */
 function manifests(rel: string): K8sObject[] {
   const docs = parseAllDocuments(read(rel));
   for (const d of docs) expect(d.errors, `${rel}: YAML errors`).toEqual([]);
-  return docs.map((d) => d.toJS() as K8sObject);
+  const objs = docs.map((d) => d.toJS() as K8sObject & { apiVersion: string });
+  for (const o of objs) {
+    const Model = SCHEMAS[`${o.apiVersion}/${o.kind}`];
+    expect(Model, `${rel}: ${o.apiVersion} ${o.kind} has no schema here`).toBeDefined();
+    expect(() => new Model!(o as never).validate(), `${rel}: ${o.kind} ${o.metadata.name}`).not.toThrow();
+  }
+  return objs;
 }
 
-/** Checks what both examples need and returns the tailship container, its pod and its loaded config. */
+/**
+ * The `log_format main` of /etc/nginx/nginx.conf in the official nginx image and in
+ * nginxinc/nginx-unprivileged, which the sidecar runs: its access log is written in this format.
+ */
+const NGINX_IMAGE_LOG_FORMAT = `log_format  main  '$remote_addr - $remote_user [$time_local] "$request" '
+                      '$status $body_bytes_sent "$http_referer" '
+                      '"$http_user_agent" "$http_x_forwarded_for"';`;
+
+/** Renders one access-log line the way nginx does: each $variable replaced by its value, "-" when empty. */
+function nginxWrites(directive: string, values: Record<string, string>): string {
+  return normalizeNginxFormat(directive).format.replace(/\$(\w+)/g, (_, name: string) => values[name] || '-');
+}
+
+const SIDECAR_REQUESTS: Array<Record<string, string>> = [
+  { remote_addr: '10.42.0.7', time_local: '12/Mar/2025:14:05:02 +0000', request: 'GET /products/shoes?color=red HTTP/1.1', status: '200', body_bytes_sent: '5123', http_referer: 'https://shop.example.com/', http_user_agent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0', http_x_forwarded_for: '198.51.100.7, 10.0.0.1' },
+  { remote_addr: '10.42.0.8', time_local: '12/Mar/2025:14:05:03 +0000', request: 'GET /healthz HTTP/1.1', status: '200', body_bytes_sent: '2', http_user_agent: 'kube-probe/1.30' },
+  { remote_addr: '10.42.0.7', time_local: '12/Mar/2025:14:05:04 +0000', request: 'POST /checkout HTTP/2.0', status: '502', body_bytes_sent: '157', remote_user: 'alice', http_user_agent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)', http_x_forwarded_for: '203.0.113.9' },
+];
+
+/**
+ * Runs the config embedded in a manifest with the real daemon (`validate`, then `run --once`)
+ * on a log file written in its image's format, delivering to a loopback collector. Only what
+ * cannot run here is changed: the host paths move under a temporary directory, the ops server
+ * listens on a free loopback port, and `start_at: end` reads from the beginning.
+ */
+async function runEmbeddedConfig(configText: string, hostPaths: Record<string, string>, file: string, lines: string[], env: Record<string, string>) {
+  const tmp = tempDir('tailship-manifest-');
+  const collector = await new Collector({ writeKey: 'test-write-key' }).start();
+  try {
+    let text = configText.replace('0.0.0.0:9464', '127.0.0.1:0').replace('start_at: end', 'start_at: beginning');
+    for (const [from, to] of Object.entries(hostPaths)) text = text.replaceAll(from, path.join(tmp.dir, to));
+    const logFile = path.join(tmp.dir, file);
+    mkdirSync(path.dirname(logFile), { recursive: true });
+    writeFileSync(logFile, lines.map((l) => `${l}\n`).join(''));
+    const configFile = path.join(tmp.dir, 'tailship.yaml');
+    writeFileSync(configFile, text);
+    const runEnv = { ...env, RUDDER_DATA_PLANE_URL: collector.url, RUDDER_WRITE_KEY: 'test-write-key' };
+    const validate = await runTailship(['validate', '--config', configFile], runEnv);
+    expect(validate.stderr).toBe('');
+    expect(validate.code).toBe(0);
+    const once = await runTailship(['run', '--config', configFile, '--once'], runEnv);
+    expect(once.code, once.stderr).toBe(0);
+    const status = await runTailship(['status', '--config', configFile, '--json'], runEnv);
+    return { messages: [...collector.messages], status: status.stdout };
+  } finally {
+    await collector.stop();
+    tmp.cleanup();
+  }
+}
+
+/** Checks what both examples need and returns the tailship container, its pod, its ConfigMap text and its loaded config. */
 async function checkTailship(rel: string, workload: string) {
   const objs = manifests(rel);
   const w = objs.find((o) => o.kind === workload)!;
@@ -302,17 +368,17 @@ async function checkTailship(rel: string, workload: string) {
   const cm = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === configVolume.configMap!.name)!;
   expect(c.volumeMounts).toContainEqual({ name: configVolume.name, mountPath: '/etc/tailship', readOnly: true });
   const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? 'from-a-secret']));
-  const loaded = loadConfigText(cm.data!['tailship.yaml']!, `${rel}:tailship.yaml`, '/etc/tailship', env);
+  const configText = cm.data!['tailship.yaml']!;
+  const loaded = loadConfigText(configText, `${rel}:tailship.yaml`, '/etc/tailship', env);
   for (const [i, p] of loaded.config.pipelines.entries()) await compilePipeline(loaded, p, i);
   expect(c.env?.find((e) => e.name === 'RUDDER_WRITE_KEY')?.valueFrom).toMatchObject({ secretKeyRef: { key: 'write-key' } });
 
-  // Probes hit the endpoints on the port the config listens on, from outside the pod (0.0.0.0).
+  // The liveness probe hits /healthz on the port the config listens on, from outside the pod (0.0.0.0).
   const { host, port } = parseListen(loaded.config.server!.listen);
   expect(host).toBe('0.0.0.0');
   const metricsPort = c.ports!.find((p) => p.name === 'metrics')!;
   expect(metricsPort.containerPort).toBe(port);
   expect(c.livenessProbe!.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
-  expect(c.readinessProbe!.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
   expect(c.resources?.limits?.memory).toMatch(/^\d+Mi$/);
   expect(c.resources?.limits?.cpu).toBeDefined();
   expect(c.resources?.requests?.memory).toBeDefined();
@@ -323,11 +389,11 @@ async function checkTailship(rel: string, workload: string) {
   const stateMount = c.volumeMounts!.find((m) => m.mountPath === loaded.config.state_dir)!;
   expect(stateMount).toBeDefined();
   expect(stateMount.readOnly).toBeUndefined();
-  return { pod, c, loaded, stateVolume: pod.volumes.find((v) => v.name === stateMount.name)! };
+  return { objs, pod, c, env, configText, loaded, stateVolume: pod.volumes.find((v) => v.name === stateMount.name)! };
 }
 
 describe('deploy/kubernetes', () => {
-  it('sidecar: nginx and tailship share an emptyDir log volume', async () => {
+  it('sidecar: nginx and tailship share an emptyDir log volume; no readiness probe can take the web pod out of its Service', async () => {
     const { pod, c, loaded } = await checkTailship('deploy/kubernetes/sidecar.yaml', 'Deployment');
     const logs = pod.volumes.find((v) => v.name === 'nginx-logs')!;
     expect(logs.emptyDir).toBeDefined();
@@ -336,25 +402,63 @@ describe('deploy/kubernetes', () => {
     expect(c.volumeMounts).toContainEqual({ name: 'nginx-logs', mountPath: '/var/log/nginx', readOnly: true });
     expect(loaded.config.pipelines[0]!.inputs[0]!.paths).toEqual(['/var/log/nginx/access.log']);
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true });
+    // A pod is in its Service only while every container is ready: /readyz fails during a
+    // collector outage, so the sidecar has no readiness probe on it.
+    expect(c.readinessProbe?.httpGet.path).not.toBe('/readyz');
   });
 
-  it('DaemonSet: /var/log/containers with the CRI parser, hostPath state, and a CRI line becomes an event', async () => {
-    const { pod, c, loaded, stateVolume } = await checkTailship('deploy/kubernetes/daemonset.yaml', 'DaemonSet');
+  it("sidecar: the embedded config, run by the daemon, turns lines in its nginx image's own log format into events", async () => {
+    const { pod, env, configText, loaded } = await checkTailship('deploy/kubernetes/sidecar.yaml', 'Deployment');
+    expect(pod.containers.find((x) => x.name === 'nginx')!.image).toMatch(/^nginxinc\/nginx-unprivileged:/);
+    const lines = SIDECAR_REQUESTS.map((v) => nginxWrites(NGINX_IMAGE_LOG_FORMAT, v));
+    expect(lines[0]).toBe('10.42.0.7 - - [12/Mar/2025:14:05:02 +0000] "GET /products/shoes?color=red HTTP/1.1" 200 5123 "https://shop.example.com/" "Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0" "198.51.100.7, 10.0.0.1"');
+
+    // `combined`, the format the example used to name, makes every such line a parse error.
+    expect(normalizeNginxFormat(NGINX_IMAGE_LOG_FORMAT).format).toBe(NGINX_FORMATS[(loaded.config.pipelines[0]!.parser as unknown as { format: string }).format]);
+    const combined = loadConfigText(configText.replace('format: main', 'format: combined'), 'sidecar', '/etc/tailship', env);
+    const asCombined = await compilePipeline(combined, combined.config.pipelines[0]!, 0);
+    for (const l of lines) expect(isParseError(asCombined.parser.parse(l, { file: 'access.log', offset: 0 }))).toBe(true);
+
+    const { messages, status } = await runEmbeddedConfig(configText, { '/var/log/nginx': 'nginx', '/var/lib/tailship': 'state' }, 'nginx/access.log', lines, env);
+    expect(messages.map((m) => [m.event, (m.properties as { path: string }).path, (m.properties as { status: unknown }).status])).toEqual([
+      ['Page Requested', '/products/shoes', 200],
+      ['Page Requested', '/healthz', 200],
+      ['Server Error', '/checkout', 502],
+    ]);
+    expect(messages[0]).toMatchObject({ anonymousId: '10.42.0.7', originalTimestamp: '2025-03-12T14:05:02.000Z', context: { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0' } });
+    expect(JSON.parse(status)).toMatchObject({ deadLetters: [] });
+  }, 120_000);
+
+  it('DaemonSet: /var/log/containers with the CRI parser, hostPath state, its own PriorityClass', async () => {
+    const { objs, pod, c, loaded, stateVolume } = await checkTailship('deploy/kubernetes/daemonset.yaml', 'DaemonSet');
     expect(stateVolume.hostPath).toEqual({ path: '/var/lib/tailship', type: 'DirectoryOrCreate' });
     const varlog = pod.volumes.find((v) => v.hostPath?.path === '/var/log')!;
     expect(c.volumeMounts).toContainEqual({ name: varlog.name, mountPath: '/var/log', readOnly: true });
     const p = loaded.config.pipelines[0]!;
     expect(p.inputs[0]!.paths).toEqual(['/var/log/containers/*.log']);
     expect(p.parser).toMatchObject({ type: 'cri', message_parser: { type: 'json' } });
-
-    const { parser, mapper } = await compilePipeline(loaded, p, 0);
-    const file = '/var/log/containers/shop-api-7d9f_prod_api-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.log';
-    const line = '2025-03-12T14:05:02.123456789Z stdout F {"event":"Order Completed","user_id":"u-42","total":12.5}';
-    const record = parser.parse(line, { file, offset: 0 });
-    expect(isParseError(record)).toBe(false);
-    const [out] = mapper.map(record as Exclude<typeof record, { reason: string }>, { fileKey: 'k', file, offset: 0, readAtMs: Date.now() });
-    expect(out).toMatchObject({ ok: true, event: { type: 'track', event: 'Order Completed', userId: 'u-42', properties: { namespace: 'prod', container: 'api' } } });
-    const plain = parser.parse('2025-03-12T14:05:02.123456789Z stderr F plain text, not JSON', { file, offset: 0 });
-    expect(mapper.map(plain as Exclude<typeof plain, { reason: string }>, { fileKey: 'k', file, offset: 100, readAtMs: Date.now() })).toEqual([]);
+    // Managed clusters (GKE) admit the system-* priority classes only in kube-system: the
+    // DaemonSet names a class that the same file defines.
+    const priority = (pod as PodSpec & { priorityClassName?: string }).priorityClassName;
+    expect(priority).not.toMatch(/^system-/);
+    expect(objs.find((o) => o.kind === 'PriorityClass' && o.metadata.name === priority)).toMatchObject({ value: expect.any(Number), globalDefault: false });
+    // No Service routes to these pods: /readyz shows a node whose collector cannot deliver.
+    expect(c.readinessProbe!.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
   });
+
+  it('DaemonSet: the embedded config, run by the daemon, turns CRI lines of a container log into events', async () => {
+    const { env, configText } = await checkTailship('deploy/kubernetes/daemonset.yaml', 'DaemonSet');
+    const file = 'var/log/containers/shop-api-7d9f_prod_api-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.log';
+    const lines = [
+      '2025-03-12T14:05:02.123456789Z stdout F {"event":"Order Completed","user_id":"u-42","total":12.5}',
+      '2025-03-12T14:05:02.200000000Z stderr F plain text, not JSON',
+      '2025-03-12T14:05:03.000000000Z stdout P {"event":"Signed Up",',
+      '2025-03-12T14:05:03.000000001Z stdout F "user_id":"u-43"}',
+    ];
+    const { messages, status } = await runEmbeddedConfig(configText, { '/var/log/containers': 'var/log/containers', '/var/lib/tailship': 'state' }, file, lines, env);
+    expect(messages).toHaveLength(2);
+    expect(messages[0]).toMatchObject({ type: 'track', event: 'Order Completed', userId: 'u-42', properties: { namespace: 'prod', pod: 'shop-api-7d9f', container: 'api' }, originalTimestamp: '2025-03-12T14:05:02.123Z' });
+    expect(messages[1]).toMatchObject({ event: 'Signed Up', userId: 'u-43' });
+    expect(JSON.parse(status)).toMatchObject({ deadLetters: [] });
+  }, 120_000);
 });
