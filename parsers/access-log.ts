@@ -45,7 +45,7 @@ function escapeClassChar(c: string): string {
 }
 
 /** The capture pattern for token i, chosen from its neighbours. */
-function fieldPattern(tokens: readonly Token[], i: number, escaping: Escaping): string {
+function fieldPattern(tokens: readonly Token[], i: number, escaping: Escaping, trailing: Trailing): string {
   const t = tokens[i];
   if (t?.kind !== 'field') throw new Error('not a field');
   const prev = tokens[i - 1];
@@ -58,7 +58,8 @@ function fieldPattern(tokens: readonly Token[], i: number, escaping: Escaping): 
     // alternation per character (about 2x faster on long user agents).
     return escaping === 'json' || escaping === 'apache' ? '([^"\\\\]*(?:\\\\.[^"\\\\]*)*)' : '([^"]*)';
   }
-  if (next === undefined) return '(.*)';
+  // A last, unquoted field takes the rest of the line, unless trailing text may follow it.
+  if (next === undefined) return trailing === 'reject' ? '(.*)' : t.spec.shape ? `(${t.spec.shape}|-)` : '(\\S*)';
   if (next.kind === 'field') return '(.*?)';
   const c = next.text[0] ?? '';
   if (c === ' ' && t.spec.shape) return `(${t.spec.shape}|-)`;
@@ -69,6 +70,17 @@ function describeToken(t: Token | undefined): string {
   if (t === undefined) return 'end of line';
   return t.kind === 'literal' ? JSON.stringify(t.text) : t.label;
 }
+
+/**
+ * What to do with text after the format's last field: `reject` it (a parse error), `ignore` it,
+ * or `keep` it in the `trailing` field. Text is trailing only after whitespace, so a format that
+ * ends mid-value still fails. Servers often log a few fields more than the format named in the
+ * config (`main` is `combined` plus `"$http_x_forwarded_for"`).
+ */
+export type Trailing = 'reject' | 'ignore' | 'keep';
+export const TRAILING_MODES = ['reject', 'ignore', 'keep'] as const;
+/** The record key of kept trailing text. */
+export const TRAILING_FIELD = 'trailing';
 
 /** A compiled access-log format; `parse` is the hot path. */
 export class AccessLogParser implements Parser {
@@ -82,16 +94,18 @@ export class AccessLogParser implements Parser {
     private readonly escaping: Escaping,
     /** Build the decoded `query` object from the request's query string (false: only `request_query`). */
     private readonly withQuery = true,
+    private readonly trailing: Trailing = 'reject',
   ) {
     let src = '^';
     const fields: CompiledField[] = [];
     tokens.forEach((t, i) => {
       if (t.kind === 'literal') src += escapeRegExp(t.text);
       else {
-        src += fieldPattern(tokens, i, escaping);
+        src += fieldPattern(tokens, i, escaping, trailing);
         fields.push({ name: t.spec.name, kind: KIND_CODE[t.spec.kind], unescape: escaping !== 'none' });
       }
     });
+    if (trailing !== 'reject') src += '(?:\\s+(.*))?';
     this.regex = new RegExp(`${src}$`);
     this.fields = fields;
     this.build = this.compileBuilder();
@@ -128,6 +142,9 @@ export class AccessLogParser implements Parser {
       else body += `    ${store('v')}\n    splitRequest(rec, v, ${this.withQuery ? 'true' : 'false'});\n`;
       body += '  }\n';
     });
+    if (this.trailing === 'keep') {
+      body += `  v = m[${this.fields.length + 1}];\n  if (v !== undefined && v !== "") rec[${JSON.stringify(TRAILING_FIELD)}] = v;\n`;
+    }
     body += '  return rec;\n};\n';
     const unescape = (v: string): string => this.unescape(v);
     const factory = new Function('unescape', 'numberOrString', 'setNumberList', 'splitRequest', 'setField', body) as (...deps: unknown[]) => (m: RegExpExecArray) => LogRecord;
@@ -153,7 +170,7 @@ export class AccessLogParser implements Parser {
       const ps: RegExp[] = [];
       let src = '^';
       this.tokens.forEach((t, i) => {
-        src += t.kind === 'literal' ? escapeRegExp(t.text) : fieldPattern(this.tokens, i, this.escaping);
+        src += t.kind === 'literal' ? escapeRegExp(t.text) : fieldPattern(this.tokens, i, this.escaping, this.trailing);
         ps.push(new RegExp(src));
       });
       this.prefixes = ps;

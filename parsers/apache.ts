@@ -4,7 +4,7 @@
  * by the shared access-log compiler. Field names follow the nginx names where the meaning is the
  * same (remote_addr, status, body_bytes_sent, http_user_agent…); see docs/parsers.md.
  */
-import { AccessLogParser, type FieldKind, type FieldSpec, type Token } from './access-log.js';
+import { AccessLogParser, TRAILING_MODES, type FieldKind, type FieldSpec, type Token } from './access-log.js';
 import { ParserOptions } from './options.js';
 import type { ParserFactory } from './types.js';
 
@@ -120,6 +120,7 @@ export const apacheFactory: ParserFactory = (options, ctx) => {
   const o = new ParserOptions(options, ctx.keyPath);
   const raw = o.string('format', 'combined');
   const withQuery = o.boolean('parse_query', true);
+  const trailing = o.oneOf('trailing', TRAILING_MODES, 'reject');
   o.rejectUnknown();
   const format = APACHE_FORMATS[raw] ?? normalizeApacheFormat(raw);
   let tokens: Token[];
@@ -131,5 +132,5 @@ export const apacheFactory: ParserFactory = (options, ctx) => {
   if (!tokens.some((t) => t.kind === 'field')) {
     throw o.error('format', `expected "common", "combined", "vhost_combined", "combinedio" or a LogFormat string with % directives, got ${JSON.stringify(raw)}`);
   }
-  return new AccessLogParser(tokens, 'apache', withQuery);
+  return new AccessLogParser(tokens, 'apache', withQuery, trailing);
 };

@@ -3,7 +3,7 @@
  * an nginx config (with `escape=default|json|none`), compiled once into one RegExp. Field names
  * are the variable names without `$`; `-` (and "" under escape=json) means the key is absent.
  */
-import { AccessLogParser, type Escaping, type FieldKind, type FieldSpec, type Token } from './access-log.js';
+import { AccessLogParser, TRAILING_MODES, type Escaping, type FieldKind, type FieldSpec, type Token } from './access-log.js';
 import { ParserOptions } from './options.js';
 import type { Parser, ParserFactory } from './types.js';
 
@@ -110,6 +110,7 @@ export const nginxFactory: ParserFactory = (options, ctx) => {
   const raw = o.string('format', 'combined');
   const escOpt = o.oneOf('escape', ['default', 'json', 'none'] as const, 'default');
   const withQuery = o.boolean('parse_query', true);
+  const trailing = o.oneOf('trailing', TRAILING_MODES, 'reject');
   o.rejectUnknown();
   const named = NGINX_FORMATS[raw];
   const { format, escape } = named !== undefined ? { format: named, escape: undefined } : normalizeNginxFormat(raw);
@@ -118,5 +119,5 @@ export const nginxFactory: ParserFactory = (options, ctx) => {
     throw o.error('format', `expected "combined", "main" or a log_format string with $variables, got ${JSON.stringify(raw)}`);
   }
   const escaping: Escaping = escape ?? (escOpt === 'default' ? 'nginx' : escOpt);
-  return new AccessLogParser(tokens, escaping, withQuery);
+  return new AccessLogParser(tokens, escaping, withQuery, trailing);
 };

@@ -10,7 +10,7 @@
  * record that cannot make a valid event gives a `{ ok: false }` outcome (a dead letter).
  */
 import { createHash } from 'node:crypto';
-import { UAParser } from 'ua-parser-js';
+import UAParser from 'my-ua-parser';
 import { isPlainObject, setField } from '../../parsers/record.js';
 import type { LogRecord, RecordValue } from '../../parsers/types.js';
 import type { PipelineConfig, RuleConfig } from '../config/schema.js';

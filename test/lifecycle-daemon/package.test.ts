@@ -1,13 +1,15 @@
 /**
  * Packaging: `npm pack` makes a package whose `tailship` bin works after `npm install -g` into a
  * temporary prefix (--version, validate, and a --once run of the bundled demo), and whose files
- * leave out tests, benchmarks and fixtures other than fixtures/demo (deploy/ is in, for the
- * systemd unit). With TAILSHIP_PACK_FULL=1 (.ci/run sets it for its first leg) the install runs
- * the package's install scripts, so better-sqlite3 is built from source (2-8 minutes here);
- * otherwise it skips them and reuses this checkout's better-sqlite3 binary, built for the same Node.
+ * are the compiled code without source maps, and leave out tests, benchmarks and fixtures other
+ * than fixtures/demo (deploy/ is in, for the systemd unit). With TAILSHIP_PACK_FULL=1 (.ci/run
+ * sets it for its first leg) the install runs the package's install scripts, so better-sqlite3 is
+ * built from source (2-8 minutes on a quiet machine, up to 20 on a loaded one), also for
+ * `npm ci --omit=dev` in a copy of the checkout; otherwise the installs skip them and reuse this
+ * checkout's better-sqlite3 binary, built for the same Node.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, assertBuilt } from '../helpers/daemon.js';
@@ -15,7 +17,8 @@ import { tempDir } from '../helpers/tmp.js';
 
 const FULL = process.env.TAILSHIP_PACK_FULL === '1';
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const PKG = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; main?: string; types?: string; scripts: Record<string, string> };
+const VERSION = PKG.version;
 
 let tmp: ReturnType<typeof tempDir>;
 let files: string[] = [];
@@ -32,7 +35,7 @@ beforeAll(() => {
   const tgz = path.join(tmp.dir, path.basename(info[0]!.filename));
   const prefix = path.join(tmp.dir, 'prefix');
   const args = ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', ...(FULL ? [] : ['--ignore-scripts']), tgz];
-  execFileSync(NPM, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+  execFileSync(NPM, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 1_500_000 });
   bin = path.join(prefix, 'bin', 'tailship');
   pkgDir = path.join(prefix, 'lib', 'node_modules', 'tailship');
   if (!FULL) {
@@ -40,7 +43,7 @@ beforeAll(() => {
     mkdirSync(path.dirname(path.join(pkgDir, addon)), { recursive: true });
     copyFileSync(path.join(ROOT, addon), path.join(pkgDir, addon));
   }
-}, 900_000);
+}, 1_600_000);
 
 afterAll(() => tmp?.cleanup());
 
@@ -54,6 +57,10 @@ describe('npm package', () => {
     }
     const unwanted = files.filter((f) => /^(test|bench|dist\/test|dist\/bench|src|parsers|\.ci)\//.test(f) || (f.startsWith('fixtures/') && !f.startsWith('fixtures/demo/')));
     expect(unwanted).toEqual([]);
+    // Compiled code only: no source maps pointing at sources that are not shipped, and every
+    // entry point package.json names is in the package.
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    for (const entry of [PKG.main, PKG.types]) if (entry !== undefined) expect(files).toContain(entry.replace(/^\.\//, ''));
   });
 
   it('installs with npm install -g; the bin runs --version, validate and the demo', () => {
@@ -75,4 +82,52 @@ describe('npm package', () => {
     expect(events.length).toBeLessThanOrEqual(lines);
     for (const e of events) expect(e.type).toBe('track');
   });
+});
+
+describe('a production install (no dev dependencies)', () => {
+  it('`prepare` succeeds without TypeScript, and the bin of an unbuilt checkout says how to build', () => {
+    const dir = path.join(tmp.dir, 'no-typescript');
+    mkdirSync(path.join(dir, 'scripts'), { recursive: true });
+    mkdirSync(path.join(dir, 'bin'));
+    copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
+    copyFileSync(path.join(ROOT, 'scripts', 'prepare.mjs'), path.join(dir, 'scripts', 'prepare.mjs'));
+    copyFileSync(path.join(ROOT, 'bin', 'tailship.js'), path.join(dir, 'bin', 'tailship.js'));
+    const prep = spawnSync(NPM, ['run', 'prepare'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    expect(prep.status, prep.stderr).toBe(0);
+    expect(prep.stderr).toContain('TypeScript is not installed');
+    expect(existsSync(path.join(dir, 'dist'))).toBe(false);
+    const unbuilt = spawnSync(process.execPath, [path.join(dir, 'bin', 'tailship.js'), '--version'], { encoding: 'utf8', timeout: 60_000 });
+    expect(unbuilt.status).toBe(1);
+    expect(unbuilt.stderr).toContain('this checkout is not built. Run `npm ci && npm run build`');
+  });
+
+  // With TAILSHIP_PACK_FULL=1 exactly `npm ci --omit=dev` (better-sqlite3 built from source);
+  // otherwise the same without install scripts, then the `prepare` it would run, and this
+  // checkout's better-sqlite3 binary.
+  it('`npm ci --omit=dev` in a built checkout installs without TypeScript and runs the demo', () => {
+    const dir = path.join(tmp.dir, 'checkout');
+    const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
+    for (const f of tracked) if (existsSync(path.join(ROOT, f))) cpSync(path.join(ROOT, f), path.join(dir, f));
+    for (const d of ['dist/src', 'dist/parsers']) cpSync(path.join(ROOT, d), path.join(dir, d), { recursive: true });
+    const ci = spawnSync(NPM, ['ci', '--omit=dev', '--no-audit', '--no-fund', ...(FULL ? [] : ['--ignore-scripts'])], { cwd: dir, encoding: 'utf8', timeout: 1_500_000 });
+    expect(ci.status, ci.stderr).toBe(0);
+    if (!FULL) {
+      const prep = spawnSync(NPM, ['run', 'prepare'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+      expect(prep.status, prep.stderr).toBe(0);
+      const addon = 'node_modules/better-sqlite3/build/Release/better_sqlite3.node';
+      mkdirSync(path.dirname(path.join(dir, addon)), { recursive: true });
+      copyFileSync(path.join(ROOT, addon), path.join(dir, addon));
+    }
+    expect(existsSync(path.join(dir, 'node_modules', 'typescript'))).toBe(false);
+    expect(existsSync(path.join(dir, 'node_modules', 'vitest'))).toBe(false);
+    const once = spawnSync(process.execPath, [path.join(dir, 'bin', 'tailship.js'), 'run', '--config', path.join(dir, 'config', 'demo.yaml'), '--once'], {
+      encoding: 'utf8',
+      env: { ...process.env, TAILSHIP_STATE_DIR: path.join(tmp.dir, 'checkout-state') },
+      timeout: 120_000,
+    });
+    expect(once.status, once.stderr).toBe(0);
+    const events = once.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    expect(events.length).toBeGreaterThan(0);
+    for (const e of events) expect(e.type).toBe('track');
+  }, 1_600_000);
 });

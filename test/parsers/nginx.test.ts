@@ -176,3 +176,43 @@ describe('query component decoding', () => {
     expect(decodeComponent('a+b%2Bc%20d')).toBe('a b+c d');
   });
 });
+
+describe('trailing fields after the format', () => {
+  const combinedLine = '203.0.113.9 - - [12/Mar/2025:08:15:02 +0000] "GET /a?x=1 HTTP/1.1" 200 12 "-" "curl/8.5.0"';
+  const extended = `${combinedLine} "198.51.100.7, 10.0.0.1" rt=0.012`;
+
+  it('rejects them by default, naming the column', () => {
+    const e = fail(build({ type: 'nginx', format: 'combined' }).parse(extended, ctx));
+    expect(e.reason).toBe(`unexpected text after the last field of the log format at column ${combinedLine.length + 1}`);
+  });
+
+  it('trailing: ignore parses the format and drops the rest; lines without extras still parse', () => {
+    const p = build({ type: 'nginx', format: 'combined', trailing: 'ignore' });
+    const r = ok(p.parse(extended, ctx));
+    expect(r).toMatchObject({ remote_addr: '203.0.113.9', status: 200, http_user_agent: 'curl/8.5.0', request_path: '/a' });
+    expect(r).not.toHaveProperty('trailing');
+    expect(ok(p.parse(combinedLine, ctx))).toEqual(ok(build({ type: 'nginx' }).parse(combinedLine, ctx)));
+    // Trailing text must follow whitespace: a mangled last quote is still an error.
+    expect(fail(p.parse(`${combinedLine}x`, ctx)).reason).toContain('unexpected text after the last field');
+  });
+
+  it('trailing: keep stores the rest in `trailing`', () => {
+    const p = build({ type: 'nginx', format: 'combined', trailing: 'keep' });
+    expect(ok(p.parse(extended, ctx)).trailing).toBe('"198.51.100.7, 10.0.0.1" rt=0.012');
+    expect(ok(p.parse(combinedLine, ctx))).not.toHaveProperty('trailing');
+  });
+
+  it('an unquoted last field stops at whitespace when trailing text is allowed', () => {
+    const format = '$remote_addr $status $request_time';
+    expect(ok(build({ type: 'nginx', format, trailing: 'keep' }).parse('10.0.0.1 200 0.005 upstream=a', ctx))).toEqual({ remote_addr: '10.0.0.1', status: 200, request_time: 0.005, trailing: 'upstream=a' });
+    expect(ok(build({ type: 'nginx', format }).parse('10.0.0.1 200 0.005 upstream=a', ctx)).request_time).toBe('0.005 upstream=a');
+  });
+
+  it('apache accepts the option too; anything else is a config error', () => {
+    const a = build({ type: 'apache', format: 'common', trailing: 'ignore' });
+    expect(ok(a.parse('127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /x HTTP/1.0" 200 2326 "extra"', ctx))).toMatchObject({ status: 200 });
+    const e = thrown(() => build({ type: 'nginx', trailing: 'yes' }));
+    expect(e.message).toContain('expected one of "reject", "ignore", "keep", got "yes"');
+    expect(e.place.path).toMatch(/trailing$/);
+  });
+});
