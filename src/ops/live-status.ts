@@ -146,7 +146,7 @@ export class LiveStatusSampler {
         if (!seen[kind].has(key)) arr.push(null);
         if (arr.length > HISTORY_SAMPLES) arr.shift();
         // A file or output gone for the whole window leaves the history.
-        if (arr.every((v) => v === null)) this.series[kind].delete(key);
+        if (!seen[kind].has(key) && arr.every((v) => v === null)) this.series[kind].delete(key);
       }
     }
     if (this.t.length > HISTORY_SAMPLES) this.t.shift();

@@ -124,6 +124,11 @@ export class TapHub {
     return this.viewers.size;
   }
 
+  /** What each attached viewer was shown and lost so far. */
+  viewerStats(): TapStats[] {
+    return [...this.viewers].map((v) => v.stats);
+  }
+
   attach(request: TapRequest, write: TapWrite): TapViewer {
     const v = new TapViewer(request, write, this.now);
     this.viewers.add(v);
