@@ -102,7 +102,7 @@
     top.textContent = 'max ' + fmt(max);
     svg.appendChild(top);
     var left = svgEl('text', { x: L, y: H - 3 });
-    left.textContent = '-' + Math.round(span / 60000) + ' min';
+    left.textContent = span < 60000 ? '-' + Math.round(span / 1000) + ' s' : '-' + Math.round(span / 60000) + ' min';
     svg.appendChild(left);
     var right = svgEl('text', { x: W - R, y: H - 3, 'text-anchor': 'end' });
     right.textContent = 'now';
