@@ -60,7 +60,7 @@ describe.skipIf(!browser.bin)('status page in headless Chromium', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(100);
     // Nothing wider than the phone but the tables, which scroll inside their own box.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await page.screenshot({ path: path.join(ARTIFACTS, 'status-page-phone.png'), fullPage: true });
 
     expect(errors).toEqual([]);
