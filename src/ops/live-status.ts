@@ -13,6 +13,8 @@ import type { Observer } from './observer.js';
 /** Seconds between two history samples, and how many samples the history keeps (15 minutes). */
 export const SAMPLE_EVERY_MS = 2_000;
 export const HISTORY_SAMPLES = (15 * 60 * 1000) / SAMPLE_EVERY_MS;
+/** Series kept per chart: files beyond it show in the tables, not in the history (memory stays bounded). */
+export const MAX_SERIES = 100;
 /** Rates are averaged over this many samples, so one quiet interval does not read as a stall. */
 const RATE_WINDOW = 5;
 
@@ -118,7 +120,10 @@ export class LiveStatusSampler {
     const seen = { lagBytes: new Set<string>(), deliveredPerSec: new Set<string>(), queueBytes: new Set<string>() };
     const put = (kind: keyof typeof seen, key: string, v: number | null): void => {
       let arr = this.series[kind].get(key);
-      if (!arr) this.series[kind].set(key, (arr = new Array<number | null>(this.t.length - 1).fill(null)));
+      if (!arr) {
+        if (this.series[kind].size >= MAX_SERIES) return;
+        this.series[kind].set(key, (arr = new Array<number | null>(this.t.length - 1).fill(null)));
+      }
       arr.push(v);
       seen[kind].add(key);
     };
