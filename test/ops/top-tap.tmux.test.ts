@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBusyDaemon, type BusyDaemon } from '../helpers/busy-daemon.js';
-import { BIN, ROOT } from '../helpers/daemon.js';
+import { BIN, ROOT, runTailship } from '../helpers/daemon.js';
 import { ensureDebianPackage } from '../helpers/debian.js';
 
 const tmux = ensureDebianPackage('tmux', '/usr/bin/tmux');
@@ -90,6 +90,16 @@ describe.skipIf(!tmux.bin)('tailship top and tap in a terminal', () => {
     await waitFor('sort by rate', () => screen(s).includes('sort: rate'), s);
     tm('send-keys', '-t', s, 'q');
     await waitFor('top to quit', () => !sessionAlive(s), s);
+  });
+
+  it('top prints plain snapshots when stdout is not a terminal', async () => {
+    const r = await runTailship(['top', '--url', daemon.base, '--iterations', '2', '--interval', '200ms']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^tailship /gm)).toHaveLength(2);
+    for (const f of daemon.files) expect(r.stdout).toContain(f);
+    expect(r.stdout).toContain('web/rudderstack');
+    expect(r.stdout).not.toContain('\u001b');
+    expect(r.stdout).not.toContain('keys:');
   });
 
   it('tap shows events under their lines, filtered by type, and stops on Ctrl-C', async () => {
