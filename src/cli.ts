@@ -9,6 +9,8 @@ import { register as registerParse } from './commands/parse.js';
 import { register as registerRun } from './commands/run.js';
 import { fail } from './commands/shared.js';
 import { register as registerStatus } from './commands/status.js';
+import { register as registerTap } from './commands/tap.js';
+import { register as registerTop } from './commands/top.js';
 import { register as registerValidate } from './commands/validate.js';
 import { VERSION } from './version.js';
 
@@ -17,7 +19,7 @@ export function buildCli(): Command {
     .description('Tail log files and ship them as analytics events, at least once.')
     .version(VERSION)
     .showHelpAfterError();
-  for (const register of [registerRun, registerValidate, registerStatus, registerParse, registerDeadLetter]) register(program);
+  for (const register of [registerRun, registerValidate, registerStatus, registerTop, registerTap, registerParse, registerDeadLetter]) register(program);
   return program;
 }
 

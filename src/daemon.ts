@@ -19,7 +19,9 @@ import { LoopMonitor, readiness } from './ops/health.js';
 import { addLogSecrets, type Logger } from './ops/logger.js';
 import { Observer } from './ops/observer.js';
 import { makeScrubber } from './ops/redact.js';
+import { LiveStatusSampler } from './ops/live-status.js';
 import { startServer, type OpsServer } from './ops/server.js';
+import { TapHub } from './ops/tap.js';
 import { planReload } from './reload.js';
 import { Backpressure } from './pipeline/backpressure.js';
 import { compileMapper } from './pipeline/mapping.js';
@@ -109,6 +111,10 @@ export class Daemon {
   private starting: Promise<void> | undefined;
   private server: OpsServer | undefined;
   private loop: LoopMonitor | undefined;
+  /** Rates and the 15-minute history of the status page and `tailship top` (while the server runs). */
+  private sampler: LiveStatusSampler | undefined;
+  /** `tailship tap` viewers; the pipelines copy events out only while one is attached. */
+  readonly tap: TapHub;
   /** The error a pipeline stopped on, if one did. */
   failure: unknown;
   /** Each pipeline's emitters, to stop them with it on reload. */
@@ -149,6 +155,14 @@ export class Daemon {
       pipelines: () => this.pipelines,
       backpressure: () => ({ paused: this.backpressure.isPaused, pausedMs: this.backpressure.pausedTotalMs() }),
     });
+    this.tap = new TapHub(() =>
+      this.pipelines.map((p) => ({
+        name: p.name,
+        ruleTypes: this.loaded.config.pipelines.find((c) => c.name === p.name)?.events.map((r) => r.type) ?? [],
+        setTap: (selector) => p.setTap(selector),
+      })),
+    );
+    this.observer.onTapped = (pipeline, batch) => this.tap.publish(pipeline, batch);
   }
 
   static async create(loaded: LoadedConfig, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {
@@ -218,6 +232,14 @@ export class Daemon {
     const server = this.loaded.config.server;
     if (server) {
       this.loop = new LoopMonitor(this.options.livenessLimitMs);
+      const sampler = (this.sampler = new LiveStatusSampler({
+        observer: this.observer,
+        pipelines: () => this.pipelines,
+        backpressure: () => ({ paused: this.backpressure.isPaused, pausedMs: this.backpressure.pausedTotalMs() }),
+        queueDepth: () => this.store.queue.depthByOutput(),
+        latestDeadLetters: (limit) => this.store.deadLetters.latest(limit),
+      }));
+      sampler.start();
       this.server = await startServer(
         server.listen,
         {
@@ -225,9 +247,12 @@ export class Daemon {
           healthz: () => this.liveness(),
           readyz: () => this.readiness(),
           reload: () => this.reloadFromSource(),
+          status: (withHistory) => sampler.status(withHistory),
+          tap: this.tap,
         },
         this.log,
         (s) => makeScrubber(this.loaded.secrets)(s),
+        { authToken: server.auth_token },
       );
     }
     // Emitters next: a large backlog drains while reading starts, neither waits for the other.
@@ -337,6 +362,8 @@ export class Daemon {
       for (const e of emitters) e.start();
       await pipeline.start();
     }
+    // Restarted and added pipelines get what the attached `tailship tap` viewers ask for.
+    this.tap.apply();
     const result = { added: plan.added, removed: plan.removed, restarted: plan.changed, unchanged: plan.unchanged, needsRestart: plan.needsRestart };
     this.observer.reloaded(true, result);
     if (plan.needsRestart.length) this.log.warn({ settings: plan.needsRestart }, 'these settings changed but apply only after a restart');
@@ -371,6 +398,7 @@ export class Daemon {
   private async close(): Promise<void> {
     await this.server?.close();
     this.server = undefined;
+    this.sampler?.stop();
     this.loop?.stop();
     await Promise.all(this.emitters.map((e) => e.stop()));
     this.store.close();

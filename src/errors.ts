@@ -17,7 +17,11 @@ export type TailshipErrorCode =
   | 'TAILSHIP_STORE_CORRUPT'
   | 'TAILSHIP_SERVER_LISTEN'
   | 'TAILSHIP_RELOAD_REFUSED'
-  | 'TAILSHIP_WORKER_FAILED';
+  | 'TAILSHIP_WORKER_FAILED'
+  | 'TAILSHIP_USAGE'
+  | 'TAILSHIP_OPS_UNREACHABLE'
+  | 'TAILSHIP_OPS_UNAUTHORIZED'
+  | 'TAILSHIP_OPS_ERROR';
 
 export interface ErrorPlace {
   /** Config file path, when the error comes from a file. */

@@ -148,6 +148,7 @@ function toAbsoluteGlob(base: string, glob: string): string {
 
 function collectSecrets(config: Config): string[] {
   const out: string[] = [];
+  if (config.server?.auth_token) out.push(config.server.auth_token);
   for (const p of config.pipelines) {
     if (p.hash_salt) out.push(p.hash_salt);
     for (const o of p.outputs ?? (p.output ? [p.output] : [])) {

@@ -261,6 +261,11 @@ export const configSchema = z
         max_file_labels: int(100, 1, 100_000, 'Distinct file labels in metrics; files beyond the limit share file="other".'),
         unready_after_failures: int(5, 1, 1_000_000, '/readyz fails when an output has failed this many attempts in a row...'),
         unready_after: duration('1m', '...and has not delivered anything for this long.'),
+        auth_token: z
+          .string()
+          .min(16, 'at least 16 characters')
+          .optional()
+          .describe('Bearer token the status figures (/api/status: the page, `tailship top`) and /api/tap ask for; set it when listen is not 127.0.0.1, e.g. "${TAILSHIP_OPS_TOKEN}".'),
       })
       .optional()
       .describe('The HTTP server for metrics, health and reload; off unless this section is given.'),

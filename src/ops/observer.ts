@@ -7,6 +7,7 @@
 import type { DeliveryResult } from '../emit/destination.js';
 import type { EmitterEvents } from '../emit/emitter.js';
 import type { PipelineEvents } from '../pipeline/pipeline.js';
+import type { TapBatch } from '../pipeline/tap.js';
 import type { Logger } from './logger.js';
 import { Metrics, type LiveView } from './metrics.js';
 
@@ -36,7 +37,12 @@ export class PipelineTotals {
   deadLetters = { parse: 0, mapping: 0 };
   /** Bytes read per file label. */
   readonly fileBytes = new Map<string, number>();
+  /** The latest files rotated away unread (newest last, at most RECENT_ROTATED_UNREAD), for the status page. */
+  readonly rotatedUnread: Array<{ path: string; unreadBytes: number; atMs: number }> = [];
 }
+
+/** How many rotated-unread files each pipeline remembers for `tailship top` and the status page. */
+export const RECENT_ROTATED_UNREAD = 20;
 
 /** Running totals and health of one output. */
 export class OutputTotals {
@@ -73,6 +79,8 @@ export class Observer {
   readonly counters = { get: (name: string): number => this.snapshot()[name] ?? 0 };
   private readonly fileLabels = new Map<string, string>();
   private readonly bound = new Map<string, BoundEvents>();
+  /** Where the pipelines' copies for `tailship tap` go (the ops server's tap hub). */
+  onTapped: ((pipeline: string, batch: TapBatch) => void) | undefined;
 
   constructor(
     private readonly log: Logger,
@@ -152,6 +160,8 @@ export class Observer {
       fileRotatedUnread(path, unreadBytes) {
         t.filesRotatedUnread++;
         t.bytesRotatedUnread += unreadBytes;
+        t.rotatedUnread.push({ path, unreadBytes, atMs: self.now() });
+        if (t.rotatedUnread.length > RECENT_ROTATED_UNREAD) t.rotatedUnread.shift();
         log.warn({ file: path, unreadBytes }, 'file rotated away before it was read to its end: these bytes are lost');
       },
       fileRotated(path) {
@@ -203,6 +213,9 @@ export class Observer {
       },
       storeRecovered(_p: string, pausedMs: number) {
         log.info({ pausedMs }, 'state store writable again: reading resumed');
+      },
+      tapped(_p: string, batch: TapBatch) {
+        self.onTapped?.(name, batch);
       },
       batchSent(output, events, bytes?: number, latencyMs?: number) {
         const o = self.output(name, output);

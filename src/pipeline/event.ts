@@ -50,7 +50,7 @@ export interface LineMeta {
 }
 
 export type MapOutcome =
-  | { readonly ok: true; readonly event: AnalyticsEvent }
+  | { readonly ok: true; readonly event: AnalyticsEvent; readonly rule: number }
   /** A mapping error: becomes a dead letter with this reason, never a sent event. */
   | { readonly ok: false; readonly reason: string; readonly rule: number };
 
@@ -58,6 +58,8 @@ export type MapOutcome =
 export interface JsonOutcome {
   readonly ok: true;
   readonly json: string;
+  /** Index of the rule that made it (what `tailship tap` filters on). */
+  readonly rule: number;
 }
 
 export interface Mapper {

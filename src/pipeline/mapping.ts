@@ -494,7 +494,7 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
       try {
         const w = json ? writers[i] : undefined;
         const text = w && w(s, meta, out.length);
-        out.push(text !== undefined ? { ok: true, json: text } : build(rule, meta, out.length));
+        out.push(text !== undefined ? { ok: true, json: text, rule: rule.index } : build(rule, meta, out.length));
       } catch (err) {
         // Rendering does not throw by design; if it ever does, the line becomes a dead letter, not a crash.
         out.push({ ok: false, reason: `rule ${rule.index} (${rule.type}): mapping failed: ${(err as Error).message}`, rule: rule.index });

@@ -17,6 +17,7 @@ import type { Backpressure } from './backpressure.js';
 import { LineBatchBuilder, textBatch, type LineBatch } from './line-batch.js';
 import { emptyResult, type ProcessCounts, type ProcessResult } from './process.js';
 import type { StagesSetup } from './stages.js';
+import type { TapBatch, TapSelector } from './tap.js';
 import { startProcessing, type Processing } from './workers.js';
 
 export interface PipelineEvents extends SourceEvents {
@@ -29,6 +30,8 @@ export interface PipelineEvents extends SourceEvents {
   storeUnavailable?(pipeline: string, err: unknown, retryInMs: number, failures: number): void;
   /** The held commit went through after `pausedMs`; reading goes on. */
   storeRecovered?(pipeline: string, pausedMs: number): void;
+  /** Copies of committed events for `tailship tap` (only while a selector is set). */
+  tapped?(pipeline: string, batch: TapBatch): void;
 }
 
 export interface PipelineParts {
@@ -84,6 +87,8 @@ export class Pipeline {
   private processing: Processing | undefined;
   /** The store refused the oldest pending commit for now (disk full): retried before anything else. */
   private held: { since: number; failures: number } | undefined;
+  /** What `tailship tap` asks the processing stages to copy out (undefined: no viewer). */
+  private tapSelector: TapSelector | undefined;
 
   constructor(
     private readonly parts: PipelineParts,
@@ -120,6 +125,7 @@ export class Pipeline {
 
   async start(): Promise<void> {
     this.processing = await startProcessing(this.parts.stages, this.parts.workers);
+    if (this.tapSelector) this.processing.setTap(this.tapSelector);
     for (const rt of this.inputs) {
       if (this.options.once) {
         for (const f of await rt.discovery.scan()) rt.tailer.addPath(f);
@@ -168,6 +174,12 @@ export class Pipeline {
     const w = this.wakeUp;
     this.wakeUp = undefined;
     w?.();
+  }
+
+  /** Attaches `tailship tap` (a selector) or detaches it (undefined). */
+  setTap(selector: TapSelector | undefined): void {
+    this.tapSelector = selector;
+    this.processing?.setTap(selector);
   }
 
   trackedFiles(): TrackedFile[] {
@@ -368,6 +380,7 @@ export class Pipeline {
       if (letters.length > parse) this.events.linesDeadLettered(this.name, 'mapping', letters.length - parse);
     }
     this.events.committed(this.name, counts.events, performance.now() - p.startedAt);
+    if (r.tapped) this.events.tapped?.(this.name, r.tapped);
     if (counts.events) this.onCommitted();
   }
 

@@ -14,6 +14,7 @@ import { ChunkBuilder, type ChunkLimits } from './chunker.js';
 import type { Mapper } from './event.js';
 import type { LineBatch } from './line-batch.js';
 import type { MappingHooks } from './mapping.js';
+import type { Tap, TapBatch } from './tap.js';
 
 export interface OutputEncoding extends ChunkLimits {
   readonly name: string;
@@ -32,6 +33,8 @@ export interface ProcessResult {
   chunks: QueueChunk[];
   letters: DeadLetterInput[];
   counts: ProcessCounts;
+  /** Copies for `tailship tap`, only while one is attached. */
+  tapped?: TapBatch;
 }
 
 export interface ProcessCounts {
@@ -79,6 +82,8 @@ export interface ProcessStages {
   readonly mapper: Mapper;
   readonly hooks: CountingHooks;
   readonly outputs: readonly OutputEncoding[];
+  /** Set while a `tailship tap` viewer is attached to the pipeline. */
+  tap?: Tap | undefined;
 }
 
 /** Every output takes RudderStack / Segment message JSON: events can be written straight to it. */
@@ -95,6 +100,8 @@ export function processBatch(stages: ProcessStages, batch: LineBatch): ProcessRe
   const bytes = batch.bytes ? Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength) : undefined;
   const truncated = new Set(batch.truncated);
   const json = allMessageJson(outputs);
+  const tap = stages.tap;
+  const tapped: TapBatch | undefined = tap && { events: [], overflow: 0 };
   for (let i = 0; i < batch.count; i++) {
     const k = 4 * i;
     const start = spans[k + 2]!;
@@ -128,6 +135,7 @@ export function processBatch(stages: ProcessStages, batch: LineBatch): ProcessRe
         continue;
       }
       counts.events++;
+      if (tapped) tap!.offer(tapped, o.rule, 'json' in o ? o.json : o.event, file, start, text);
       for (let j = 0; j < outputs.length; j++) {
         let encoded: string;
         try {
@@ -144,5 +152,7 @@ export function processBatch(stages: ProcessStages, batch: LineBatch): ProcessRe
     }
   }
   counts.lines = batch.count;
-  return { chunks: builders.flatMap((b) => b.finish()), letters, counts };
+  const result: ProcessResult = { chunks: builders.flatMap((b) => b.finish()), letters, counts };
+  if (tapped && (tapped.events.length || tapped.overflow)) result.tapped = tapped;
+  return result;
 }

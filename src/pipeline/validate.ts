@@ -47,6 +47,6 @@ export function invalidReason(event: AnalyticsEvent): string | undefined {
 /** The event as an outcome: ok, or a dead letter whose reason names the rule index and the field. */
 export function validateEvent(event: AnalyticsEvent, rule: number): MapOutcome {
   const why = invalidReason(event);
-  if (why === undefined) return { ok: true, event };
+  if (why === undefined) return { ok: true, event, rule };
   return { ok: false, reason: `rule ${rule} (${event.type}): ${why}`, rule };
 }

@@ -8,10 +8,16 @@ import { transferables, type LineBatch } from './line-batch.js';
 import { processBatch, type ProcessResult } from './process.js';
 import { releaseBuffers } from './release.js';
 import { buildStages, type StagesSetup } from './stages.js';
+import { Tap, type TapSelector } from './tap.js';
 
 export interface WorkerJob {
   id: number;
   batch: LineBatch;
+}
+
+/** Attaches (a selector) or detaches (null) `tailship tap` for the following jobs. */
+export interface WorkerTap {
+  tap: TapSelector | null;
 }
 
 export type WorkerMessage =
@@ -25,7 +31,12 @@ const port = parentPort!;
 const setup = await new Promise<StagesSetup>((resolve) => port.once('message', resolve));
 const stages = await buildStages(setup);
 port.postMessage({ ready: true } satisfies WorkerMessage);
-port.on('message', (job: WorkerJob) => {
+port.on('message', (message: WorkerJob | WorkerTap) => {
+  if ('tap' in message) {
+    stages.tap = message.tap ? new Tap(message.tap) : undefined;
+    return;
+  }
+  const job = message;
   let reply: WorkerMessage;
   const transfer: ArrayBuffer[] = [];
   try {

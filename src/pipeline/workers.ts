@@ -9,13 +9,16 @@ import { TailshipError } from '../errors.js';
 import { transferables, type LineBatch } from './line-batch.js';
 import { processBatch, type ProcessResult, type ProcessStages } from './process.js';
 import { buildStages, type StagesSetup } from './stages.js';
-import type { WorkerJob, WorkerMessage } from './worker.js';
+import { Tap, type TapSelector } from './tap.js';
+import type { WorkerJob, WorkerMessage, WorkerTap } from './worker.js';
 import { takeWorker } from './worker-spawn.js';
 
 export interface Processing {
   /** Threads doing the work (0: the main thread). */
   readonly threads: number;
   run(batch: LineBatch): Promise<ProcessResult>;
+  /** Attaches `tailship tap` to the following batches (undefined: detaches it). */
+  setTap(selector: TapSelector | undefined): void;
   close(): Promise<void>;
 }
 
@@ -41,6 +44,10 @@ class InlineProcessing implements Processing {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  setTap(selector: TapSelector | undefined): void {
+    this.stages.tap = selector && new Tap(selector);
   }
 
   async close(): Promise<void> {}
@@ -113,6 +120,11 @@ class WorkerPool implements Processing {
       const job: WorkerJob = { id, batch };
       slot.worker.postMessage(job, transferables(batch));
     });
+  }
+
+  setTap(selector: TapSelector | undefined): void {
+    const message: WorkerTap = { tap: selector ?? null };
+    for (const s of this.workers) s.worker.postMessage(message);
   }
 
   async close(): Promise<void> {

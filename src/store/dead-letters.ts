@@ -94,6 +94,13 @@ export class DeadLetters {
   counts(): Array<{ pipeline: string; output: string | null; kind: DeadLetterKind; count: number }> {
     return this.countStmt.all() as Array<{ pipeline: string; output: string | null; kind: DeadLetterKind; count: number }>;
   }
+
+  /** The newest dead letters' reasons (without their payloads), newest first. */
+  latest(limit: number): Array<{ pipeline: string; output: string | null; kind: DeadLetterKind; reason: string; createdAt: number }> {
+    return this.db
+      .prepare('SELECT pipeline, output, kind, reason, created_at AS createdAt FROM dead_letters ORDER BY id DESC LIMIT ?')
+      .all(limit) as Array<{ pipeline: string; output: string | null; kind: DeadLetterKind; reason: string; createdAt: number }>;
+  }
 }
 
 function whereOf(filter: DeadLetterFilter): { sql: string; args: Array<string | number> } {

@@ -2,7 +2,8 @@
  * Packaging: `npm pack` makes a package whose `tailship` bin works after `npm install -g` into a
  * temporary prefix (--version, validate, and a --once run of the bundled demo), and whose files
  * are the compiled code without source maps, and leave out tests, benchmarks and fixtures other
- * than fixtures/demo (deploy/ is in, for the systemd unit). With TAILSHIP_PACK_FULL=1 (.ci/run
+ * than fixtures/demo (deploy/ is in, for the systemd unit and the Grafana dashboard; assets/ for
+ * the status page). With TAILSHIP_PACK_FULL=1 (.ci/run
  * sets it for its first leg) the install runs the package's install scripts, so better-sqlite3 is
  * built from source (2-8 minutes on a quiet machine, up to 20 on a loaded one), also for
  * `npm ci --omit=dev` in a copy of the checkout; otherwise the installs skip them and reuse this
@@ -52,7 +53,7 @@ const run = (args: string[], env: Record<string, string> = {}) =>
 
 describe('npm package', () => {
   it('ships the CLI, its build, configs and docs, and no tests, benchmarks or test fixtures', () => {
-    for (const f of ['deploy/systemd/tailship.service', 'bin/tailship.js', 'dist/src/cli.js', 'dist/src/daemon.js', 'dist/parsers/index.js', 'README.md', 'config/demo.yaml', 'fixtures/demo/access.log', 'package.json']) {
+    for (const f of ['deploy/systemd/tailship.service', 'bin/tailship.js', 'dist/src/cli.js', 'dist/src/daemon.js', 'dist/parsers/index.js', 'README.md', 'config/demo.yaml', 'fixtures/demo/access.log', 'package.json', 'assets/status-page/index.html', 'assets/status-page/status.js', 'assets/status-page/status.css', 'deploy/grafana/tailship-dashboard.json']) {
       expect(files).toContain(f);
     }
     const unwanted = files.filter((f) => /^(test|bench|dist\/test|dist\/bench|src|parsers|\.ci)\//.test(f) || (f.startsWith('fixtures/') && !f.startsWith('fixtures/demo/')));

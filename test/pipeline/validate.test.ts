@@ -38,6 +38,6 @@ describe('validateEvent', () => {
     const o = validateEvent(ev({ type: 'group', userId: 'u' }), 4);
     expect(o).toEqual({ ok: false, rule: 4, reason: 'rule 4 (group): "groupId" is required for group (missing or empty)' });
     const good = ev({ type: 'track', event: 'E', userId: 'u' });
-    expect(validateEvent(good, 0)).toEqual({ ok: true, event: good });
+    expect(validateEvent(good, 0)).toEqual({ ok: true, event: good, rule: 0 });
   });
 });
