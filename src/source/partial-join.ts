@@ -145,6 +145,7 @@ export class PartialLineJoiner implements LineJoiner {
     }
     const out: Line = { text: rendered, start: p.start, end: p.end };
     if (p.truncated) out.truncated = true;
+    if (p.parts.length > 1) out.lines = p.parts.length;
     return out;
   }
 }
