@@ -160,7 +160,7 @@ export function diskFull(o: ChaosOptions): Promise<Figures> {
       // Writes until the daemon stops reading (the store is full): its log says so.
       let done = false;
       const writing = w.run(o.short ? 8000 : 10000, () => done || w.n >= 2_000_000);
-      const full = await waitUntil(() => /state store full|SQLITE_FULL|disk full/i.test(d.stderrTail), o.short ? 120_000 : 300_000, 500);
+      const full = await waitUntil(() => /state store full|state store cannot write|SQLITE_FULL|disk full/i.test(d.stderrTail), o.short ? 120_000 : 300_000, 500);
       await sleep(3000);
       done = true;
       await writing;

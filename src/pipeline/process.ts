@@ -151,7 +151,7 @@ function processLine(w: LineWork, text: string, start: number, end: number, cut:
     return;
   }
   let record: LogRecord;
-  const parsed = parser.parse(text, { file, offset: end });
+  const parsed = parser.parse(text, { file, offset: end, maxFields: limits.maxFields });
   const reason = isParseError(parsed) ? parsed.reason : recordOverLimits(parsed, limits);
   if (reason !== undefined) {
     if (isParseError(parsed) && config.on_parse_error === 'raw') {
