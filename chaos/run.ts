@@ -4,7 +4,7 @@
  * lines written, delivered, missing, duplicates, messageId conflicts, abnormal exits and peak
  * RSS, as markdown; exits 1 when a scenario fails.
  *
- * Flags: --short (fewer kills, rotations and lines: CI), --only <name>[,<name>],
+ * Flags: --short (fewer kills, rotations and lines: CI), --only <name>[,<name>], --skip <name>[,<name>],
  * --outage-seconds N (default 300; 15 with --short). Needs root for the tmpfs (disk-full) and,
  * when logrotate is missing, for apt-get.
  */
@@ -28,8 +28,9 @@ function parseArgs(argv: string[]): { options: ChaosOptions; only: string[] } {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const only = value('--only')?.split(',') ?? Object.keys(SCENARIOS);
-  for (const name of only) if (!SCENARIOS[name]) throw new Error(`unknown scenario "${name}"; known: ${Object.keys(SCENARIOS).join(', ')}`);
+  const skip = value('--skip')?.split(',') ?? [];
+  const only = (value('--only')?.split(',') ?? Object.keys(SCENARIOS)).filter((n) => !skip.includes(n));
+  for (const name of [...only, ...skip]) if (!SCENARIOS[name]) throw new Error(`unknown scenario "${name}"; known: ${Object.keys(SCENARIOS).join(', ')}`);
   const outageSeconds = Number(value('--outage-seconds') ?? (short ? 15 : 300));
   if (!(outageSeconds > 0)) throw new Error('--outage-seconds needs a positive number');
   return { options: { short, outageSeconds }, only };
