@@ -46,51 +46,37 @@ function prng(seed: number): () => number {
   };
 }
 
-/** One hostile line's bytes (without its newline; none inside). */
-function hostile(rand: () => number, bigLeft: { n: number }, mib: number): Buffer {
-  const pick = Math.floor(rand() * 9);
-  const noNl = (b: Buffer): Buffer => {
+const DEEP = Buffer.from('{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000));
+const MANY_KEYS = Buffer.from(`{${Array.from({ length: 50_000 }, (_, i) => `"k${i}":${i}`).join(',')}}`);
+const NUMBERS = Buffer.from(`{"id":${'9'.repeat(4000)},"n":1e999999,"m":-${'1'.repeat(400)}.5e-99999} id=${'7'.repeat(3000)}`);
+const CHEAP: ReadonlyArray<(rand: () => number) => Buffer> = [
+  (rand) => {
+    const b = Buffer.alloc(1 + Math.floor(rand() * 300));
+    for (let i = 0; i < b.length; i++) b[i] = Math.floor(rand() * 256);
     for (let i = 0; i < b.length; i++) if (b[i] === 0x0a) b[i] = 0x20;
     return b;
-  };
-  switch (pick) {
-    case 0: {
-      const b = Buffer.alloc(1 + Math.floor(rand() * 300));
-      for (let i = 0; i < b.length; i++) b[i] = Math.floor(rand() * 256);
-      return noNl(b);
-    }
-    case 1:
-      return Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xe2, 0x82, 0x7b, 0x22, 0x61, 0x22, 0x3a, 0xed, 0xa0, 0x80]);
-    case 2:
-      return Buffer.from(`{"id":"x\u0000y","n":\u0000}\u0000\u0000`);
-    case 3:
-      return Buffer.from('{"a":1}\r{"b":2}\rlevel=info id=cr\r');
-    case 4:
-      if (bigLeft.n > 0) {
-        bigLeft.n--;
-        return Buffer.alloc(Math.floor((1 + rand() * 7) * mib), 'y');
-      }
-      return Buffer.from('{"id":"' + 'z'.repeat(5000));
-    case 5:
-      return Buffer.from('{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000));
-    case 6:
-      return Buffer.from(`{"id":${'9'.repeat(4000)},"n":1e999999,"m":-${'1'.repeat(400)}.5e-99999} id=${'7'.repeat(3000)}`);
-    case 7:
-      return Buffer.from(`{"id":"unterminated, "level":info} "quoted "" broken","a,b" level="open id=`);
-    default: {
-      const keys: string[] = [];
-      for (let i = 0; i < 50_000; i++) keys.push(`"k${i}":${i}`);
-      return Buffer.from(`{${keys.join(',')}}`);
-    }
-  }
-}
+  },
+  () => Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xe2, 0x82, 0x7b, 0x22, 0x61, 0x22, 0x3a, 0xed, 0xa0, 0x80]),
+  () => Buffer.from('{"id":"x\u0000y","n":\u0000}\u0000\u0000'),
+  () => Buffer.from('{"a":1}\r{"b":2}\rlevel=info id=cr\r'),
+  () => NUMBERS,
+  () => Buffer.from('{"id":"unterminated, "level":info} "quoted "" broken","a,b" level="open id='),
+  () => Buffer.from('{"id":"' + 'z'.repeat(5000)),
+];
 
 /** Writes one parser's file; returns its line count (newlines) and good lines. */
-function writeFile(file: string, c: ParserCase, lines: number, bigLines: number, seed: number): { lines: number; good: number } {
+function writeFile(file: string, c: ParserCase, lines: number, rare: { deep: number; keys: number; big: number }, seed: number): { lines: number; good: number } {
   const rand = prng(seed);
   const fd = openSync(file, 'w');
   let good = 0;
-  const big = { n: bigLines };
+  // The costly kinds (a JSON line nested 10,000 deep, 50,000 keys, 1–8 MiB) at random places.
+  const at = new Map<number, () => Buffer>();
+  const place = (n: number, make: () => Buffer): void => {
+    for (let k = 0; k < n; k++) at.set(Math.floor(rand() * lines), make);
+  };
+  place(rare.deep, () => DEEP);
+  place(rare.keys, () => MANY_KEYS);
+  place(rare.big, () => Buffer.alloc(Math.floor((1 + rand() * 7) * (1 << 20)), 'y'));
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const flush = (): void => {
@@ -98,15 +84,12 @@ function writeFile(file: string, c: ParserCase, lines: number, bigLines: number,
     pending = [];
     pendingBytes = 0;
   };
+  const NL = Buffer.from('\n');
   for (let i = 0; i < lines; i++) {
-    // Mostly hostile; one line in four is good. Rare kinds (big, deep, many keys) are thinned out.
-    let b: Buffer;
-    if (rand() < 0.25) b = Buffer.from(c.good(`${c.name}/${++good}`));
-    else {
-      b = hostile(rand, big, 1 << 20);
-      if (b.length > 20_000 && b.length < 1 << 20 && rand() < 0.97) b = Buffer.from('{"broken": ' + '"'.repeat(1 + Math.floor(rand() * 5)));
-    }
-    pending.push(b, Buffer.from('\n'));
+    // One line in four is good; the others hostile.
+    const special = at.get(i);
+    const b = special ? special() : rand() < 0.25 ? Buffer.from(c.good(`${c.name}/${++good}`)) : CHEAP[Math.floor(rand() * CHEAP.length)]!(rand);
+    pending.push(b, NL);
     pendingBytes += b.length + 1;
     if (pendingBytes > 1 << 20) flush();
   }
@@ -134,7 +117,7 @@ export async function hostileLines(o: ChaosOptions): Promise<Figures> {
   const d: DaemonProcess[] = [];
   const started = Date.now();
   try {
-    const written = CASES.map((p, i) => ({ p, file: ws.file(`${p.name}.log`), ...writeFile(ws.file(`${p.name}.log`), p, perFile, o.short ? 1 : 3, 1000 + i) }));
+    const written = CASES.map((p, i) => ({ p, file: ws.file(`${p.name}.log`), ...writeFile(ws.file(`${p.name}.log`), p, perFile, o.short ? { deep: 3, keys: 3, big: 1 } : { deep: 30, keys: 30, big: 3 }, 1000 + i) }));
     const port = await freePort();
     const pipelines = written
       .map(
