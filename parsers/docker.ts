@@ -5,6 +5,7 @@
  * that src/source/partial-join.ts did not join), and `kubernetes` from the file path. The message
  * can be parsed again by `message_parser` (e.g. JSON application logs).
  */
+import { jsonTooManyFields } from './json-guard.js';
 import { KubernetesPathCache } from './kubernetes-path.js';
 import { applyMessageParsing, readMessageParsing, type MessageParsing } from './nested.js';
 import { ParserOptions } from './options.js';
@@ -20,6 +21,8 @@ export class DockerParser implements Parser {
   ) {}
 
   parse(line: string, ctx: ParseContext): ParseResult {
+    const tooMany = jsonTooManyFields(line, ctx.maxFields);
+    if (tooMany !== undefined) return new ParseError(tooMany);
     let v: unknown;
     try {
       v = JSON.parse(line);

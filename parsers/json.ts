@@ -3,6 +3,7 @@
  * `message_parser`), the string under that key is parsed again by a second parser.
  */
 import { applyMessageParsing, readMessageParsing, type MessageParsing } from './nested.js';
+import { jsonTooManyFields } from './json-guard.js';
 import { ParserOptions } from './options.js';
 import { ParseError, type LogRecord, type ParseContext, type ParseResult, type Parser, type ParserFactory } from './types.js';
 
@@ -24,6 +25,8 @@ export class JsonParser implements Parser {
   parse(line: string, ctx: ParseContext): ParseResult {
     // A UTF-8 BOM survives decoding at the start of a file written by some Windows tools.
     if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    const tooMany = jsonTooManyFields(line, ctx.maxFields);
+    if (tooMany !== undefined) return new ParseError(tooMany);
     let v: unknown;
     try {
       v = JSON.parse(line);

@@ -11,6 +11,8 @@ export interface ParseContext {
   readonly file: string;
   /** Byte offset just after the line in its file. */
   readonly offset: number;
+  /** The pipeline's `limits.max_fields`: parsers that would build a record first may refuse a line over it early. */
+  readonly maxFields?: number;
 }
 
 export class ParseError {

@@ -216,6 +216,17 @@ export const pipelineSchema = z
     multiline: multilineSchema.optional(),
     on_parse_error: z.enum(['dead_letter', 'drop', 'raw']).default('dead_letter').describe('What happens to a line that does not parse.'),
     raw_field: z.string().default('message').describe('With on_parse_error: raw, the field that holds the raw line.'),
+    on_long_line: z
+      .enum(['dead_letter', 'truncate'])
+      .default('dead_letter')
+      .describe('A line longer than its input\'s max_line_bytes: a parse dead letter holding its first max_line_bytes (dead_letter), or cut there and processed with `_truncated: true` (truncate).'),
+    limits: z
+      .strictObject({
+        max_depth: int(64, 1, 10_000, 'Deepest nesting of objects and arrays in a parsed record; a deeper one is a parse dead letter.'),
+        max_fields: int(10_000, 1, 10_000_000, 'Keys and array elements in a parsed record, at every depth; a record with more is a parse dead letter.'),
+      })
+      .prefault({})
+      .describe('Bounds on what a parser makes, checked before mapping: a hostile line becomes a dead letter, never a stuck pipeline.'),
     events: z.array(ruleSchema).min(1).describe('Ordered mapping rules; a record takes the first rule whose `when` holds.'),
     context: templatedObject.optional().describe('Templated context merged into every event.'),
     contexts: contextsSchema.optional().describe('Snowplow: context entities attached to every event, before those of its rule.'),

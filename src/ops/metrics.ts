@@ -5,6 +5,7 @@
  */
 import { fstatSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LINE_OUTCOMES, OUTCOME_LABELS, sumOutcomes } from '../pipeline/line-outcomes.js';
 import { VERSION } from '../version.js';
 import type { Observer } from './observer.js';
 
@@ -82,6 +83,39 @@ export class Metrics {
       collect() {
         this.reset();
         for (const [p, t] of obs.pipelines) for (const [file, n] of t.fileBytes) this.inc({ pipeline: p, file }, n);
+      },
+    });
+    new Counter({
+      name: 'tailship_file_lines_read_total',
+      help: 'Lines read per file (file label bounded); equal to the sum of tailship_line_outcomes_total over outcomes.',
+      labelNames: ['pipeline', 'file'], registers,
+      collect() {
+        this.reset();
+        for (const [p, t] of obs.pipelines) for (const [file, a] of t.fileLines) this.inc({ pipeline: p, file }, a.read);
+      },
+    });
+    new Counter({
+      name: 'tailship_line_outcomes_total',
+      help: 'What became of each line read, per file: queued (made events), dead_letter_parse, dead_letter_mapping, parse_error_dropped, filtered, sampled_out, unmatched, multiline_merged, dropped_at_truncation.',
+      labelNames: ['pipeline', 'file', 'outcome'], registers,
+      collect() {
+        this.reset();
+        for (const [p, t] of obs.pipelines) {
+          for (const [file, a] of t.fileLines) for (const k of LINE_OUTCOMES) this.inc({ pipeline: p, file, outcome: OUTCOME_LABELS[k] }, a.outcomes[k]);
+        }
+      },
+    });
+    new Gauge({
+      name: 'tailship_line_accounting_gap',
+      help: 'Lines read minus lines with a counted outcome, per pipeline: always 0 (anything else is a bug).',
+      labelNames: ['pipeline'], registers,
+      collect() {
+        this.reset();
+        for (const [p, t] of obs.pipelines) {
+          let gap = 0;
+          for (const a of t.fileLines.values()) gap += a.read - sumOutcomes(a.outcomes);
+          this.set({ pipeline: p }, gap);
+        }
       },
     });
     new Counter({

@@ -6,6 +6,7 @@
  */
 import type { DeliveryResult } from '../emit/destination.js';
 import type { EmitterEvents } from '../emit/emitter.js';
+import { LINE_OUTCOMES, OUTCOME_LABELS, addOutcomes, emptyOutcomes, type LineOutcomes } from '../pipeline/line-outcomes.js';
 import type { PipelineEvents } from '../pipeline/pipeline.js';
 import type { TapBatch } from '../pipeline/tap.js';
 import type { Logger } from './logger.js';
@@ -39,6 +40,14 @@ export class PipelineTotals {
   readonly fileBytes = new Map<string, number>();
   /** The latest files rotated away unread (newest last, at most RECENT_ROTATED_UNREAD), for the status page. */
   readonly rotatedUnread: Array<{ path: string; unreadBytes: number; atMs: number }> = [];
+  /** Per file label, lines read and what became of them: `read` = the sum of `outcomes`. */
+  readonly fileLines = new Map<string, { read: number; outcomes: LineOutcomes }>();
+
+  fileAccount(label: string): { read: number; outcomes: LineOutcomes } {
+    let a = this.fileLines.get(label);
+    if (!a) this.fileLines.set(label, (a = { read: 0, outcomes: emptyOutcomes() }));
+    return a;
+  }
 }
 
 /** How many rotated-unread files each pipeline remembers for `tailship top` and the status page. */
@@ -188,6 +197,9 @@ export class Observer {
         t.bytes += c.bytes;
         const label = self.fileLabel(name, file);
         t.fileBytes.set(label, (t.fileBytes.get(label) ?? 0) + c.bytes);
+        const account = t.fileAccount(label);
+        account.read += c.lines;
+        addOutcomes(account.outcomes, c.outcomes);
         t.parsed.ok += c.parsed.ok;
         t.parsed.error += c.parsed.error;
         t.parsed.raw += c.parsed.raw;
@@ -202,6 +214,13 @@ export class Observer {
         t.commits++;
         t.eventsQueued += events;
         if (ms !== undefined) metrics.observeCommit(name, ms);
+      },
+      linesDroppedAtTruncation(_p: string, file: string, lines: number) {
+        t.lines += lines;
+        const account = t.fileAccount(self.fileLabel(name, file));
+        account.read += lines;
+        account.outcomes.droppedAtTruncation += lines;
+        log.warn({ file, lines }, 'file truncated while lines of it were held back (no newline yet, or an open multiline group): they are dropped and counted');
       },
       linesDeadLettered(_p: string, kind: 'parse' | 'mapping', count: number) {
         t.deadLetters[kind] += count;
@@ -273,6 +292,10 @@ export class Observer {
       add('lines_truncated', t.linesTruncated);
       add('read_errors', t.readErrors);
       add('dead_letters', t.deadLetters.parse + t.deadLetters.mapping);
+      for (const a of t.fileLines.values()) {
+        add('file_lines_read', a.read);
+        for (const k of LINE_OUTCOMES) add(`lines_${OUTCOME_LABELS[k]}`, a.outcomes[k]);
+      }
     }
     for (const o of this.outputs.values()) {
       add('batches_sent', o.batches.get('2xx') ?? 0);

@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { LoadedConfig } from '../config/load.js';
+import { LINE_OUTCOMES, OUTCOME_LABELS, sumOutcomes } from '../pipeline/line-outcomes.js';
 import { Store, STORE_FILE } from '../store/store.js';
 import { makeScrubber } from './redact.js';
 import { parseListen } from './server.js';
@@ -17,6 +18,11 @@ export interface StatusReport {
   files: Array<{ pipeline: string; path: string; identity: string; offset: number; size: number | null; lag: number | null; removed: boolean }>;
   queues: Array<{ pipeline: string; output: string; rows: number; events: number; bytes: number; oldestAgeSec: number | null }>;
   deadLetters: Array<{ pipeline: string; output: string | null; kind: string; count: number }>;
+  /**
+   * Per file life, lines read and what became of them (committed totals, across restarts):
+   * `gap` = read minus the sum of the outcomes, always 0.
+   */
+  accounting: Array<{ pipeline: string; path: string; fileKey: string; read: number; outcomes: Record<string, number>; gap: number }>;
   /** Last error per output; `source` says whether it comes from the running daemon or the store. */
   lastErrors: Array<{ pipeline: string; output: string; error: string; at: string | null; source: 'daemon' | 'dead-letter' }>;
   /** The running daemon's readiness, when its server answered. */
@@ -25,7 +31,7 @@ export interface StatusReport {
 
 export function collectStatus(stateDir: string): StatusReport {
   const file = path.join(stateDir, STORE_FILE);
-  if (!existsSync(file)) return { store: file, files: [], queues: [], deadLetters: [], lastErrors: [], daemon: null };
+  if (!existsSync(file)) return { store: file, files: [], queues: [], deadLetters: [], accounting: [], lastErrors: [], daemon: null };
   const store = new Store(stateDir, { readonly: true });
   try {
     const now = Date.now();
@@ -49,6 +55,11 @@ export function collectStatus(stateDir: string): StatusReport {
         oldestAgeSec: q.oldest === null ? null : Math.round((now - q.oldest) / 1000),
       })),
       deadLetters: store.deadLetters.counts(),
+      accounting: store.lineAccounts.all().map((a) => ({
+        pipeline: a.pipeline, path: a.path, fileKey: a.fileKey, read: a.read,
+        outcomes: Object.fromEntries(LINE_OUTCOMES.map((k) => [OUTCOME_LABELS[k], a.outcomes[k]])),
+        gap: a.read - sumOutcomes(a.outcomes),
+      })),
       lastErrors: (
         store.db
           .prepare(
@@ -104,6 +115,17 @@ export async function printStatus(loaded: LoadedConfig, json: boolean, out: Writ
   out.write(table(['PIPELINE', 'OUTPUT', 'EVENTS', 'ROWS', 'BYTES', 'OLDEST'], report.queues.map((q) => [q.pipeline, q.output, String(q.events), String(q.rows), String(q.bytes), q.oldestAgeSec === null ? '-' : `${q.oldestAgeSec}s`])));
   out.write('\nDEAD LETTERS\n');
   out.write(table(['PIPELINE', 'OUTPUT', 'KIND', 'COUNT'], report.deadLetters.map((d) => [d.pipeline, d.output ?? '-', d.kind, String(d.count)])));
+  out.write('\nLINES (read = queued + dead letters + dropped, per file life)\n');
+  out.write(
+    table(
+      ['PIPELINE', 'PATH', 'READ', 'QUEUED', 'DEAD LETTERS', 'DROPPED', 'GAP'],
+      report.accounting.map((a) => {
+        const dead = (a.outcomes['dead_letter_parse'] ?? 0) + (a.outcomes['dead_letter_mapping'] ?? 0);
+        const dropped = a.read - a.gap - (a.outcomes['queued'] ?? 0) - dead;
+        return [a.pipeline, a.path, String(a.read), String(a.outcomes['queued'] ?? 0), String(dead), String(dropped), String(a.gap)];
+      }),
+    ),
+  );
   out.write('\nLAST ERROR PER OUTPUT\n');
   out.write(table(['PIPELINE', 'OUTPUT', 'SOURCE', 'AT', 'ERROR'], report.lastErrors.map((e) => [e.pipeline, e.output, e.source, e.at ?? 'now', oneLine(e.error, 120)])));
   if (report.daemon) {

@@ -20,6 +20,8 @@ export interface LineBatch {
   readonly spans: Float64Array;
   /** Indexes of lines cut at max_line_bytes. */
   readonly truncated: number[];
+  /** Per line, the lines of the file joined into it (only when some line joins several). */
+  readonly joined?: number[];
 }
 
 /** Collects framed lines as bytes (a LineSink for the framer). */
@@ -77,7 +79,8 @@ export function textBatch(lines: readonly Line[], file: string, fileKey: string,
     spans[4 * i + 3] = l.end;
     if (l.truncated) truncated.push(i);
   });
-  return { file, fileKey, readAtMs, count: lines.length, texts: lines.map((l) => l.text), spans, truncated };
+  const batch: LineBatch = { file, fileKey, readAtMs, count: lines.length, texts: lines.map((l) => l.text), spans, truncated };
+  return lines.some((l) => (l.lines ?? 1) > 1) ? { ...batch, joined: lines.map((l) => l.lines ?? 1) } : batch;
 }
 
 /** The buffers a batch can hand over to a worker without copying. */

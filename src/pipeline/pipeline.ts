@@ -15,6 +15,8 @@ import type { FileState, Store } from '../store/store.js';
 import { isTransientStoreError, storeRetryDelayMs } from '../store/transient.js';
 import type { Backpressure } from './backpressure.js';
 import { LineBatchBuilder, textBatch, type LineBatch } from './line-batch.js';
+import type { LineAccount } from '../store/line-accounts.js';
+import { emptyOutcomes } from './line-outcomes.js';
 import { emptyResult, type ProcessCounts, type ProcessResult } from './process.js';
 import type { StagesSetup } from './stages.js';
 import type { TapBatch, TapSelector } from './tap.js';
@@ -23,6 +25,8 @@ import { startProcessing, type Processing } from './workers.js';
 export interface PipelineEvents extends SourceEvents {
   /** What one read's lines became; `file` is the path read, for per-file metrics. */
   processed(pipeline: string, counts: ProcessCounts, file: string): void;
+  /** Lines held back (an unfinished last line, an open multiline group) dropped because their file was truncated. */
+  linesDroppedAtTruncation?(pipeline: string, file: string, lines: number): void;
   /** Lines that became dead letters here (parse or mapping failures). */
   linesDeadLettered?(pipeline: string, kind: 'parse' | 'mapping', count: number): void;
   committed(pipeline: string, events: number, ms: number): void;
@@ -55,6 +59,8 @@ interface InputRuntime {
 /** A read handed to processing, committed when its turn in read order comes. */
 interface PendingCommit {
   readonly path: string;
+  /** The file life the lines were read from (the state's may be a newer life after a truncation). */
+  readonly fileKey: string;
   /** The file's state once this read is committed. */
   readonly state: FileState;
   readonly readAtMs: number;
@@ -89,6 +95,8 @@ export class Pipeline {
   private held: { since: number; failures: number } | undefined;
   /** What `tailship tap` asks the processing stages to copy out (undefined: no viewer). */
   private tapSelector: TapSelector | undefined;
+  /** Lines dropped at truncations, per file life, not yet in a commit's accounting. */
+  private readonly truncationDrops = new Map<string, { path: string; lines: number }>();
 
   constructor(
     private readonly parts: PipelineParts,
@@ -106,7 +114,10 @@ export class Pipeline {
     this.buf = Buffer.allocUnsafe(Math.max(...parts.config.inputs.map((i) => i.max_read_bytes)));
     this.maxPending = Math.max(2, 2 * parts.workers);
     this.inputs = parts.config.inputs.map((input) => {
-      const tailer = new Tailer(this.name, input, store.files, events);
+      const sourceEvents: SourceEvents = Object.assign(Object.create(events) as SourceEvents, {
+        partialLineDropped: (path: string, fileKey: string) => this.droppedAtTruncation(path, fileKey, 1),
+      });
+      const tailer = new Tailer(this.name, input, store.files, sourceEvents);
       const newPaths = new Set<string>();
       const discovery = new Discovery(
         { include: input.paths, exclude: input.exclude, includeCompressed: input.include_compressed, rescanMs: input.rescan_interval },
@@ -137,6 +148,7 @@ export class Pipeline {
       rt.tailer.markInitialScanDone();
       const purgeBefore = Date.now() - rt.input.clean_removed_after;
       this.store.files.purgeRemoved(this.name, purgeBefore);
+      this.store.lineAccounts.purgeForgotten(this.name);
     }
     this.running = true;
     this.loopDone = this.loop().catch((err: unknown) => {
@@ -302,6 +314,10 @@ export class Pipeline {
     // the new life's lines. They are not lost to the store: the committed offset stayed before
     // them, so a copytruncate copy inside the globs is read from there (src/source/copies.ts).
     if (!j || j.key !== f.key) {
+      if (j) {
+        const dropped = j.joiner.flush().reduce((n, l) => n + (l.lines ?? 1), 0);
+        if (dropped > 0) this.droppedAtTruncation(f.path, j.key, dropped);
+      }
       j = { key: f.key, joiner: this.parts.newJoiner() };
       this.joiners.set(f, j);
     }
@@ -324,7 +340,7 @@ export class Pipeline {
     const state = f.fd !== undefined ? rt.tailer.stateAt(f, offset) : { ...f.state, offset };
     rt.tailer.committed(f, state);
     const result = batch ? this.processing!.run(batch) : Promise.resolve(emptyResult());
-    const pending: PendingCommit = { path: f.path, state, readAtMs: batch?.readAtMs ?? Date.now(), startedAt: performance.now(), result, done: false };
+    const pending: PendingCommit = { path: f.path, fileKey: batch?.fileKey ?? state.fileKey, state, readAtMs: batch?.readAtMs ?? Date.now(), startedAt: performance.now(), result, done: false };
     // Also marks a rejection handled: commitNext() awaits it in order and stops the pipeline then.
     const settle = (): void => void (pending.done = true);
     result.then(settle, settle);
@@ -369,10 +385,25 @@ export class Pipeline {
     }
   }
 
+  /**
+   * Held-back lines of a file life were dropped by a truncation: counted as read and dropped, in
+   * the next commit. (If a copy of the file holds them, they are read again from there.)
+   */
+  private droppedAtTruncation(path: string, fileKey: string, lines: number): void {
+    const d = this.truncationDrops.get(fileKey);
+    if (d) d.lines += lines;
+    else this.truncationDrops.set(fileKey, { path, lines });
+    this.events.linesDroppedAtTruncation?.(this.name, path, lines);
+  }
+
   private commit(p: PendingCommit, r: ProcessResult): void {
-    this.store.commit({ pipeline: this.name, file: p.state, chunks: r.chunks, deadLetters: r.letters }, p.readAtMs);
-    this.pending.shift();
     const { counts, letters } = r;
+    const accounts: LineAccount[] = [];
+    if (counts.lines > 0) accounts.push({ fileKey: p.fileKey, path: p.path, read: counts.lines, outcomes: counts.outcomes });
+    for (const [fileKey, d] of this.truncationDrops) accounts.push({ fileKey, path: d.path, read: d.lines, outcomes: { ...emptyOutcomes(), droppedAtTruncation: d.lines } });
+    this.store.commit({ pipeline: this.name, file: p.state, chunks: r.chunks, deadLetters: letters, accounts }, p.readAtMs);
+    this.truncationDrops.clear();
+    this.pending.shift();
     this.events.processed(this.name, counts, p.path);
     if (letters.length && this.events.linesDeadLettered) {
       const parse = letters.filter((l) => l.kind === 'parse').length;

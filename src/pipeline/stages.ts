@@ -29,5 +29,5 @@ export async function buildStages(setup: StagesSetup): Promise<ProcessStages> {
     const encoder = createEncoder(o);
     return { name: o.name, maxEvents: o.maxEvents, maxBytes: o.maxBytes, encoder, row: rowBytesFor(encoder, o) };
   });
-  return { config: p, parser, mapper, hooks, outputs };
+  return { config: p, parser, mapper, hooks, outputs, limits: { maxDepth: p.limits.max_depth, maxFields: p.limits.max_fields } };
 }

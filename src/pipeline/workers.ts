@@ -8,6 +8,7 @@ import type { Worker } from 'node:worker_threads';
 import { TailshipError } from '../errors.js';
 import { transferables, type LineBatch } from './line-batch.js';
 import { processBatch, type ProcessResult, type ProcessStages } from './process.js';
+import { releaseBuffers } from './release.js';
 import { buildStages, type StagesSetup } from './stages.js';
 import { Tap, type TapSelector } from './tap.js';
 import type { WorkerJob, WorkerMessage, WorkerTap } from './worker.js';
@@ -43,6 +44,9 @@ class InlineProcessing implements Processing {
       return Promise.resolve(processBatch(this.stages, batch));
     } catch (err) {
       return Promise.reject(err);
+    } finally {
+      // As a worker does (worker.ts): the batch's buffers go now, not at the next full GC.
+      releaseBuffers(transferables(batch));
     }
   }
 

@@ -7,6 +7,8 @@ export interface Line {
   end: number;
   /** The line was longer than max_line_bytes and was cut. */
   truncated?: boolean;
+  /** Lines of the file joined into this one (multiline, container partial lines); 1 when absent. */
+  lines?: number;
 }
 
 /**

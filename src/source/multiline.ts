@@ -237,6 +237,8 @@ export class MultilineJoiner implements LineJoiner {
     }
     const out: Line = { text, start: first.start, end: last.end };
     if (lines.some((l) => l.truncated)) out.truncated = true;
+    const count = lines.reduce((n, l) => n + (l.lines ?? 1), 0);
+    if (count > 1) out.lines = count;
     return out;
   }
 }

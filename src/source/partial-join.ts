@@ -51,7 +51,15 @@ function criPiece(text: string): Piece | undefined {
   return { stream: m[2] as string, time: m[1] as string, text: text.slice(m[0].length), partial: m[3] === 'P' };
 }
 
+/**
+ * Docker cuts pieces at 16 KiB of log text, at most 6 characters each once escaped (\u0000):
+ * a longer line is no piece, and is not parsed here, on the main thread (a hostile line of
+ * 50,000 keys would grow its heap); it passes through for the parser to report.
+ */
+const MAX_DOCKER_PIECE_CHARS = 128 * 1024;
+
 function dockerPiece(text: string): Piece | undefined {
+  if (text.length > MAX_DOCKER_PIECE_CHARS) return undefined;
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -145,6 +153,7 @@ export class PartialLineJoiner implements LineJoiner {
     }
     const out: Line = { text: rendered, start: p.start, end: p.end };
     if (p.truncated) out.truncated = true;
+    if (p.parts.length > 1) out.lines = p.parts.length;
     return out;
   }
 }

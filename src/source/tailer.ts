@@ -37,6 +37,8 @@ export interface SourceEvents {
    */
   fileRotatedUnread?(path: string, unreadBytes: number): void;
   lineTruncated(path: string): void;
+  /** The file was truncated while an unfinished last line of it was held: that line is dropped. */
+  partialLineDropped?(path: string, fileKey: string): void;
   readError(path: string, err: unknown): void;
 }
 
@@ -428,6 +430,7 @@ export class Tailer {
       // treated as empty
     }
     this.copies.remember({ key: f.key, headFp: f.state.headFp, headLen: f.state.headLen, offset: f.state.offset, tailFp: f.state.tailFp });
+    if (f.framer.pendingStart() !== undefined) this.events.partialLineDropped?.(f.path, f.key);
     const { fp, len } = headFingerprint(fd, size);
     const old = f.key;
     f.state = { ...f.state, fileKey: newFileKey(f.state.dev, f.state.ino), offset: 0, headFp: fp + f.birth, headLen: len, tailFp: tailFingerprint(fd, 0)!, size, updatedAt: this.now() };

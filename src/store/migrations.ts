@@ -60,6 +60,17 @@ const MIGRATIONS: readonly string[] = [
   // 2: the largest event of a row, so that rows whose events all fit max_message_bytes can be
   // sent as stored (store/payload.ts). NULL on older rows: those are decoded and checked.
   `ALTER TABLE out_queue ADD COLUMN max_event_bytes INTEGER;`,
+  // 3: per file life, lines read and what became of them, added to in each commit (store/line-accounts.ts).
+  `
+  CREATE TABLE line_accounts (
+    pipeline  TEXT    NOT NULL,
+    file_key  TEXT    NOT NULL,
+    outcome   TEXT    NOT NULL,                -- read | queued | dead_letter_parse | ... (pipeline/line-outcomes.ts)
+    path      TEXT    NOT NULL,                -- last path the file was read at
+    lines     INTEGER NOT NULL,
+    PRIMARY KEY (pipeline, file_key, outcome)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

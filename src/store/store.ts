@@ -10,6 +10,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { DeadLetters, type DeadLetter, type DeadLetterInput } from './dead-letters.js';
 import { FileStates, type FileState } from './files.js';
+import { LineAccounts, type LineAccount } from './line-accounts.js';
 import { migrate } from './migrations.js';
 import { openDatabase } from './sqlite.js';
 import { Queue, type QueueChunk, type QueueRow } from './queue.js';
@@ -26,6 +27,8 @@ export interface CommitBatch {
   file?: FileState;
   chunks: QueueChunk[];
   deadLetters: DeadLetterInput[];
+  /** Lines read and their outcomes, per file life (usually the one `file`). */
+  accounts?: readonly LineAccount[];
 }
 
 /** Called after each commit/ack with the change in queued rows and bytes per output. */
@@ -36,6 +39,7 @@ export class Store {
   readonly files: FileStates;
   readonly queue: Queue;
   readonly deadLetters: DeadLetters;
+  readonly lineAccounts: LineAccounts;
   readonly path: string;
   private readonly listeners: QueueListener[] = [];
   private readonly commitTxn: (batch: CommitBatch, now: number) => void;
@@ -58,11 +62,13 @@ export class Store {
     this.files = new FileStates(this.db);
     this.queue = new Queue(this.db);
     this.deadLetters = new DeadLetters(this.db);
+    this.lineAccounts = new LineAccounts(this.db);
 
     this.commitTxn = this.db.transaction((batch: CommitBatch, now: number) => {
       for (const c of batch.chunks) this.queue.insert(batch.pipeline, c, now);
       for (const d of batch.deadLetters) this.deadLetters.insert(batch.pipeline, d, now);
       if (batch.file) this.files.advance(batch.file);
+      for (const a of batch.accounts ?? []) this.lineAccounts.add(batch.pipeline, a);
     });
     this.ackTxn = this.db.transaction((rows: readonly QueueRow[]) => {
       for (const r of rows) this.queue.delete(r.id);

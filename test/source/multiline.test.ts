@@ -82,7 +82,7 @@ describe('multiline pattern options (Filebeat semantics)', () => {
     expect(j.pendingStart()).toBe(0);
     expect(j.push(lines[1] as Line, 0)).toEqual([]);
     const [g] = j.push(lines[2] as Line, 0);
-    expect(g).toEqual({ text: 'é1\n  ü', start: 0, end: 9 });
+    expect(g).toEqual({ text: 'é1\n  ü', start: 0, end: 9, lines: 2 });
     expect(j.pendingStart()).toBe(9);
   });
 
