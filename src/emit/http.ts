@@ -12,6 +12,7 @@ import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from './undici.
 import { TailshipError } from '../errors.js';
 import { parseRetryAfter } from './backoff.js';
 import type { DeliveryResult } from './destination.js';
+import { VERSION } from '../version.js';
 
 const gzipAsync = promisify(gzipCb);
 
@@ -58,7 +59,10 @@ export interface PostResult {
   text: string;
 }
 
-/** POSTs and reads at most 4 KiB of the answer (enough for an error message). */
+/** Sent on every request, in the `<library>/<version>` form of rudder-sdk-node's. */
+export const USER_AGENT = `tailship/${VERSION}`;
+
+/** POSTs (with tailship's User-Agent) and reads at most 4 KiB of the answer (enough for an error message). */
 export async function post(
   dispatcher: Dispatcher,
   url: string,
@@ -73,7 +77,7 @@ export async function post(
     path: pathname + search,
     method: 'POST',
     body,
-    headers,
+    headers: { 'user-agent': USER_AGENT, ...headers },
     signal,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,

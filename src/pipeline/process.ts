@@ -14,6 +14,7 @@ import { ChunkBuilder, type ChunkLimits } from './chunker.js';
 import type { Mapper } from './event.js';
 import type { LineBatch } from './line-batch.js';
 import type { MappingHooks } from './mapping.js';
+import type { MessageDialect } from './message-json.js';
 
 export interface OutputEncoding extends ChunkLimits {
   readonly name: string;
@@ -79,11 +80,17 @@ export interface ProcessStages {
   readonly mapper: Mapper;
   readonly hooks: CountingHooks;
   readonly outputs: readonly OutputEncoding[];
+  /** The dialect the mapper's `mapToJson` writes, when every output takes it. */
+  readonly jsonDialect?: MessageDialect | undefined;
 }
 
-/** Every output takes RudderStack / Segment message JSON: events can be written straight to it. */
-function allMessageJson(outputs: readonly OutputEncoding[]): boolean {
-  return outputs.every((o) => o.encoder.messageJson === true);
+/**
+ * The message JSON every output takes, when they all take the same one: the mapper (compiled
+ * for it, stages.ts) can then write events straight to it.
+ */
+export function commonMessageDialect(outputs: ReadonlyArray<Pick<OutputEncoding, 'encoder'>>): MessageDialect | undefined {
+  const first = outputs[0]?.encoder.messageJson;
+  return first !== undefined && outputs.every((o) => o.encoder.messageJson === first) ? first : undefined;
 }
 
 export function processBatch(stages: ProcessStages, batch: LineBatch): ProcessResult {
@@ -94,7 +101,7 @@ export function processBatch(stages: ProcessStages, batch: LineBatch): ProcessRe
   const { file, fileKey, readAtMs, spans, texts } = batch;
   const bytes = batch.bytes ? Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength) : undefined;
   const truncated = new Set(batch.truncated);
-  const json = allMessageJson(outputs);
+  const json = stages.jsonDialect !== undefined && commonMessageDialect(outputs) === stages.jsonDialect;
   for (let i = 0; i < batch.count; i++) {
     const k = 4 * i;
     const start = spans[k + 2]!;
