@@ -23,6 +23,7 @@ export interface Answer {
 
 export interface RequestInfo {
   n: number;
+  method: string;
   path: string;
   headers: IncomingMessage['headers'];
   /** Parsed JSON body, when it parsed. */
@@ -107,7 +108,7 @@ export class Collector {
       } catch {
         return reply({ status: 400, body: 'Invalid JSON' });
       }
-      const info: RequestInfo = { n: this.requests.length, path: req.url ?? '', headers: req.headers, json, raw };
+      const info: RequestInfo = { n: this.requests.length, method: req.method ?? '', path: req.url ?? '', headers: req.headers, json, raw };
       if (this.options.keep !== false) this.requests.push(info);
       const answer = this.respond(info) ?? { status: 200 };
       const finish = (): void => {
