@@ -450,11 +450,11 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
         if (parts) context.referrer = parts;
       }
     }
-    if (ev.type === 'page') pageProperties(ev);
     const root = ev as unknown as JsonObject;
     for (const p of redact) applyAt(root, p, remove);
     for (const p of hash) applyAt(root, p, hashValue);
-    // After redaction and hashing, so that context.traits is the traits as sent.
+    // After redaction and hashing, so that the copies are the values as sent.
+    if (ev.type === 'page') pageProperties(ev);
     if (ev.type === 'identify') identifyContext(ev);
     return validateEvent(ev, rule.index);
   }
