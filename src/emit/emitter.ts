@@ -6,7 +6,7 @@
  * the rows; a refused request is split in halves to find the events the collector refuses.
  */
 import type { Store, QueueRow, DeadLetterInput } from '../store/store.js';
-import { isGzipPayload, isTextRow } from '../store/payload.js';
+import { isGzipPayload } from '../store/payload.js';
 import { isTransientStoreError, storeRetryDelayMs } from '../store/transient.js';
 import { backoffDelayMs } from './backoff.js';
 import type { DeliveryResult, Destination } from './destination.js';
@@ -176,7 +176,7 @@ export class Emitter {
     let count = 0;
     let bytes = 0;
     for (const r of rows) {
-      if (r.maxEventBytes === undefined || r.maxEventBytes > maxMessageBytes || !(isGzipPayload(r.payload) || isTextRow(r.payload))) return undefined;
+      if (r.maxEventBytes === undefined || r.maxEventBytes > maxMessageBytes || !isGzipPayload(r.payload)) return undefined;
       count += r.eventCount;
       bytes += r.bytes;
     }

@@ -7,7 +7,6 @@
  */
 import { promisify } from 'node:util';
 import { gunzip as gunzipCb } from 'node:zlib';
-import { isTextRow, textOfRow } from '../store/payload.js';
 
 const gunzipAsync = promisify(gunzipCb);
 
@@ -44,7 +43,7 @@ const BETWEEN_ROWS = Buffer.from(',\n');
  * holds no raw newline, so each newline is followed by the next event's brace.
  */
 export async function stampedRows(rows: readonly Uint8Array[], members: string, head: string, tail: string): Promise<Buffer> {
-  const texts = await Promise.all(rows.map((r) => (isTextRow(r) ? textOfRow(r) : gunzipAsync(r))));
+  const texts = await Promise.all(rows.map((r) => gunzipAsync(r)));
   const stamp = Buffer.from(members);
   const headBytes = Buffer.from(head);
   const tailBytes = Buffer.from(tail);

@@ -64,7 +64,7 @@ export class RowBytes {
 
   /** The stored form of the events appended since the last pack; the row is empty afterwards. */
   pack(): Buffer {
-    const packed = STORE_COMPRESSED ? gzipSync(this.buf.subarray(0, this.used), GZIP_OPTIONS) : textRow(this.buf.subarray(0, this.used));
+    const packed = gzipSync(this.buf.subarray(0, this.used), GZIP_OPTIONS);
     this.clear();
     if (this.buf.length > this.keepBytes) this.buf = Buffer.allocUnsafe(this.initialBytes);
     return packed;
@@ -84,31 +84,6 @@ export function packEvents(events: readonly string[], separator: string): Buffer
   return row.pack();
 }
 
-const STORE_COMPRESSED = process.env.TAILSHIP_EXPERIMENT_TEXT_ROWS !== '1';
-
-/**
- * First byte of a row stored as plain text: no gzip member (0x1f) nor raw deflate stream starts
- * with it (its block type bits would be the reserved 3).
- */
-const TEXT_ROW = 0x06;
-
-function textRow(text: Buffer): Buffer {
-  const row = Buffer.allocUnsafe(text.length + 1);
-  row[0] = TEXT_ROW;
-  text.copy(row, 1);
-  return row;
-}
-
-/** Whether a stored payload is a row of plain text (its events, separators and newlines). */
-export function isTextRow(stored: string | Uint8Array): stored is Uint8Array {
-  return typeof stored !== 'string' && stored.length > 1 && stored[0] === TEXT_ROW;
-}
-
-/** The text of a row stored as plain text. */
-export function textOfRow(stored: Uint8Array): Buffer {
-  return Buffer.from(stored.buffer, stored.byteOffset + 1, stored.byteLength - 1);
-}
-
 /** Whether a stored payload is a gzip member (the form written now), not a legacy row. */
 export function isGzipPayload(stored: string | Uint8Array): stored is Uint8Array {
   return typeof stored !== 'string' && stored.length > 2 && stored[0] === 0x1f && stored[1] === 0x8b;
@@ -118,7 +93,7 @@ export function isGzipPayload(stored: string | Uint8Array): stored is Uint8Array
 export function unpackEvents(stored: string | Uint8Array): string[] {
   if (typeof stored === 'string') return stored.split('\n');
   // A raw deflate stream never starts with 0x1f 0x8b (its first block type would be the reserved 3).
-  const text = isGzipPayload(stored) ? gunzipSync(stored).toString('utf8') : isTextRow(stored) ? textOfRow(stored).toString('utf8') : inflateRawSync(stored).toString('utf8');
+  const text = isGzipPayload(stored) ? gunzipSync(stored).toString('utf8') : inflateRawSync(stored).toString('utf8');
   const lines = text.split('\n');
   // An encoded event never ends with "," (JSON objects end with "}"), so a trailing one is a separator.
   for (let i = 0; i < lines.length - 1; i++) {
