@@ -4,6 +4,7 @@
  * time). The emitter owns batching, retries, splitting and dead letters for every destination.
  */
 import type { AnalyticsEvent } from '../pipeline/event.js';
+import type { MessageDialect } from '../pipeline/message-json.js';
 
 export type DeliveryResult =
   | { readonly kind: 'ok' }
@@ -15,7 +16,7 @@ export type DeliveryResult =
   | { readonly kind: 'reject'; readonly reason: string; readonly status?: number; readonly response?: string };
 
 export interface StoredDelivery {
-  /** Bytes a body adds beyond its rows' `bytes` (its head and tail). */
+  /** Bytes a body adds beyond its rows' `bytes` (its head and tail; send-time stamps are in `bytes`). */
   readonly overheadBytes: number;
   deliver(members: readonly Uint8Array[], signal: AbortSignal): Promise<DeliveryResult>;
 }
@@ -35,10 +36,12 @@ export interface Encoder {
   /** Written after each event of a queue row but the last: "," where rows are sent as stored, else "". */
   readonly separator: string;
   /**
-   * True when `encode` is message-json.ts's `encodeMessage`: the mapper may then hand over events
-   * already written in that form (Mapper.mapToJson), and they are queued as they are.
+   * Set when `encode` is message-json.ts's `encodeMessage` in this dialect: the mapper may then
+   * hand over events already written in that form (Mapper.mapToJson), queued as they are.
    */
-  readonly messageJson?: boolean;
+  readonly messageJson?: MessageDialect;
+  /** Bytes the output's send-time stamp adds to each event in a request (send-stamp.ts); rows count them. */
+  readonly sendStampBytes?: number;
 }
 
 export interface BatchLimits {
@@ -68,10 +71,10 @@ export interface Destination {
   readonly perEventOverhead: number;
   deliver(events: readonly string[], signal: AbortSignal): Promise<DeliveryResult>;
   /**
-   * Sends queue rows as they are stored (gzip members of events joined by the encoder's
-   * separator, store/payload.ts), without decoding them. Offered by outputs whose gzip body is
-   * `head + events joined by "," + tail` and whose collector is known to read a gzip body of
-   * several members; the emitter falls back to `deliver` without it.
+   * Sends queue rows given as stored (gzip members of events joined by the encoder's separator,
+   * store/payload.ts), decompressing them off the main thread (send-stamp.ts stampedRows).
+   * Offered by outputs whose body is `head + events joined by "," + tail`; the emitter falls back
+   * to `deliver` without it.
    */
   readonly stored?: StoredDelivery | undefined;
   close(): Promise<void>;

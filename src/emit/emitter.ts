@@ -27,8 +27,6 @@ interface Request {
   deliver(signal: AbortSignal): Promise<DeliveryResult>;
   /** The events one by one, to bisect a refused request or dead-letter it. */
   events(): string[];
-  /** For a request of stored rows: the same events compressed as one gzip member. */
-  asOneMember?(): Request;
 }
 
 export class Emitter {
@@ -169,7 +167,7 @@ export class Emitter {
 
   /**
    * The rows as stored, in one request, when the destination takes them so and every row is
-   * known to fit the limits: nothing is decompressed or compressed again (store/payload.ts).
+   * known to fit the limits: the destination decompresses them off the main thread.
    */
   private storedRequest(rows: readonly QueueRow[]): Request | undefined {
     const stored = this.dest.stored;
@@ -185,7 +183,7 @@ export class Emitter {
     if (count > maxEvents || bytes + stored.overheadBytes > maxBytes) return undefined;
     const members = rows.map((r) => r.payload as Uint8Array);
     const events = (): string[] => rows.flatMap((r) => r.events());
-    return { count, bytes, deliver: (signal) => stored.deliver(members, signal), events, asOneMember: () => this.eventsRequest(events()) };
+    return { count, bytes, deliver: (signal) => stored.deliver(members, signal), events };
   }
 
   /** The rows' events decoded, too large ones dead-lettered, cut into requests within the limits. */
@@ -263,10 +261,6 @@ export class Emitter {
         for (const e of req.events()) letters.push(this.letter(e, `gave up after max_retry_age: ${result.reason}`, rows[0]!, result.status, undefined, attempt + 1));
         return;
       }
-      // A gateway that cannot read a body of several gzip members answers 500 (a corrupt body),
-      // every time: after a 500 the events go compressed as one member, as every reader takes
-      // them. Not after other failures: decoding costs memory while a collector is down.
-      if (result.status === 500 && req.asOneMember) req = req.asOneMember();
       const delay = result.retryAfterMs ?? backoffDelayMs(this.dest.retry, attempt);
       this.events.batchFailed(this.dest.name, result, attempt, delay);
       await this.sleep(delay);

@@ -18,7 +18,7 @@ export function createEncoder(cfg: EncoderConfig): Encoder {
   switch (cfg.type) {
     case 'rudderstack':
     case 'segment':
-      return new RudderstackEncoder();
+      return new RudderstackEncoder(cfg.type);
     case 'snowplow':
       return new SnowplowEncoder(cfg.snowplow);
     default:

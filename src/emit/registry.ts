@@ -10,18 +10,19 @@ import { SnowplowDestination } from './snowplow.js';
 import { StdoutDestination } from './stdout.js';
 
 type Named<T> = T & { name: string };
-type Factory = (cfg: Named<OutputConfig>) => Destination;
+/** `now` is the clock send-time fields are stamped from (tests pass their own). */
+type Factory = (cfg: Named<OutputConfig>, now: () => number) => Destination;
 
 const factories = new Map<string, Factory>([
-  ['rudderstack', (c) => new RudderstackDestination(c as Named<Extract<OutputConfig, { type: 'rudderstack' }>>)],
-  ['segment', (c) => new RudderstackDestination(c as Named<Extract<OutputConfig, { type: 'segment' }>>)],
-  ['snowplow', (c) => new SnowplowDestination(c as Named<Extract<OutputConfig, { type: 'snowplow' }>>)],
+  ['rudderstack', (c, now) => new RudderstackDestination(c as Named<Extract<OutputConfig, { type: 'rudderstack' }>>, now)],
+  ['segment', (c, now) => new RudderstackDestination(c as Named<Extract<OutputConfig, { type: 'segment' }>>, now)],
+  ['snowplow', (c, now) => new SnowplowDestination(c as Named<Extract<OutputConfig, { type: 'snowplow' }>>, now)],
   ['file', (c) => new FileDestination(c as Named<Extract<OutputConfig, { type: 'file' }>>)],
   ['stdout', (c) => new StdoutDestination(c as Named<Extract<OutputConfig, { type: 'stdout' }>>)],
 ]);
 
-export function createDestination(cfg: Named<OutputConfig>): Destination {
+export function createDestination(cfg: Named<OutputConfig>, now: () => number = Date.now): Destination {
   const f = factories.get(cfg.type);
   if (!f) throw new Error(`output type "${cfg.type}" is not implemented yet`);
-  return f(cfg);
+  return f(cfg, now);
 }

@@ -1,40 +1,45 @@
 /**
  * RudderStack and Segment HTTP API (one payload family, protocols.md §1): POST {url}/v1/batch
  * with `{"batch":[...],"sentAt":...}`, Basic auth with the write key as user and an empty
- * password, gzip for RudderStack by default (Segment gets plain JSON unless asked).
- * `sentAt` is stamped at each attempt so the collector's clock-skew correction stays right.
+ * password, gzip for RudderStack by default (Segment gets plain JSON unless asked), one gzip
+ * stream per request. Send-time fields are stamped at each attempt (send-stamp.ts): RudderStack
+ * reads `sentAt` from each message (its gateway keeps only the batch's items), so every message
+ * carries one, as rudder-sdk-node and analytics-go send it; Segment reads the batch's `sentAt`,
+ * as analytics-node sends it. The event time is in the stored message (message-json.ts).
  */
 import type { Dispatcher } from 'undici';
 import type { OutputConfig } from '../config/schema.js';
-import { gzipText } from '../store/payload.js';
 import type { BatchLimits, DeliveryResult, Destination, RetryPolicy, StoredDelivery } from './destination.js';
 import { classify, gzip, makeDispatcher, networkFailure, post } from './http.js';
-import { RudderstackEncoder } from './rudderstack-encoder.js';
+import { RudderstackEncoder, SENT_AT } from './rudderstack-encoder.js';
+import { stampedJoin, stampedRows, type SendStamp } from './send-stamp.js';
 
 type Config = Extract<OutputConfig, { type: 'rudderstack' | 'segment' }> & { name: string };
 
 const BODY_HEAD = '{"batch":[';
-/** Members put around and between stored rows (the "," of the last event of a row is not stored). */
-const GZIP_HEAD = gzipText(BODY_HEAD);
-const GZIP_BETWEEN_ROWS = gzipText(',\n');
 
 export class RudderstackDestination implements Destination {
   readonly type: string;
   readonly name: string;
   readonly limits: BatchLimits;
   readonly retry: RetryPolicy;
-  readonly perEventOverhead = 1;
-  readonly encoder = new RudderstackEncoder();
-  readonly stored: StoredDelivery | undefined;
+  readonly perEventOverhead: number;
+  readonly encoder: RudderstackEncoder;
+  readonly stored: StoredDelivery;
   private readonly url: string;
   private readonly auth: string;
   private readonly gzip: boolean;
   private readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher;
+  /** Stamped into each message at each attempt (RudderStack), or nothing (Segment). */
+  private readonly stamp: SendStamp | undefined;
 
-  constructor(cfg: Config) {
+  constructor(cfg: Config, private readonly now: () => number = Date.now) {
     this.type = cfg.type;
     this.name = cfg.name;
+    this.encoder = new RudderstackEncoder(cfg.type);
+    this.stamp = cfg.type === 'rudderstack' ? SENT_AT : undefined;
+    this.perEventOverhead = 1 + (this.stamp?.bytesPerMessage ?? 0);
     this.url = cfg.url.replace(/\/+$/, '') + '/v1/batch';
     this.auth = 'Basic ' + Buffer.from(`${cfg.write_key}:`).toString('base64');
     this.gzip = cfg.gzip;
@@ -48,33 +53,26 @@ export class RudderstackDestination implements Destination {
     };
     this.retry = { baseMs: cfg.retry.base, capMs: cfg.retry.cap, maxRetryAgeMs: cfg.retry.max_retry_age };
     this.dispatcher = makeDispatcher({ timeoutMs: cfg.timeout, caFile: cfg.ca_file, proxy: cfg.proxy, concurrency: cfg.concurrency });
-    // Only RudderStack: its gateway reads gzip bodies with Go's reader, which reads several
-    // members; Segment does not document gzip at all, so its bodies are compressed whole.
-    this.stored =
-      this.gzip && cfg.type === 'rudderstack'
-        ? { overheadBytes: BODY_HEAD.length + this.bodyTail().length, deliver: (members, signal) => this.postStored(members, signal) }
-        : undefined;
+    // Rows' `bytes` already count each message's stamp (the encoder's sendStampBytes).
+    this.stored = { overheadBytes: BODY_HEAD.length + this.bodyTail(0).length, deliver: (rows, signal) => this.postStored(rows, signal) };
   }
 
   async deliver(events: readonly string[], signal: AbortSignal): Promise<DeliveryResult> {
-    const json = `${BODY_HEAD}${events.join(',')}${this.bodyTail()}`;
-    return this.gzip ? this.post(await gzip(json), signal) : this.post(json, signal);
+    const at = this.now();
+    const json = BODY_HEAD + stampedJoin(events, this.stamp?.members(at) ?? '') + this.bodyTail(at);
+    return this.post(this.gzip ? await gzip(json) : json, signal);
   }
 
-  /** The body as gzip members: head, the rows as stored with ",\n" between them, tail. */
-  private postStored(members: readonly Uint8Array[], signal: AbortSignal): Promise<DeliveryResult> {
-    const parts: Uint8Array[] = [GZIP_HEAD];
-    members.forEach((m, i) => {
-      if (i > 0) parts.push(GZIP_BETWEEN_ROWS);
-      parts.push(m);
-    });
-    parts.push(gzipText(this.bodyTail()));
-    return this.post(Buffer.concat(parts), signal);
+  /** The stored rows decompressed and stamped off the main thread, compressed whole again. */
+  private async postStored(rows: readonly Uint8Array[], signal: AbortSignal): Promise<DeliveryResult> {
+    const at = this.now();
+    const body = await stampedRows(rows, this.stamp?.members(at) ?? '', BODY_HEAD, this.bodyTail(at));
+    return this.post(this.gzip ? await gzip(body) : body, signal);
   }
 
-  /** `sentAt` is stamped at each attempt. */
-  private bodyTail(): string {
-    return `],"sentAt":"${new Date().toISOString()}"}`;
+  /** The batch's own `sentAt`: what Segment reads; RudderStack's SDK sends it too. */
+  private bodyTail(at: number): string {
+    return `],"sentAt":"${new Date(at).toISOString()}"}`;
   }
 
   private async post(body: string | Buffer, signal: AbortSignal): Promise<DeliveryResult> {

@@ -25,12 +25,12 @@ export function rowBytesFor(encoder: Encoder, limits: ChunkLimits): RowBytes {
 }
 
 export class ChunkBuilder {
-  /** What the row's events take in a request made of stored rows: each with a separator and a newline. */
+  /** What the row's events take in a request made of stored rows: each with a separator, a newline and its send-time stamp. */
   private bytes = 0;
   private maxEventBytes = 0;
   private startOffset = -1;
   private endOffset = 0;
-  /** Bytes each event adds to a request beyond its own: its separator and a newline. */
+  /** Bytes each event adds to a request beyond its own: its separator, a newline, its send-time stamp. */
   private readonly perEvent: number;
   readonly chunks: QueueChunk[] = [];
 
@@ -42,7 +42,7 @@ export class ChunkBuilder {
     /** Kept from batch to batch by the caller (process.ts), or a new one. */
     private readonly row: RowBytes = rowBytesFor(encoder, limits),
   ) {
-    this.perEvent = encoder.separator.length + 1;
+    this.perEvent = encoder.separator.length + 1 + (encoder.sendStampBytes ?? 0);
     // A batch that threw midway may have left events in a row kept from batch to batch.
     row.clear();
   }

@@ -18,6 +18,7 @@ import { TailshipError } from '../errors.js';
 import type { AnalyticsEvent, CallType, JsonObject, JsonOutcome, LineMeta, Mapper, MapOutcome, SelfDescribing } from './event.js';
 import { compileExpression, type Predicate } from './expression.js';
 import { splitUrl, type Value } from './filters.js';
+import type { MessageDialect } from './message-json.js';
 import { generateMessageWriter, SCALAR_FIELDS, type MessageWriter, type WriterSpec } from './message-writer.js';
 import { messageIdFactory, type MessageIdFactory } from './message-id.js';
 import { compileObject, compileTemplate, type Render, type Scope } from './template.js';
@@ -44,6 +45,8 @@ export interface CompileMapperOptions {
   /** tailship version, sent as `context.library.version`. */
   version: string;
   hooks?: MappingHooks;
+  /** The message JSON `mapToJson` writes (default rudderstack): where its event time goes. */
+  dialect?: MessageDialect;
 }
 
 type ObjRender = (s: Scope) => JsonObject | undefined;
@@ -324,23 +327,48 @@ function applyAt(root: JsonObject, path: FieldPath, fn: (parent: JsonObject, key
 
 const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
 
+/** A page's `name` and `category` copied into its properties, as the SDKs do (Segment's Page spec). */
+function pageProperties(ev: AnalyticsEvent): void {
+  if (ev.name === undefined && ev.category === undefined) return;
+  if (ev.properties !== undefined && !isPlainObject(ev.properties)) return; // a dead letter anyway
+  const props: JsonObject = { ...ev.properties };
+  if (ev.name !== undefined) props.name = ev.name;
+  if (ev.category !== undefined) props.category = ev.category;
+  ev.properties = props;
+}
+
+/** An identify's traits also as `context.traits`, as rudder-sdk-node sends them; `library` stays last. */
+function identifyContext(ev: AnalyticsEvent): void {
+  if (ev.traits === undefined) return;
+  const { library, ...rest } = ev.context;
+  ev.context = library === undefined ? { ...rest, traits: ev.traits } : { ...rest, traits: ev.traits, library };
+}
+
 /**
  * What the rule's generated writer needs, or undefined where writing the message directly could
  * differ from building the event and encoding it: events that redaction, hashing or enrichment
  * change after rendering, and contexts whose merge or `library` key could reorder or replace
  * their members.
  */
-function writerSpec(pipeline: PipelineConfig, rule: RuleConfig, path: string): WriterSpec | undefined {
+function writerSpec(pipeline: PipelineConfig, rule: RuleConfig, path: string, dialect: MessageDialect): WriterSpec | undefined {
   if (rule.drop || pipeline.redact.length || pipeline.hash.length || pipeline.enrich.user_agent || pipeline.enrich.referrer) return undefined;
   const contexts = [pipeline.context, rule.context].filter((c): c is Record<string, unknown> => c !== undefined);
   const keys = contexts.flatMap((c) => Object.keys(c));
   if (keys.includes('library')) return undefined;
+  const type = rule.type ?? 'track';
+  // identifyContext and pageProperties replace a key in place when the config already sets it.
+  if (type === 'identify' && keys.includes('traits')) return undefined;
+  if (type === 'page' && (rule.name !== undefined || rule.category !== undefined)) {
+    const props = rule.properties;
+    if (props !== undefined && (!isPlainObject(props) || 'name' in props || 'category' in props)) return undefined;
+  }
   // Both present are deep-merged: written one after the other only when that is what the merge gives.
   if (contexts.length === 2 && (new Set(keys).size < keys.length || keys.some((k) => ARRAY_INDEX.test(k)))) return undefined;
   const scalars: WriterSpec['scalars'] = {};
   for (const f of SCALAR_FIELDS) if (rule[f] !== undefined) scalars[f] = rule[f];
   return {
-    type: rule.type ?? 'track',
+    type,
+    dialect,
     scalars,
     hasAnonymousFrom: rule.anonymous_id_from !== undefined,
     contexts,
@@ -452,11 +480,14 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
     const root = ev as unknown as JsonObject;
     for (const p of redact) applyAt(root, p, remove);
     for (const p of hash) applyAt(root, p, hashValue);
+    // After redaction and hashing, so that the copies are the values as sent.
+    if (ev.type === 'page') pageProperties(ev);
+    if (ev.type === 'identify') identifyContext(ev);
     return validateEvent(ev, rule.index);
   }
 
   const writers = pipeline.events.map((r, i): MessageWriter | undefined => {
-    const spec = writerSpec(pipeline, r, `${base}.events[${i}]`);
+    const spec = writerSpec(pipeline, r, `${base}.events[${i}]`, opts.dialect ?? 'rudderstack');
     const rule = rules[i]!;
     return spec && generateMessageWriter(spec, {
       toText,

@@ -14,6 +14,16 @@ export type MessageScalars = Pick<
 >;
 
 /**
+ * Where each server reads the event time (docs/destinations.md): RudderStack's processor reads
+ * `originalTimestamp` and corrects it for clock skew with the message's `sentAt`; Segment dates a
+ * server-side message by its `timestamp` (analytics-node sends the event time there). The rest
+ * of the message is the same for both.
+ */
+export type MessageDialect = 'rudderstack' | 'segment';
+
+const TIME_KEY: Record<MessageDialect, string> = { rudderstack: ',"originalTimestamp":', segment: ',"timestamp":' };
+
+/**
  * The message from its scalar fields and its objects' JSON. Key order is fixed for stable,
  * readable payloads; `schema` is Snowplow-only; type and messageId never need escaping.
  */
@@ -23,6 +33,7 @@ export function writeMessage(
   properties: string | undefined,
   traits: string | undefined,
   integrations: string | undefined,
+  dialect: MessageDialect,
 ): string {
   let out = '{"type":"' + e.type + '","messageId":"' + e.messageId + '"';
   if (e.event !== undefined) out += ',"event":' + jsonString(e.event);
@@ -32,7 +43,7 @@ export function writeMessage(
   if (e.anonymousId !== undefined) out += ',"anonymousId":' + jsonString(e.anonymousId);
   if (e.previousId !== undefined) out += ',"previousId":' + jsonString(e.previousId);
   if (e.groupId !== undefined) out += ',"groupId":' + jsonString(e.groupId);
-  out += ',"originalTimestamp":' + jsonString(e.originalTimestamp) + ',"channel":"server","context":' + context;
+  out += TIME_KEY[dialect] + jsonString(e.originalTimestamp) + ',"channel":"server","context":' + context;
   if (properties !== undefined) out += ',"properties":' + properties;
   if (traits !== undefined) out += ',"traits":' + traits;
   if (integrations !== undefined) out += ',"integrations":' + integrations;
@@ -43,7 +54,7 @@ export function writeMessage(
  * Written as a string rather than built as an object for JSON.stringify: a third less CPU per
  * event (bench/RESULTS.md, attempt 3).
  */
-export function encodeMessage(e: AnalyticsEvent): string {
+export function encodeMessage(e: AnalyticsEvent, dialect: MessageDialect): string {
   const json = (o: object | undefined): string | undefined => (o === undefined ? undefined : JSON.stringify(o));
-  return writeMessage(e, JSON.stringify(e.context), json(e.properties), json(e.traits), json(e.integrations));
+  return writeMessage(e, JSON.stringify(e.context), json(e.properties), json(e.traits), json(e.integrations), dialect);
 }

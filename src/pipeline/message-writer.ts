@@ -15,7 +15,7 @@ import type { RecordValue } from '../../parsers/types.js';
 import type { CallType, LineMeta } from './event.js';
 import type { Value } from './filters.js';
 import { jsonString, jsonValue } from './json-text.js';
-import { writeMessage } from './message-json.js';
+import { writeMessage, type MessageDialect } from './message-json.js';
 import { compileString, compileTemplate, plainFieldPath, type Render, type Scope } from './template.js';
 
 /** The one-value fields, in the order the object path sets them. */
@@ -36,6 +36,7 @@ export interface WriterSpec {
   readonly integrations: Record<string, unknown> | undefined;
   /** Config path of the rule, for template errors (already reported by the object path). */
   readonly path: string;
+  readonly dialect: MessageDialect;
 }
 
 export interface WriterHelpers {
@@ -78,11 +79,22 @@ export function generateMessageWriter(spec: WriterSpec, helpers: WriterHelpers):
 
   g.line(`const originalTimestamp = time(meta);`);
   g.line(`const messageId = messageIdOf(meta, index);`);
+  const objects = (['properties', 'traits', 'integrations'] as const).map((k) => (spec[k] === undefined ? 'undefined' : g.value(spec[k], `${spec.path}.${k}`)));
+  if (spec.type === 'page' && (fields.includes('name') || fields.includes('category'))) {
+    // The page's name and category copied into properties, after the rule's own (mapping.ts pageProperties).
+    g.line(`let pm = ${objects[0]} === undefined ? '' : ${objects[0]}.slice(1, -1);`);
+    for (const f of ['name', 'category'] as const) {
+      if (fields.includes(f)) g.line(`if (${f} !== undefined) pm += (pm === '' ? '' : ',') + ${JSON.stringify(`"${f}":`)} + jsonValue(${f});`);
+    }
+    g.line(`const pageProperties = ${objects[0]} === undefined && pm === '' ? undefined : '{' + pm + '}';`);
+    objects[0] = 'pageProperties';
+  }
   g.line(`let context = '';`);
   spec.contexts.forEach((c, i) => g.members(c, 'context', `${spec.path}.context#${i}`));
+  // An identify's traits also go to context.traits, before library (mapping.ts identifyContext).
+  if (spec.type === 'identify') g.line(`if (${objects[1]} !== undefined) context += (context === '' ? '' : ',') + '"traits":' + ${objects[1]};`);
   g.line(`context = '{' + context + (context === '' ? '' : ',') + libraryMember + '}';`);
-  const objects = (['properties', 'traits', 'integrations'] as const).map((k) => (spec[k] === undefined ? 'undefined' : g.value(spec[k], `${spec.path}.${k}`)));
-  g.line(`return writeMessage({ type: ${JSON.stringify(spec.type)}, messageId, originalTimestamp, ${fields.join(', ')} }, context, ${objects.join(', ')});`);
+  g.line(`return writeMessage({ type: ${JSON.stringify(spec.type)}, messageId, originalTimestamp, ${fields.join(', ')} }, context, ${objects.join(', ')}, ${JSON.stringify(spec.dialect)});`);
 
   const factory = new Function(
     'R', 'toText', 'toId', 'anonymousFrom', 'time', 'messageIdOf', 'libraryMember', 'jsonValue', 'writeMessage',

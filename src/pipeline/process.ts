@@ -17,6 +17,7 @@ import type { MappingHooks } from './mapping.js';
 import { recordOverLimits, type RecordLimits } from './record-limits.js';
 import { emptyOutcomes, type LineOutcomes } from './line-outcomes.js';
 import type { Tap, TapBatch } from './tap.js';
+import type { MessageDialect } from './message-json.js';
 
 export interface OutputEncoding extends ChunkLimits {
   readonly name: string;
@@ -90,11 +91,17 @@ export interface ProcessStages {
   readonly outputs: readonly OutputEncoding[];
   /** Set while a `tailship tap` viewer is attached to the pipeline. */
   tap?: Tap | undefined;
+  /** The dialect the mapper's `mapToJson` writes, when every output takes it. */
+  readonly jsonDialect?: MessageDialect | undefined;
 }
 
-/** Every output takes RudderStack / Segment message JSON: events can be written straight to it. */
-function allMessageJson(outputs: readonly OutputEncoding[]): boolean {
-  return outputs.every((o) => o.encoder.messageJson === true);
+/**
+ * The message JSON every output takes, when they all take the same one: the mapper (compiled
+ * for it, stages.ts) can then write events straight to it.
+ */
+export function commonMessageDialect(outputs: ReadonlyArray<Pick<OutputEncoding, 'encoder'>>): MessageDialect | undefined {
+  const first = outputs[0]?.encoder.messageJson;
+  return first !== undefined && outputs.every((o) => o.encoder.messageJson === first) ? first : undefined;
 }
 
 export function processBatch(stages: ProcessStages, batch: LineBatch): ProcessResult {
@@ -106,7 +113,8 @@ export function processBatch(stages: ProcessStages, batch: LineBatch): ProcessRe
   const bytes = batch.bytes ? Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength) : undefined;
   const truncated = new Set(batch.truncated);
   const tapped: TapBatch | undefined = stages.tap && { events: [], overflow: 0 };
-  const line: LineWork = { stages, batch, builders, letters, counts, json: allMessageJson(outputs), encoded: [], tapped };
+  const json = stages.jsonDialect !== undefined && commonMessageDialect(outputs) === stages.jsonDialect;
+  const line: LineWork = { stages, batch, builders, letters, counts, json, encoded: [], tapped };
   for (let i = 0; i < batch.count; i++) {
     const k = 4 * i;
     const start = spans[k + 2]!;

@@ -8,7 +8,7 @@ import type { PipelineConfig } from '../config/schema.js';
 import { createEncoder, type EncoderConfig } from '../emit/encoders.js';
 import { rowBytesFor } from './chunker.js';
 import { compileMapper } from './mapping.js';
-import { CountingHooks, type ProcessStages } from './process.js';
+import { commonMessageDialect, CountingHooks, type ProcessStages } from './process.js';
 
 export interface StagesSetup {
   /** The pipeline's config without its outputs. */
@@ -24,10 +24,11 @@ export async function buildStages(setup: StagesSetup): Promise<ProcessStages> {
   const p = setup.pipeline as PipelineConfig;
   const parser = await buildParserAsync(p.parser, { configDir: setup.configDir, keyPath: `pipelines[${setup.pipelineIndex}].parser` });
   const hooks = new CountingHooks();
-  const mapper = compileMapper(p, { pipelineIndex: setup.pipelineIndex, host: setup.host, version: setup.version, hooks });
   const outputs = setup.outputs.map((o) => {
     const encoder = createEncoder(o);
     return { name: o.name, maxEvents: o.maxEvents, maxBytes: o.maxBytes, encoder, row: rowBytesFor(encoder, o) };
   });
-  return { config: p, parser, mapper, hooks, outputs, limits: { maxDepth: p.limits.max_depth, maxFields: p.limits.max_fields } };
+  const jsonDialect = commonMessageDialect(outputs);
+  const mapper = compileMapper(p, { pipelineIndex: setup.pipelineIndex, host: setup.host, version: setup.version, hooks, ...(jsonDialect ? { dialect: jsonDialect } : {}) });
+  return { config: p, parser, mapper, hooks, outputs, jsonDialect, limits: { maxDepth: p.limits.max_depth, maxFields: p.limits.max_fields } };
 }

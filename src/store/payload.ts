@@ -1,17 +1,16 @@
 /**
  * The stored form of a queue row's events. A row is written as ONE gzip member of its events,
  * one per line, each but the last followed by its output's separator ("," for JSON-array bodies,
- * nothing for NDJSON). An output whose request body is `head + events joined by "," + tail` can
- * then send rows as they are stored: a gzip body may be several members back to back
- * (RFC 1952 §2.2), so `gzip(head) + row + gzip(",\n") + row + gzip(tail)` is a valid request
- * and no event is decompressed or compressed again on the way out (docs/decisions.md 15).
+ * nothing for NDJSON). Compressing on the processing threads keeps the queue small on disk
+ * through a long outage; at send time the rows are decompressed off the main thread and each
+ * message gets its send-time stamp (emit/send-stamp.ts, docs/decisions.md 24).
  * Rows written by earlier versions (TEXT, or raw deflate) still read.
  */
 import { constants as zlibConstants, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 
 /** Level 1: on event JSON it compresses nearly as well as 6 at several times the speed (bench/RESULTS.md). */
 const GZIP_LEVEL = 1;
-/** Shared with the requests compressed whole (emit/http.ts). */
+/** Shared with the requests, compressed whole at send time (emit/http.ts). */
 export const GZIP_OPTIONS = { level: GZIP_LEVEL, strategy: zlibConstants.Z_DEFAULT_STRATEGY };
 
 /**
@@ -102,9 +101,4 @@ export function unpackEvents(stored: string | Uint8Array): string[] {
     if (l.endsWith(',')) lines[i] = l.slice(0, -1);
   }
   return lines;
-}
-
-/** gzip of a short string (a body's head or tail), to put beside stored members. */
-export function gzipText(text: string): Buffer {
-  return gzipSync(text, GZIP_OPTIONS);
 }

@@ -64,17 +64,32 @@ describe('call types', () => {
     });
   });
 
-  test('identify', () => {
+  test('identify: traits also in context.traits, before library', () => {
     const [e] = ok(mapper([{ type: 'identify', userId: '{{ user }}', traits: { email: '{{ email }}', plan: '{{ plan }}' } }]).map(login, meta()));
     expect(e).toMatchObject({ type: 'identify', userId: 'u-42', traits: { email: 'ada@example.com', plan: 'pro' } });
     expect(e).not.toHaveProperty('event');
+    expect(Object.keys(e!.context)).toEqual(['traits', 'library']);
+    expect(e!.context.traits).toEqual({ email: 'ada@example.com', plan: 'pro' });
   });
 
-  test('page and screen', () => {
+  test('page: name and category copied into properties; screen keeps them at the top only', () => {
     const [p] = ok(mapper([{ type: 'page', name: 'Welcome', category: 'Onboarding', anonymousId: '{{ anon }}', properties: { path: '{{ path }}' } }]).map(login, meta()));
-    expect(p).toMatchObject({ type: 'page', name: 'Welcome', category: 'Onboarding', anonymousId: 'a-1', properties: { path: '/welcome' } });
-    const [s] = ok(mapper([{ type: 'screen', name: '{{ path }}', userId: '{{ user }}' }]).map(login, meta()));
+    expect(p).toMatchObject({ type: 'page', name: 'Welcome', category: 'Onboarding', anonymousId: 'a-1', properties: { path: '/welcome', name: 'Welcome', category: 'Onboarding' } });
+    const [bare] = ok(mapper([{ type: 'page', name: 'Home', userId: 'u' }]).map(login, meta()));
+    expect(bare!.properties).toEqual({ name: 'Home' });
+    const [s] = ok(mapper([{ type: 'screen', name: '{{ path }}', category: 'C', userId: '{{ user }}' }]).map(login, meta()));
     expect(s).toMatchObject({ type: 'screen', name: '/welcome', userId: 'u-42' });
+    expect(s).not.toHaveProperty('properties');
+  });
+
+  test('the copies are made after redact and hash: what is removed or hashed is so in both places', () => {
+    const m = mapper([{ type: 'identify', userId: 'u', traits: { email: '{{ email }}' } }], { redact: ['traits.email'] });
+    const [page] = ok(mapper([{ type: 'page', name: '{{ email }}', userId: 'u' }], { hash: ['name'], hash_salt: 's' }).map(login, meta()));
+    const hashed = createHash('sha256').update('s').update('ada@example.com').digest('hex');
+    expect(page).toMatchObject({ name: hashed, properties: { name: hashed } });
+    const [identify] = ok(m.map(login, meta()));
+    expect(identify!.traits).toEqual({});
+    expect(identify!.context.traits).toEqual({});
   });
 
   test('group: groupId coerced to a string', () => {

@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { pipelineSchema } from '../../src/config/schema.js';
 import type { CallType } from '../../src/pipeline/event.js';
 import { compileMapper } from '../../src/pipeline/mapping.js';
-import { encodeMessage } from '../../src/pipeline/message-json.js';
+import { encodeMessage, type MessageDialect } from '../../src/pipeline/message-json.js';
 import { CountingHooks } from '../../src/pipeline/process.js';
 import { record } from '../helpers/records.js';
 
@@ -18,7 +18,7 @@ const scalarTemplate = fc.constantFrom(
   '{{ toString }}', '{{ query.constructor }}', '{{ $["a-b"] }}', '  {{ user }} ', '{{ query.b.c }}', '{{ n }}{{ n }}', '{{ "lit" }}',
 );
 const constant = fc.constantFrom<unknown>(1, -0, 1.5, 1e21, Number.NaN, null, true, false, 'plain');
-const objectKey = fc.constantFrom('ip', 'path', 'library', '10', '2', '__proto__', 'a-b', 'x"y', 'page', 'userAgent');
+const objectKey = fc.constantFrom('ip', 'path', 'library', '10', '2', '__proto__', 'a-b', 'x"y', 'page', 'userAgent', 'name', 'category', 'traits');
 const templateValue = fc.letrec<{ v: unknown }>((tie) => ({
   v: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
@@ -76,11 +76,11 @@ describe('events written straight to message JSON', () => {
     let written = 0;
     let events = 0;
     fc.assert(
-      fc.property(pipeline, fc.array(record, { minLength: 1, maxLength: 8 }), fc.nat({ max: 2 ** 40 }), (p, records, offset) => {
+      fc.property(pipeline, fc.array(record, { minLength: 1, maxLength: 8 }), fc.nat({ max: 2 ** 40 }), fc.constantFrom<MessageDialect>('rudderstack', 'segment'), (p, records, offset, dialect) => {
         const config = pipelineSchema.parse({ name: 'p', inputs: [{ paths: ['/x'] }], parser: { type: 'json' }, output: { type: 'stdout' }, ...p });
         const [hooksA, hooksB] = [new CountingHooks(), new CountingHooks()];
         const objects = compileMapper(config, { pipelineIndex: 0, host: 'h', version: '1', hooks: hooksA });
-        const direct = compileMapper(config, { pipelineIndex: 0, host: 'h', version: '1', hooks: hooksB });
+        const direct = compileMapper(config, { pipelineIndex: 0, host: 'h', version: '1', hooks: hooksB, dialect });
         records.forEach((rec, i) => {
           const meta = { fileKey: 'f', file: '/x', offset: offset + i, readAtMs: 1_700_000_000_000 };
           const logged = structuredClone(rec);
@@ -95,7 +95,7 @@ describe('events written straight to message JSON', () => {
             expect(g.ok).toBe(true);
             events++;
             if ('json' in g) written++;
-            expect('json' in g ? g.json : g.ok && encodeMessage(g.event)).toBe(encodeMessage(e.event));
+            expect('json' in g ? g.json : g.ok && encodeMessage(g.event, dialect)).toBe(encodeMessage(e.event, dialect));
           });
         });
         expect(hooksB.counts).toEqual(hooksA.counts);

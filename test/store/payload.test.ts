@@ -1,7 +1,7 @@
 /** The stored form of queue rows: gzip members with separators, and the legacy forms still read. */
 import { deflateRawSync, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { gzipText, isGzipPayload, packEvents, RowBytes, unpackEvents } from '../../src/store/payload.js';
+import { isGzipPayload, packEvents, RowBytes, unpackEvents } from '../../src/store/payload.js';
 
 const events = ['{"a":1}', '{"b":"x,\\ny"}', '{"c":[1,2]}'];
 
@@ -52,10 +52,5 @@ describe('queue payloads', () => {
     const legacy = deflateRawSync(events.join('\n'));
     expect(isGzipPayload(legacy)).toBe(false);
     expect(unpackEvents(legacy)).toEqual(events);
-  });
-
-  it('stored members concatenated with head, separator and tail members are one valid JSON body', () => {
-    const body = Buffer.concat([gzipText('{"batch":['), packEvents(events.slice(0, 2), ','), gzipText(',\n'), packEvents(events.slice(2), ','), gzipText(']}')]);
-    expect(JSON.parse(gunzipSync(body).toString())).toEqual({ batch: events.map((e) => JSON.parse(e)) });
   });
 });
