@@ -121,6 +121,10 @@ export class Daemon {
     const depth = this.store.queue.depthByOutput();
     this.backpressure.init(depth.reduce((n, d) => n + d.rows, 0), depth.reduce((n, d) => n + d.bytes, 0));
     for (const d of depth) this.observer.queueDepth(d.pipeline, d.output, d.rows, d.bytes);
+    this.store.onRoomRestored(() => {
+      log.info('state store has room again (disk reserve taken back)');
+      for (const p of this.pipelines) p.retryHeldNow();
+    });
     this.store.onQueueChange((p, o, rows, bytes) => {
       this.backpressure.change(rows, bytes);
       this.observer.queueChanged(p, o, rows, bytes);
