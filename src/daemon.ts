@@ -171,21 +171,30 @@ export class Daemon {
   private instantiate(p: PipelineConfig, built: Awaited<ReturnType<Daemon['compile']>>): { pipeline: Pipeline; emitters: Emitter[] } {
     const { newJoiner, destinations, stages } = built;
     const events = this.observer.forPipeline(p.name);
-    const emitters = destinations.map((dest) => new Emitter(p.name, dest, this.store, events));
+    const emitters = destinations.map((dest) => new Emitter(p.name, dest, this.store, events, Date.now, (err) => this.fatal(`output ${dest.name} of pipeline ${p.name}`, 'emitter', err)));
     const parts: PipelineParts = { config: p, stages, workers: workerCount(p.workers), newJoiner };
     const pipeline = new Pipeline(parts, this.store, this.backpressure, events, () => emitters.forEach((e) => e.wake()), {
       once: this.options.once ?? false,
-      onFailed: (err) => {
-        this.log.fatal({ pipeline: p.name, err }, 'pipeline failed: stopping tailship (lines read but not committed are read again at the next start)');
-        this.failure ??= err;
-        if (this.options.onFatal) this.options.onFatal(err);
-        else void this.stop();
-      },
+      onFailed: (err) => this.fatal(`pipeline ${p.name}`, 'pipeline', err),
     });
     this.pipelines.push(pipeline);
     this.emitters.push(...emitters);
     this.emittersOf.set(pipeline, emitters);
     return { pipeline, emitters };
+  }
+
+  /**
+   * The one path for an error that stops tailship (a pipeline or an emitter that cannot go on):
+   * logged with its code and stack (secrets scrubbed), counted, and the daemon stops cleanly;
+   * lines read but not committed, and events queued but not delivered, wait for the next start.
+   */
+  fatal(what: string, component: string, err: unknown): void {
+    const code = (err as { code?: unknown } | null)?.code;
+    this.observer.metrics.errors.inc({ component, code: typeof code === 'string' ? code : 'unknown' });
+    this.log.fatal({ component, code, err }, `${what} failed: stopping tailship (nothing is lost: what was not committed is read again, what was not delivered stays queued)`);
+    this.failure ??= err;
+    if (this.options.onFatal) this.options.onFatal(err);
+    else void this.stop();
   }
 
   /** Starts the ops server, the emitters and the pipelines; once. */

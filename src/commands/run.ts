@@ -1,6 +1,7 @@
 /** `tailship run`: the daemon, until SIGTERM/SIGINT (or, with --once, until caught up). */
 import type { Command } from 'commander';
 import { Daemon } from '../daemon.js';
+import { installLastResort } from '../ops/last-resort.js';
 import { createLogger } from '../ops/logger.js';
 import { prepareProgress } from './progress.js';
 import { configOption, fail, loadConfig } from './shared.js';
@@ -14,6 +15,7 @@ interface RunOptions {
 async function run(opts: RunOptions): Promise<void> {
   const loaded = loadConfig(opts.config);
   const log = createLogger({ level: opts.logLevel ?? loaded.config.log_level, secrets: loaded.secrets });
+  installLastResort(log);
   let daemon: Daemon | undefined;
   let signals = 0;
   let stopping: Promise<void> | undefined;

@@ -15,6 +15,8 @@ export interface EmitterEvents {
   batchSent(output: string, events: number, bytes: number, latencyMs: number): void;
   batchFailed(output: string, result: Exclude<DeliveryResult, { kind: 'ok' }>, attempt: number, delayMs: number): void;
   deadLettered(output: string, count: number, reason: string): void;
+  /** Acknowledging (or dead-lettering) failed on a store error worth waiting out; retried. */
+  storeRetry?(output: string, code: string, retryInMs: number, failures: number): void;
 }
 
 const ROWS_PER_READ = 32;
@@ -51,6 +53,11 @@ export class Emitter {
     private readonly store: Store,
     private readonly events: EmitterEvents,
     private readonly now: () => number = Date.now,
+    /**
+     * The emitter stopped on an error it cannot wait out (a corrupt store, a bug): the daemon
+     * logs it with its code and stops cleanly. Without it the error is logged here only.
+     */
+    private readonly onFailed: (err: unknown) => void = () => {},
   ) {}
 
   get name(): string {
@@ -142,10 +149,13 @@ export class Emitter {
       if (!full && !this.draining && dueIn > 0) return dueIn;
       this.cursor = batch[batch.length - 1]!.id;
       this.inflight++;
-      void this.send(batch).finally(() => {
-        this.inflight--;
-        this.wake();
-      });
+      // Every failure ends here, never as an unhandled rejection: the rows stay queued.
+      void this.send(batch)
+        .catch((err: unknown) => this.fail(err))
+        .finally(() => {
+          this.inflight--;
+          this.wake();
+        });
     }
     return undefined;
   }
@@ -165,6 +175,14 @@ export class Emitter {
       letters.length ? this.store.deadLetterRows(this.pipeline, this.dest.name, rows, letters) : this.store.ack(this.pipeline, this.dest.name, rows),
     );
     if (settled && letters.length) this.events.deadLettered(this.dest.name, letters.length, letters[0]!.reason);
+  }
+
+  private fail(err: unknown): void {
+    if (this.abort.signal.aborted || !this.running) return;
+    this.running = false;
+    this.lastError = `stopped: ${(err as { code?: string }).code ?? (err as Error).message}`;
+    this.wake();
+    this.onFailed(err);
   }
 
   /**
@@ -225,7 +243,9 @@ export class Emitter {
         if (!isTransientStoreError(err)) throw err;
         this.lastError = `state store: ${err.code}`;
         if (this.abort.signal.aborted) return false;
-        await this.sleep(storeRetryDelayMs(failures));
+        const delay = storeRetryDelayMs(failures);
+        this.events.storeRetry?.(this.dest.name, err.code, delay, failures + 1);
+        await this.sleep(delay);
       }
     }
   }

@@ -28,6 +28,8 @@ export class Metrics {
   readonly registry = new Registry();
   live: LiveView | undefined;
   readonly reloads: Counter<'result'>;
+  /** Errors by where they happened and their code: store retries, fatal stops. */
+  readonly errors: Counter<'component' | 'code'>;
   private readonly sendLatency: Histogram<'pipeline' | 'output'>;
   private readonly commitLatency: Histogram<'pipeline'>;
 
@@ -39,6 +41,10 @@ export class Metrics {
       1,
     );
     this.reloads = new Counter({ name: 'tailship_reloads_total', help: 'Config reloads (SIGHUP, POST /reload) by result.', labelNames: ['result'], registers });
+    this.errors = new Counter({
+      name: 'tailship_errors_total', help: 'Errors by component (pipeline, emitter, store) and code: retried store writes, fatal stops.',
+      labelNames: ['component', 'code'], registers,
+    });
     this.sendLatency = new Histogram({
       name: 'tailship_send_latency_seconds',
       help: 'Time of one successful delivery request.',

@@ -198,6 +198,7 @@ export class Observer {
       },
       storeUnavailable(_p: string, err: unknown, retryInMs: number, failures: number) {
         const code = (err as { code?: string }).code;
+        metrics.errors.inc({ component: 'pipeline', code: code ?? 'unknown' });
         const msg = code === 'SQLITE_FULL' ? 'state store full (disk full?): reading paused, nothing is lost; retrying the commit' : 'state store cannot write: reading paused, nothing is lost; retrying the commit';
         (failures === 1 || failures % 10 === 0 ? log.error : log.debug).call(log, { code, err, retryInMs, failures }, msg);
       },
@@ -226,6 +227,14 @@ export class Observer {
         o.lastError = result.reason;
         const level = attempt === 0 || attempt % 10 === 0 ? 'warn' : 'debug';
         log[level]({ output, reason: result.reason, status: result.status, attempt, retryInMs: delayMs }, `delivery failed (${result.kind})`);
+      },
+      storeRetry(output: string, code: string, retryInMs: number, failures: number) {
+        metrics.errors.inc({ component: 'emitter', code });
+        (failures === 1 || failures % 10 === 0 ? log.error : log.debug).call(
+          log,
+          { output, code, retryInMs, failures },
+          'state store cannot write: acknowledgement retried (delivered events stay queued until it goes through)',
+        );
       },
       deadLettered(output, count, reason) {
         const o = self.output(name, output);
