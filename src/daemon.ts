@@ -28,6 +28,9 @@ import { acquireLock } from './store/lock.js';
 import { Store } from './store/store.js';
 import { VERSION } from './version.js';
 
+/** How often the daemon checks that its state file is still the one it opened. */
+const STORE_CHECK_MS = 1000;
+
 export interface DaemonOptions {
   /** Read every file to its current end, deliver everything, then resolve `finished`. */
   readonly once?: boolean;
@@ -89,6 +92,7 @@ export class Daemon {
   private starting: Promise<void> | undefined;
   private server: OpsServer | undefined;
   private loop: LoopMonitor | undefined;
+  private storeWatch: NodeJS.Timeout | undefined;
   /** The error a pipeline stopped on, if one did. */
   failure: unknown;
   /** Each pipeline's emitters, to stop them with it on reload. */
@@ -221,6 +225,14 @@ export class Daemon {
         (s) => makeScrubber(this.loaded.secrets)(s),
       );
     }
+    // The state file removed or replaced under us: stop, rather than write where no one will read.
+    this.storeWatch = setInterval(() => {
+      const problem = this.store.fileProblem();
+      if (!problem || this.stopping) return;
+      clearInterval(this.storeWatch);
+      this.fatal('state store', 'store', new TailshipError('TAILSHIP_STORE_GONE', `${problem}: stopping; restart tailship to start a new state (files are read again per start_at)`));
+    }, STORE_CHECK_MS);
+    this.storeWatch.unref();
     // Emitters next: a large backlog drains while reading starts, neither waits for the other.
     for (const e of this.emitters) e.start();
     for (const p of this.pipelines) await p.start();
@@ -360,6 +372,7 @@ export class Daemon {
   }
 
   private async close(): Promise<void> {
+    clearInterval(this.storeWatch);
     await this.server?.close();
     this.server = undefined;
     this.loop?.stop();

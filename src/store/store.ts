@@ -5,7 +5,7 @@
  * offset never runs ahead of the queue. Rows leave the queue only through `ack()` (after a 2xx)
  * or `deadLetterRows()` (with a reason), also each in one transaction.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { DeadLetters, type DeadLetter, type DeadLetterInput } from './dead-letters.js';
@@ -58,6 +58,8 @@ export class Store {
   readonly reserve: DiskReserve | undefined;
   private readonly roomListeners: Array<() => void> = [];
   private restoreTriedAt = 0;
+  /** The database file's identity when opened: a file removed or replaced under us is noticed. */
+  private identity: { dev: number; ino: number } | undefined;
   private readonly commitTxn: (batch: CommitBatch, now: number, deferredFileWrites: number) => void;
   private readonly ackTxn: (rows: readonly QueueRow[]) => void;
   private readonly replayTxn: (letters: readonly DeadLetter[], now: number) => void;
@@ -73,6 +75,8 @@ export class Store {
       if (!options.readonly) {
         this.reserve = new DiskReserve(stateDir, reserveSizeFor(stateDir));
         this.setUpForWriting();
+        const st = statSync(this.path);
+        this.identity = { dev: st.dev, ino: st.ino };
       }
     } catch (err) {
       if (db?.open) db.close();
@@ -128,6 +132,23 @@ export class Store {
     db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
     migrate(db);
     this.reserve!.take();
+  }
+
+  /**
+   * Whether the database file is still the one this store opened. Removed (the state directory
+   * cleaned up) or replaced (restored from a backup), every write would go into a file no one
+   * will ever open again: the offsets and the queue would be lost at the next start.
+   */
+  fileProblem(): string | undefined {
+    if (!this.identity) return undefined;
+    let st;
+    try {
+      st = statSync(this.path);
+    } catch (err) {
+      return `state store ${this.path} was removed while tailship was running (${(err as { code?: string }).code})`;
+    }
+    if (st.dev !== this.identity.dev || st.ino !== this.identity.ino) return `state store ${this.path} was replaced by another file while tailship was running`;
+    return undefined;
   }
 
   /** Called when a spent disk reserve is taken back: held commits can go through now. */
