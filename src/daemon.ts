@@ -175,7 +175,10 @@ export class Daemon {
   private instantiate(p: PipelineConfig, built: Awaited<ReturnType<Daemon['compile']>>): { pipeline: Pipeline; emitters: Emitter[] } {
     const { newJoiner, destinations, stages } = built;
     const events = this.observer.forPipeline(p.name);
-    const emitters = destinations.map((dest) => new Emitter(p.name, dest, this.store, events, Date.now, (err) => this.fatal(`output ${dest.name} of pipeline ${p.name}`, 'emitter', err)));
+    const scrub = makeScrubber(this.loaded.secrets);
+    const emitters = destinations.map(
+      (dest) => new Emitter(p.name, dest, this.store, events, Date.now, (err) => this.fatal(`output ${dest.name} of pipeline ${p.name}`, 'emitter', err), scrub),
+    );
     const parts: PipelineParts = { config: p, stages, workers: workerCount(p.workers), newJoiner };
     const pipeline = new Pipeline(parts, this.store, this.backpressure, events, () => emitters.forEach((e) => e.wake()), {
       once: this.options.once ?? false,

@@ -13,7 +13,8 @@ interface RunOptions {
 }
 
 async function run(opts: RunOptions): Promise<void> {
-  const loaded = loadConfig(opts.config);
+  // stdout may carry the stdout output's events (data, passed as they are); the logs are scrubbed by the logger.
+  const loaded = loadConfig(opts.config, { scrubOutput: false });
   const log = createLogger({ level: opts.logLevel ?? loaded.config.log_level, secrets: loaded.secrets });
   installLastResort(log);
   let daemon: Daemon | undefined;
@@ -40,7 +41,7 @@ async function run(opts: RunOptions): Promise<void> {
   daemon = await Daemon.create(loaded, log, {
     once: opts.once ?? false,
     logLevelFixed: opts.logLevel !== undefined,
-    reloadSource: () => loadConfig(opts.config),
+    reloadSource: () => loadConfig(opts.config, { scrubOutput: false }),
     onFatal: () => {
       process.exitCode = 1;
       void stop();

@@ -58,6 +58,8 @@ export class Emitter {
      * logs it with its code and stops cleanly. Without it the error is logged here only.
      */
     private readonly onFailed: (err: unknown) => void = () => {},
+    /** Removes secrets from what is stored with a dead letter: a collector may echo the write key. */
+    private readonly scrub: (s: string) => string = (s) => s,
   ) {}
 
   get name(): string {
@@ -264,7 +266,7 @@ export class Emitter {
         return;
       }
       this.consecutiveFailures++;
-      this.lastError = result.reason;
+      this.lastError = this.scrub(result.reason);
       if (result.kind === 'split' && req.count > 1) {
         this.events.batchFailed(this.dest.name, result, attempt, 0);
         const events = req.events();
@@ -313,7 +315,10 @@ export class Emitter {
   }
 
   private letter(payload: string, reason: string, row: QueueRow, status?: number, response?: string, attempts = 0): DeadLetterInput {
-    return { output: this.dest.name, kind: 'delivery', reason, status: status ?? null, response: response ?? null, file: row.fileKey, offset: row.startOffset, attempts, payload };
+    return {
+      output: this.dest.name, kind: 'delivery', reason: this.scrub(reason), status: status ?? null, response: response === undefined ? null : this.scrub(response),
+      file: row.fileKey, offset: row.startOffset, attempts, payload,
+    };
   }
 
   private sleep(ms: number): Promise<void> {

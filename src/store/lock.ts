@@ -20,7 +20,7 @@ export function acquireLock(stateDir: string): () => void {
   const file = path.join(stateDir, LOCK_FILE);
   for (let tries = 0; tries < 3; tries++) {
     try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
       return () => {
         try {
           if (readFileSync(file, 'utf8') === String(process.pid)) unlinkSync(file);

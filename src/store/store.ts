@@ -5,7 +5,7 @@
  * offset never runs ahead of the queue. Rows leave the queue only through `ack()` (after a 2xx)
  * or `deadLetterRows()` (with a reason), also each in one transaction.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { DeadLetters, type DeadLetter, type DeadLetterInput } from './dead-letters.js';
@@ -67,8 +67,11 @@ export class Store {
 
   constructor(stateDir: string, options: OpenOptions = {}) {
     this.path = path.join(stateDir, STORE_FILE);
-    if (!options.readonly) mkdirSync(stateDir, { recursive: true });
+    if (!options.readonly) makePrivateDir(stateDir);
     let db: Database.Database | undefined;
+    // Created owner-only whatever the umask (the WAL and shared-memory files SQLite makes later
+    // take the database file's mode): the queue holds the events, the dead letters the lines.
+    const umask = options.readonly ? undefined : process.umask(0o077);
     try {
       db = this.db = openDatabase(this.path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
       db.pragma('busy_timeout = 5000');
@@ -78,10 +81,13 @@ export class Store {
         const st = statSync(this.path);
         this.identity = { dev: st.dev, ino: st.ino };
       }
+      if (!options.readonly) for (const f of [this.path, `${this.path}-wal`, `${this.path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
     } catch (err) {
       if (db?.open) db.close();
       if (isNoSpace(err)) throw diskFullError(stateDir, err);
       throw err;
+    } finally {
+      if (umask !== undefined) process.umask(umask);
     }
     this.files = new FileStates(this.db);
     this.queue = new Queue(this.db);
@@ -245,6 +251,17 @@ export class Store {
 
   private emit(pipeline: string, output: string, rows: number, bytes: number): void {
     for (const l of this.listeners) l(pipeline, output, rows, bytes);
+  }
+}
+
+/** The state directory, owner-only (0700) whatever the umask, when this user owns it. */
+function makePrivateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (statSync(dir).uid === process.getuid?.()) chmodSync(dir, 0o700);
+  } catch (err) {
+    if (isNoSpace(err)) throw diskFullError(dir, err);
+    throw err;
   }
 }
 
