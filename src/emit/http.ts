@@ -12,6 +12,7 @@ import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from './undici.
 import { TailshipError } from '../errors.js';
 import { parseRetryAfter } from './backoff.js';
 import type { DeliveryResult } from './destination.js';
+import { AdaptiveTimeout, isRequestTimeout } from './timeout.js';
 
 const gzipAsync = promisify(gzipCb);
 
@@ -102,4 +103,35 @@ export function classify(res: PostResult, splittable = true): DeliveryResult {
 export function networkFailure(err: unknown): DeliveryResult {
   const e = err as { code?: string; name?: string; message?: string };
   return { kind: 'retry', reason: `network: ${e.code ?? e.name ?? 'error'}${e.message ? ` (${e.message.slice(0, 120)})` : ''}` };
+}
+
+/**
+ * POSTs with the output's adaptive timeout (timeout.ts) and turns the outcome into a delivery
+ * result: a request cut off by the timeout says so, with the wait the next one gets.
+ */
+export async function postTimed(
+  dispatcher: Dispatcher,
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string>,
+  timeout: AdaptiveTimeout,
+  signal: AbortSignal,
+): Promise<DeliveryResult> {
+  const waited = timeout.ms;
+  const started = performance.now();
+  // Our own timer for the whole request: undici's headers and body timeouts run on a coarse
+  // clock (about a second), too late for a timeout under a few seconds.
+  const timer = new AbortController();
+  const t = setTimeout(() => timer.abort(), waited);
+  try {
+    const res = await post(dispatcher, url, body, headers, waited, AbortSignal.any([signal, timer.signal]));
+    timeout.answered(performance.now() - started);
+    return classify(res);
+  } catch (err) {
+    if (signal.aborted || !(timer.signal.aborted || isRequestTimeout(err))) return networkFailure(err);
+    const nextMs = timeout.timedOut();
+    return { kind: 'retry', reason: `timeout: no answer within ${waited} ms`, timedOut: { afterMs: waited, nextMs, capped: nextMs >= timeout.capMs } };
+  } finally {
+    clearTimeout(t);
+  }
 }

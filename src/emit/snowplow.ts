@@ -8,7 +8,8 @@
 import type { Dispatcher } from 'undici';
 import type { OutputConfig } from '../config/schema.js';
 import type { BatchLimits, DeliveryResult, Destination, RetryPolicy } from './destination.js';
-import { classify, makeDispatcher, networkFailure, post } from './http.js';
+import { makeDispatcher, postTimed } from './http.js';
+import { AdaptiveTimeout } from './timeout.js';
 import { ENVELOPE_BYTES, ENVELOPE_HEAD, ENVELOPE_TAIL, SnowplowEncoder, STM_BYTES, TP2_PATH } from './snowplow-encoder.js';
 
 type Config = Extract<OutputConfig, { type: 'snowplow' }> & { name: string };
@@ -22,14 +23,14 @@ export class SnowplowDestination implements Destination {
   readonly perEventOverhead = 1 + STM_BYTES;
   private readonly url: string;
   readonly encoder: SnowplowEncoder;
-  private readonly timeoutMs: number;
+  private readonly timeout: AdaptiveTimeout;
   private readonly dispatcher: Dispatcher;
 
   constructor(cfg: Config, private readonly now: () => number = Date.now) {
     this.name = cfg.name;
     this.url = cfg.url.replace(/\/+$/, '') + TP2_PATH;
     this.encoder = new SnowplowEncoder(cfg.app_id, now);
-    this.timeoutMs = cfg.timeout;
+    this.timeout = new AdaptiveTimeout(cfg.timeout);
     // Requests are bounded by bytes including the envelope, so the events get what is left.
     const maxBytes = Math.max(256, cfg.max_batch_bytes - ENVELOPE_BYTES);
     this.limits = {
@@ -49,12 +50,7 @@ export class SnowplowDestination implements Destination {
     let body = ENVELOPE_HEAD;
     for (let i = 0; i < events.length; i++) body += (i ? ',' : '') + stm + events[i]!.slice(1);
     body += ENVELOPE_TAIL;
-    try {
-      const res = await post(this.dispatcher, this.url, body, { 'content-type': 'application/json; charset=utf-8' }, this.timeoutMs, signal);
-      return classify(res);
-    } catch (err) {
-      return networkFailure(err);
-    }
+    return postTimed(this.dispatcher, this.url, body, { 'content-type': 'application/json; charset=utf-8' }, this.timeout, signal);
   }
 
   close(): Promise<void> {

@@ -131,6 +131,11 @@ export class Metrics {
     };
     perOutput('counter', 'tailship_events_sent_total', 'Events delivered (2xx).', (o) => o.eventsSent);
     perOutput('counter', 'tailship_retries_total', 'Delivery attempts that failed and will be retried.', (o) => o.retries);
+    perOutput(
+      'counter', 'tailship_request_timeouts_total',
+      'Requests the collector did not answer within the timeout (which then doubles, up to 8 × the output\'s `timeout`): raise `timeout` if this grows.',
+      (o) => o.timeouts,
+    );
     perOutput('gauge', 'tailship_queue_rows', 'Rows (chunks of events) waiting in the queue.', (o) => o.queueRows);
     perOutput('gauge', 'tailship_queue_bytes', 'Bytes of encoded events waiting in the queue.', (o) => o.queueBytes);
     perOutput('gauge', 'tailship_output_consecutive_failures', 'Failed delivery attempts since the last success.', (o) => o.consecutiveFailures);

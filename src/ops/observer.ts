@@ -44,6 +44,8 @@ export class OutputTotals {
   eventsSent = 0;
   bytesSent = 0;
   retries = 0;
+  /** Requests the collector did not answer within the (adaptive) timeout. */
+  timeouts = 0;
   readonly deadLetters = new Map<DeadLetterReason, number>();
   consecutiveFailures = 0;
   /** When the current run of failures started (null: the last attempt succeeded or none was made). */
@@ -226,6 +228,18 @@ export class Observer {
         o.failingSinceMs ??= self.now();
         o.lastError = result.reason;
         const level = attempt === 0 || attempt % 10 === 0 ? 'warn' : 'debug';
+        if (result.kind === 'retry' && result.timedOut) {
+          o.timeouts++;
+          const { afterMs, nextMs, capped } = result.timedOut;
+          // Every time: a collector slower than the timeout is the one thing to fix here.
+          log.warn(
+            { output, code: 'REQUEST_TIMEOUT', timeoutMs: afterMs, nextTimeoutMs: nextMs, attempt, retryInMs: delayMs },
+            capped
+              ? `collector slower than the request timeout: no answer within ${afterMs} ms, the cap (8 × timeout); raise the output's \`timeout\` if the collector is this slow`
+              : `collector slower than the request timeout: no answer within ${afterMs} ms; the next attempt waits ${nextMs} ms (raise the output's \`timeout\` if the collector is this slow)`,
+          );
+          return;
+        }
         log[level]({ output, reason: result.reason, status: result.status, attempt, retryInMs: delayMs }, `delivery failed (${result.kind})`);
       },
       storeRetry(output: string, code: string, retryInMs: number, failures: number) {
