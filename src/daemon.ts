@@ -4,6 +4,7 @@
  * stops reading, keeps delivering for up to shutdown_timeout, then closes everything. Whatever
  * is still queued then stays in the store for the next start.
  */
+import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { buildParserAsync } from '../parsers/index.js';
 import type { PipelineConfig } from './config/schema.js';
@@ -25,6 +26,7 @@ import { stopSpareWorkers, workerCount } from './pipeline/worker-spawn.js';
 import { Pipeline, type PipelineParts } from './pipeline/pipeline.js';
 import { joinerFactory } from './source/joiners.js';
 import { acquireLock } from './store/lock.js';
+import { freeBytes } from './store/reserve.js';
 import { Store } from './store/store.js';
 import { VERSION } from './version.js';
 
@@ -122,6 +124,7 @@ export class Daemon {
           ? log.warn({ rows, bytes }, 'queue above its high-water mark: reading paused until the outputs catch up')
           : log.info({ rows, bytes }, 'queue below its low-water mark: reading resumed'),
     );
+    this.warnIfDiskSmallerThanQueue();
     const depth = this.store.queue.depthByOutput();
     this.backpressure.init(depth.reduce((n, d) => n + d.rows, 0), depth.reduce((n, d) => n + d.bytes, 0));
     for (const d of depth) this.observer.queueDepth(d.pipeline, d.output, d.rows, d.bytes);
@@ -137,6 +140,30 @@ export class Daemon {
       pipelines: () => this.pipelines,
       backpressure: () => ({ paused: this.backpressure.isPaused, pausedMs: this.backpressure.pausedTotalMs() }),
     });
+  }
+
+  /**
+   * queue.max_bytes counts events uncompressed, and they are stored compressed: a limit below
+   * the room the state directory has always holds before the disk fills. Above it, the disk
+   * fills first (reading then pauses on the disk reserve, store/reserve.ts): said at start.
+   */
+  private warnIfDiskSmallerThanQueue(): void {
+    const { state_dir, queue } = this.loaded.config;
+    let storeBytes = 0;
+    for (const f of [this.store.path, `${this.store.path}-wal`]) {
+      try {
+        storeBytes += statSync(f).size;
+      } catch {
+        // not there yet
+      }
+    }
+    const room = freeBytes(state_dir) + storeBytes;
+    if (queue.max_bytes > room) {
+      this.log.warn(
+        { maxBytes: queue.max_bytes, roomBytes: room, stateDir: state_dir },
+        'queue.max_bytes is more than the state directory\'s disk can hold: the disk would fill first (reading then pauses until deliveries free room); set queue.max_bytes below the free space',
+      );
+    }
   }
 
   static async create(loaded: LoadedConfig, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {

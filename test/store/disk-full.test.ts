@@ -101,6 +101,8 @@ describe.skipIf(skip !== undefined)('on a full disk (16 MiB tmpfs)', () => {
     const { collector, accept } = await refusingCollector();
     const logs: LogLine[] = [];
     const daemon = await startDaemon(path.join(fs.dir, 'state'), dir, collector, logs);
+    // queue.max_bytes (1 GiB by default) cannot hold before this disk does: said at start.
+    expect(logs.some((l) => l.msg.startsWith("queue.max_bytes is more than the state directory's disk can hold"))).toBe(true);
     await waitUntil(() => logs.some((l) => l.msg.includes('state store full')), 60_000, 'the disk to fill');
     expect(logs.find((l) => l.msg.includes('state store full'))).toMatchObject({ code: 'SQLITE_FULL', level: 50 });
     expect(collector.seen.size).toBe(0);
