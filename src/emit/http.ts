@@ -123,8 +123,10 @@ export async function postTimed(
   // clock (about a second), too late for a timeout under a few seconds.
   const timer = new AbortController();
   const t = setTimeout(() => timer.abort(), waited);
+  const forward = (): void => timer.abort();
+  signal.addEventListener('abort', forward, { once: true });
   try {
-    const res = await post(dispatcher, url, body, headers, waited, AbortSignal.any([signal, timer.signal]));
+    const res = await post(dispatcher, url, body, headers, waited, timer.signal);
     timeout.answered(performance.now() - started);
     return classify(res);
   } catch (err) {
@@ -133,5 +135,6 @@ export async function postTimed(
     return { kind: 'retry', reason: `timeout: no answer within ${waited} ms`, timedOut: { afterMs: waited, nextMs, capped: nextMs >= timeout.capMs } };
   } finally {
     clearTimeout(t);
+    signal.removeEventListener('abort', forward);
   }
 }

@@ -17,11 +17,12 @@ const PIECE = Buffer.alloc(256 * 1024);
 
 /**
  * How much to keep: an eighth of the file system, at least 2 MiB (twice the WAL's size limit,
- * store.ts: room to move the WAL into the database and to write the deletes) and at most 16 MiB.
+ * store.ts: room to move the WAL into the database and to write the deletes) and at most 4 MiB
+ * (written at each start: a larger file slowed start-up on a busy disk).
  */
 export function reserveSizeFor(dir: string): number {
   const fs = statfsSync(dir);
-  return Math.max(2 * MIB, Math.min(16 * MIB, Math.floor((fs.blocks * fs.bsize) / 8 / MIB) * MIB));
+  return Math.max(2 * MIB, Math.min(4 * MIB, Math.floor((fs.blocks * fs.bsize) / 8 / MIB) * MIB));
 }
 
 /** Bytes free on the file system holding `dir`, for an unprivileged writer. */
