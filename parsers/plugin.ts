@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TailshipError } from '../src/errors.js';
+import { refuseWritableByOthers } from '../src/config/permissions.js';
 import { isPlainObject } from './record.js';
 import { ParseError, type LogRecord, type ParseContext, type ParseResult, type Parser, type ParserFactoryContext } from './types.js';
 
@@ -46,6 +47,7 @@ function hasParse(v: unknown): v is Parser {
 export async function preloadPlugin(ref: string, configDir: string, keyPath: string): Promise<string> {
   const file = resolvePluginPath(ref, configDir);
   if (loaded.has(file)) return file;
+  refuseWritableByOthers(file, 'parser module', { path: keyPath });
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;

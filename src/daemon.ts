@@ -7,6 +7,7 @@
 import type { SchemaSet } from './emit/iglu-check.js';
 import { pipelineSchemaUris, resolveSchemas, type Resolution } from './emit/iglu.js';
 import { snowplowEncoding } from './emit/snowplow.js';
+import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { buildParserAsync } from '../parsers/index.js';
 import type { PipelineConfig } from './config/schema.js';
@@ -30,8 +31,12 @@ import { stopSpareWorkers, workerCount } from './pipeline/worker-spawn.js';
 import { Pipeline, type PipelineParts } from './pipeline/pipeline.js';
 import { joinerFactory } from './source/joiners.js';
 import { acquireLock } from './store/lock.js';
+import { freeBytes } from './store/reserve.js';
 import { Store } from './store/store.js';
 import { VERSION } from './version.js';
+
+/** How often the daemon checks that its state file is still the one it opened. */
+const STORE_CHECK_MS = 1000;
 
 export interface DaemonOptions {
   /** Read every file to its current end, deliver everything, then resolve `finished`. */
@@ -115,6 +120,7 @@ export class Daemon {
   private sampler: LiveStatusSampler | undefined;
   /** `tailship tap` viewers; the pipelines copy events out only while one is attached. */
   readonly tap: TapHub;
+  private storeWatch: NodeJS.Timeout | undefined;
   /** The error a pipeline stopped on, if one did. */
   failure: unknown;
   /** Each pipeline's emitters, to stop them with it on reload. */
@@ -144,9 +150,14 @@ export class Daemon {
           ? log.warn({ rows, bytes }, 'queue above its high-water mark: reading paused until the outputs catch up')
           : log.info({ rows, bytes }, 'queue below its low-water mark: reading resumed'),
     );
+    this.warnIfDiskSmallerThanQueue();
     const depth = this.store.queue.depthByOutput();
     this.backpressure.init(depth.reduce((n, d) => n + d.rows, 0), depth.reduce((n, d) => n + d.bytes, 0));
     for (const d of depth) this.observer.queueDepth(d.pipeline, d.output, d.rows, d.bytes);
+    this.store.onRoomRestored(() => {
+      log.info('state store has room again (disk reserve taken back)');
+      for (const p of this.pipelines) p.retryHeldNow();
+    });
     this.store.onQueueChange((p, o, rows, bytes) => {
       this.backpressure.change(rows, bytes);
       this.observer.queueChanged(p, o, rows, bytes);
@@ -163,6 +174,30 @@ export class Daemon {
       })),
     );
     this.observer.onTapped = (pipeline, batch) => this.tap.publish(pipeline, batch);
+  }
+
+  /**
+   * queue.max_bytes counts events uncompressed, and they are stored compressed: a limit below
+   * the room the state directory has always holds before the disk fills. Above it, the disk
+   * fills first (reading then pauses on the disk reserve, store/reserve.ts): said at start.
+   */
+  private warnIfDiskSmallerThanQueue(): void {
+    const { state_dir, queue } = this.loaded.config;
+    let storeBytes = 0;
+    for (const f of [this.store.path, `${this.store.path}-wal`]) {
+      try {
+        storeBytes += statSync(f).size;
+      } catch {
+        // not there yet
+      }
+    }
+    const room = freeBytes(state_dir) + storeBytes;
+    if (queue.max_bytes > room) {
+      this.log.warn(
+        { maxBytes: queue.max_bytes, roomBytes: room, stateDir: state_dir },
+        'queue.max_bytes is more than the state directory\'s disk can hold: the disk would fill first (reading then pauses until deliveries free room); set queue.max_bytes below the free space',
+      );
+    }
   }
 
   static async create(loaded: LoadedConfig, log: Logger, options: DaemonOptions = {}): Promise<Daemon> {
@@ -203,21 +238,33 @@ export class Daemon {
   private instantiate(p: PipelineConfig, built: Awaited<ReturnType<Daemon['compile']>>): { pipeline: Pipeline; emitters: Emitter[] } {
     const { newJoiner, destinations, stages } = built;
     const events = this.observer.forPipeline(p.name);
-    const emitters = destinations.map((dest) => new Emitter(p.name, dest, this.store, events));
+    const scrub = makeScrubber(this.loaded.secrets);
+    const emitters = destinations.map(
+      (dest) => new Emitter(p.name, dest, this.store, events, Date.now, (err) => this.fatal(`output ${dest.name} of pipeline ${p.name}`, 'emitter', err), scrub),
+    );
     const parts: PipelineParts = { config: p, stages, workers: workerCount(p.workers), newJoiner };
     const pipeline = new Pipeline(parts, this.store, this.backpressure, events, () => emitters.forEach((e) => e.wake()), {
       once: this.options.once ?? false,
-      onFailed: (err) => {
-        this.log.fatal({ pipeline: p.name, err }, 'pipeline failed: stopping tailship (lines read but not committed are read again at the next start)');
-        this.failure ??= err;
-        if (this.options.onFatal) this.options.onFatal(err);
-        else void this.stop();
-      },
+      onFailed: (err) => this.fatal(`pipeline ${p.name}`, 'pipeline', err),
     });
     this.pipelines.push(pipeline);
     this.emitters.push(...emitters);
     this.emittersOf.set(pipeline, emitters);
     return { pipeline, emitters };
+  }
+
+  /**
+   * The one path for an error that stops tailship (a pipeline or an emitter that cannot go on):
+   * logged with its code and stack (secrets scrubbed), counted, and the daemon stops cleanly;
+   * lines read but not committed, and events queued but not delivered, wait for the next start.
+   */
+  fatal(what: string, component: string, err: unknown): void {
+    const code = (err as { code?: unknown } | null)?.code;
+    this.observer.metrics.errors.inc({ component, code: typeof code === 'string' ? code : 'unknown' });
+    this.log.fatal({ component, code, err }, `${what} failed: stopping tailship (nothing is lost: what was not committed is read again, what was not delivered stays queued)`);
+    this.failure ??= err;
+    if (this.options.onFatal) this.options.onFatal(err);
+    else void this.stop();
   }
 
   /** Starts the ops server, the emitters and the pipelines; once. */
@@ -255,6 +302,14 @@ export class Daemon {
         { authToken: server.auth_token },
       );
     }
+    // The state file removed or replaced under us: stop, rather than write where no one will read.
+    this.storeWatch = setInterval(() => {
+      const problem = this.store.fileProblem();
+      if (!problem || this.stopping) return;
+      clearInterval(this.storeWatch);
+      this.fatal('state store', 'store', new TailshipError('TAILSHIP_STORE_GONE', `${problem}: stopping; restart tailship to start a new state (files are read again per start_at)`));
+    }, STORE_CHECK_MS);
+    this.storeWatch.unref();
     // Emitters next: a large backlog drains while reading starts, neither waits for the other.
     for (const e of this.emitters) e.start();
     for (const p of this.pipelines) await p.start();
@@ -396,6 +451,7 @@ export class Daemon {
   }
 
   private async close(): Promise<void> {
+    clearInterval(this.storeWatch);
     await this.server?.close();
     this.server = undefined;
     this.sampler?.stop();

@@ -1,6 +1,7 @@
 /** `tailship run`: the daemon, until SIGTERM/SIGINT (or, with --once, until caught up). */
 import type { Command } from 'commander';
 import { Daemon } from '../daemon.js';
+import { installLastResort } from '../ops/last-resort.js';
 import { createLogger } from '../ops/logger.js';
 import { prepareProgress } from './progress.js';
 import { configOption, fail, loadConfig } from './shared.js';
@@ -12,8 +13,10 @@ interface RunOptions {
 }
 
 async function run(opts: RunOptions): Promise<void> {
-  const loaded = loadConfig(opts.config);
+  // stdout may carry the stdout output's events (data, passed as they are); the logs are scrubbed by the logger.
+  const loaded = loadConfig(opts.config, { scrubOutput: false });
   const log = createLogger({ level: opts.logLevel ?? loaded.config.log_level, secrets: loaded.secrets });
+  installLastResort(log);
   let daemon: Daemon | undefined;
   let signals = 0;
   let stopping: Promise<void> | undefined;
@@ -38,7 +41,7 @@ async function run(opts: RunOptions): Promise<void> {
   daemon = await Daemon.create(loaded, log, {
     once: opts.once ?? false,
     logLevelFixed: opts.logLevel !== undefined,
-    reloadSource: () => loadConfig(opts.config),
+    reloadSource: () => loadConfig(opts.config, { scrubOutput: false }),
     onFatal: () => {
       process.exitCode = 1;
       void stop();

@@ -3,6 +3,7 @@
  * Every error names the file, line and column (and the key path), and says what was expected.
  */
 import { readFileSync } from 'node:fs';
+import { refuseWritableByOthers } from './permissions.js';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
@@ -29,6 +30,7 @@ export function loadConfigFile(file: string, env: Env = process.env): LoadedConf
   } catch (err) {
     throw new TailshipError('TAILSHIP_CONFIG_NOT_FOUND', `cannot read config file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: abs });
   }
+  refuseWritableByOthers(abs, 'config file');
   return loadConfigText(text, abs, path.dirname(abs), env);
 }
 

@@ -9,7 +9,11 @@ import type { MessageDialect } from '../pipeline/message-json.js';
 export type DeliveryResult =
   | { readonly kind: 'ok' }
   /** Try the same events again later (network error, timeout, 5xx, 429). */
-  | { readonly kind: 'retry'; readonly reason: string; readonly status?: number; readonly retryAfterMs?: number }
+  | {
+      readonly kind: 'retry'; readonly reason: string; readonly status?: number; readonly retryAfterMs?: number;
+      /** The collector did not answer within the timeout (`afterMs`); the next request waits `nextMs`. */
+      readonly timedOut?: { readonly afterMs: number; readonly nextMs: number; readonly capped: boolean };
+    }
   /** The collector refused the request as a whole (400, 413): split it to find what it refuses. */
   | { readonly kind: 'split'; readonly reason: string; readonly status: number; readonly response?: string }
   /** The collector refuses these events for good (e.g. 401 bad write key, or 400 on one event). */

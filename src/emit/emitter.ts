@@ -15,6 +15,8 @@ export interface EmitterEvents {
   batchSent(output: string, events: number, bytes: number, latencyMs: number): void;
   batchFailed(output: string, result: Exclude<DeliveryResult, { kind: 'ok' }>, attempt: number, delayMs: number): void;
   deadLettered(output: string, count: number, reason: string): void;
+  /** Acknowledging (or dead-lettering) failed on a store error worth waiting out; retried. */
+  storeRetry?(output: string, code: string, retryInMs: number, failures: number): void;
 }
 
 const ROWS_PER_READ = 32;
@@ -49,6 +51,13 @@ export class Emitter {
     private readonly store: Store,
     private readonly events: EmitterEvents,
     private readonly now: () => number = Date.now,
+    /**
+     * The emitter stopped on an error it cannot wait out (a corrupt store, a bug): the daemon
+     * logs it with its code and stops cleanly. Without it the error is logged here only.
+     */
+    private readonly onFailed: (err: unknown) => void = () => {},
+    /** Removes secrets from what is stored with a dead letter: a collector may echo the write key. */
+    private readonly scrub: (s: string) => string = (s) => s,
   ) {}
 
   get name(): string {
@@ -140,10 +149,13 @@ export class Emitter {
       if (!full && !this.draining && dueIn > 0) return dueIn;
       this.cursor = batch[batch.length - 1]!.id;
       this.inflight++;
-      void this.send(batch).finally(() => {
-        this.inflight--;
-        this.wake();
-      });
+      // Every failure ends here, never as an unhandled rejection: the rows stay queued.
+      void this.send(batch)
+        .catch((err: unknown) => this.fail(err))
+        .finally(() => {
+          this.inflight--;
+          this.wake();
+        });
     }
     return undefined;
   }
@@ -163,6 +175,14 @@ export class Emitter {
       letters.length ? this.store.deadLetterRows(this.pipeline, this.dest.name, rows, letters) : this.store.ack(this.pipeline, this.dest.name, rows),
     );
     if (settled && letters.length) this.events.deadLettered(this.dest.name, letters.length, letters[0]!.reason);
+  }
+
+  private fail(err: unknown): void {
+    if (this.abort.signal.aborted || !this.running) return;
+    this.running = false;
+    this.lastError = `stopped: ${(err as { code?: string }).code ?? (err as Error).message}`;
+    this.wake();
+    this.onFailed(err);
   }
 
   /**
@@ -223,7 +243,9 @@ export class Emitter {
         if (!isTransientStoreError(err)) throw err;
         this.lastError = `state store: ${err.code}`;
         if (this.abort.signal.aborted) return false;
-        await this.sleep(storeRetryDelayMs(failures));
+        const delay = storeRetryDelayMs(failures);
+        this.events.storeRetry?.(this.dest.name, err.code, delay, failures + 1);
+        await this.sleep(delay);
       }
     }
   }
@@ -242,7 +264,7 @@ export class Emitter {
         return;
       }
       this.consecutiveFailures++;
-      this.lastError = result.reason;
+      this.lastError = this.scrub(result.reason);
       if (result.kind === 'split' && req.count > 1) {
         this.events.batchFailed(this.dest.name, result, attempt, 0);
         const events = req.events();
@@ -287,7 +309,10 @@ export class Emitter {
   }
 
   private letter(payload: string, reason: string, row: QueueRow, status?: number, response?: string, attempts = 0): DeadLetterInput {
-    return { output: this.dest.name, kind: 'delivery', reason, status: status ?? null, response: response ?? null, file: row.fileKey, offset: row.startOffset, attempts, payload };
+    return {
+      output: this.dest.name, kind: 'delivery', reason: this.scrub(reason), status: status ?? null, response: response === undefined ? null : this.scrub(response),
+      file: row.fileKey, offset: row.startOffset, attempts, payload,
+    };
   }
 
   private sleep(ms: number): Promise<void> {

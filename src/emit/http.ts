@@ -13,6 +13,7 @@ import { TailshipError } from '../errors.js';
 import { parseRetryAfter } from './backoff.js';
 import type { DeliveryResult } from './destination.js';
 import { VERSION } from '../version.js';
+import { AdaptiveTimeout, isRequestTimeout } from './timeout.js';
 
 const gzipAsync = promisify(gzipCb);
 
@@ -127,4 +128,52 @@ export function classify(res: PostResult, splittable = true): DeliveryResult {
 export function networkFailure(err: unknown): DeliveryResult {
   const e = err as { code?: string; name?: string; message?: string };
   return { kind: 'retry', reason: `network: ${e.code ?? e.name ?? 'error'}${e.message ? ` (${e.message.slice(0, 120)})` : ''}` };
+}
+
+/**
+ * POSTs with the output's adaptive timeout (timeout.ts) and turns the outcome into a delivery
+ * result: a request cut off by the timeout says so, with the wait the next one gets.
+ */
+export function postTimed(
+  dispatcher: Dispatcher,
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string>,
+  timeout: AdaptiveTimeout,
+  signal: AbortSignal,
+): Promise<DeliveryResult> {
+  return timed((ms, s) => post(dispatcher, url, body, headers, ms, s), timeout, signal, true);
+}
+
+/** GETs with the output's adaptive timeout, as postTimed; a GET's one event cannot be split. */
+export function getTimed(dispatcher: Dispatcher, url: string, timeout: AdaptiveTimeout, signal: AbortSignal): Promise<DeliveryResult> {
+  return timed((ms, s) => get(dispatcher, url, ms, s), timeout, signal, false);
+}
+
+async function timed(
+  request: (timeoutMs: number, signal: AbortSignal) => Promise<PostResult>,
+  timeout: AdaptiveTimeout,
+  signal: AbortSignal,
+  splittable: boolean,
+): Promise<DeliveryResult> {
+  const waited = timeout.ms;
+  const started = performance.now();
+  // Our own timer for the whole request: undici's headers and body timeouts run on a coarse
+  // clock (about a second), too late for a timeout under a few seconds.
+  const timer = new AbortController();
+  const t = setTimeout(() => timer.abort(), waited);
+  const forward = (): void => timer.abort();
+  signal.addEventListener('abort', forward, { once: true });
+  try {
+    const res = await request(waited, timer.signal);
+    timeout.answered(performance.now() - started);
+    return classify(res, splittable);
+  } catch (err) {
+    if (signal.aborted || !(timer.signal.aborted || isRequestTimeout(err))) return networkFailure(err);
+    const nextMs = timeout.timedOut();
+    return { kind: 'retry', reason: `timeout: no answer within ${waited} ms`, timedOut: { afterMs: waited, nextMs, capped: nextMs >= timeout.capMs } };
+  } finally {
+    clearTimeout(t);
+    signal.removeEventListener('abort', forward);
+  }
 }

@@ -10,9 +10,10 @@
 import type { Dispatcher } from 'undici';
 import type { OutputConfig } from '../config/schema.js';
 import type { BatchLimits, DeliveryResult, Destination, RetryPolicy, StoredDelivery } from './destination.js';
-import { classify, gzip, makeDispatcher, networkFailure, post } from './http.js';
+import { gzip, makeDispatcher, postTimed } from './http.js';
 import { RudderstackEncoder, SENT_AT } from './rudderstack-encoder.js';
 import { stampedJoin, stampedRows, type SendStamp } from './send-stamp.js';
+import { AdaptiveTimeout } from './timeout.js';
 
 type Config = Extract<OutputConfig, { type: 'rudderstack' | 'segment' }> & { name: string };
 
@@ -29,7 +30,7 @@ export class RudderstackDestination implements Destination {
   private readonly url: string;
   private readonly auth: string;
   private readonly gzip: boolean;
-  private readonly timeoutMs: number;
+  private readonly timeout: AdaptiveTimeout;
   private readonly dispatcher: Dispatcher;
   /** Stamped into each message at each attempt (RudderStack), or nothing (Segment). */
   private readonly stamp: SendStamp | undefined;
@@ -43,7 +44,7 @@ export class RudderstackDestination implements Destination {
     this.url = cfg.url.replace(/\/+$/, '') + '/v1/batch';
     this.auth = 'Basic ' + Buffer.from(`${cfg.write_key}:`).toString('base64');
     this.gzip = cfg.gzip;
-    this.timeoutMs = cfg.timeout;
+    this.timeout = new AdaptiveTimeout(cfg.timeout);
     this.limits = {
       maxEvents: cfg.batch_size,
       maxBytes: cfg.max_batch_bytes,
@@ -78,12 +79,7 @@ export class RudderstackDestination implements Destination {
   private async post(body: string | Buffer, signal: AbortSignal): Promise<DeliveryResult> {
     const headers: Record<string, string> = { 'content-type': 'application/json', authorization: this.auth };
     if (this.gzip) headers['content-encoding'] = 'gzip';
-    try {
-      const res = await post(this.dispatcher, this.url, body, headers, this.timeoutMs, signal);
-      return classify(res);
-    } catch (err) {
-      return networkFailure(err);
-    }
+    return postTimed(this.dispatcher, this.url, body, headers, this.timeout, signal);
   }
 
   close(): Promise<void> {

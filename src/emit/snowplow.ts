@@ -8,8 +8,9 @@
 import type { Dispatcher } from 'undici';
 import type { OutputConfig } from '../config/schema.js';
 import type { BatchLimits, DeliveryResult, Destination, RetryPolicy } from './destination.js';
-import { classify, get, makeDispatcher, networkFailure, post } from './http.js';
+import { getTimed, makeDispatcher, postTimed } from './http.js';
 import { ENVELOPE_BYTES, ENVELOPE_HEAD, ENVELOPE_TAIL, GET_PATH, queryString, SnowplowEncoder, STM_BYTES, TP2_PATH, type SnowplowEncoding } from './snowplow-encoder.js';
+import { AdaptiveTimeout } from './timeout.js';
 
 type Config = Extract<OutputConfig, { type: 'snowplow' }> & { name: string };
 
@@ -29,7 +30,7 @@ export class SnowplowDestination implements Destination {
    * taken, so that a retry of the same request resumes after them instead of sending them again.
    */
   private readonly gotten = new WeakMap<readonly string[], number>();
-  private readonly timeoutMs: number;
+  private readonly timeout: AdaptiveTimeout;
   private readonly dispatcher: Dispatcher;
 
   constructor(cfg: Config, private readonly now: () => number = Date.now) {
@@ -39,7 +40,7 @@ export class SnowplowDestination implements Destination {
     this.getUrl = base + GET_PATH;
     this.method = cfg.method;
     this.encoder = new SnowplowEncoder(snowplowEncoding(cfg), now);
-    this.timeoutMs = cfg.timeout;
+    this.timeout = new AdaptiveTimeout(cfg.timeout);
     // Requests are bounded by bytes including the envelope, so the events get what is left.
     const maxBytes = Math.max(256, cfg.max_batch_bytes - ENVELOPE_BYTES);
     this.limits = {
@@ -60,13 +61,8 @@ export class SnowplowDestination implements Destination {
   private async deliverGet(events: readonly string[], signal: AbortSignal): Promise<DeliveryResult> {
     for (let i = this.gotten.get(events) ?? 0; i < events.length; i++) {
       const item = JSON.parse(events[i]!) as Record<string, string>;
-      let result: DeliveryResult;
-      try {
-        // One event per request: a 400 refuses that event alone, never a batch to split.
-        result = classify(await get(this.dispatcher, this.getUrl + queryString(item, this.now()), this.timeoutMs, signal), false);
-      } catch (err) {
-        result = networkFailure(err);
-      }
+      // One event per request: a 400 refuses that event alone, never a batch to split.
+      const result = await getTimed(this.dispatcher, this.getUrl + queryString(item, this.now()), this.timeout, signal);
       if (result.kind === 'retry') return result;
       if (result.kind !== 'ok') {
         // Refused for good: the emitter dead-letters the request's events, so send only this one.
@@ -84,12 +80,7 @@ export class SnowplowDestination implements Destination {
     let body = ENVELOPE_HEAD;
     for (let i = 0; i < events.length; i++) body += (i ? ',' : '') + stm + events[i]!.slice(1);
     body += ENVELOPE_TAIL;
-    try {
-      const res = await post(this.dispatcher, this.url, body, { 'content-type': 'application/json; charset=utf-8' }, this.timeoutMs, signal);
-      return classify(res);
-    } catch (err) {
-      return networkFailure(err);
-    }
+    return postTimed(this.dispatcher, this.url, body, { 'content-type': 'application/json; charset=utf-8' }, this.timeout, signal);
   }
 
   close(): Promise<void> {

@@ -29,6 +29,8 @@ export class Metrics {
   readonly registry = new Registry();
   live: LiveView | undefined;
   readonly reloads: Counter<'result'>;
+  /** Errors by where they happened and their code: store retries, fatal stops. */
+  readonly errors: Counter<'component' | 'code'>;
   private readonly sendLatency: Histogram<'pipeline' | 'output'>;
   private readonly commitLatency: Histogram<'pipeline'>;
 
@@ -40,6 +42,10 @@ export class Metrics {
       1,
     );
     this.reloads = new Counter({ name: 'tailship_reloads_total', help: 'Config reloads (SIGHUP, POST /reload) by result.', labelNames: ['result'], registers });
+    this.errors = new Counter({
+      name: 'tailship_errors_total', help: 'Errors by component (pipeline, emitter, store) and code: retried store writes, fatal stops.',
+      labelNames: ['component', 'code'], registers,
+    });
     this.sendLatency = new Histogram({
       name: 'tailship_send_latency_seconds',
       help: 'Time of one successful delivery request.',
@@ -159,6 +165,11 @@ export class Metrics {
     };
     perOutput('counter', 'tailship_events_sent_total', 'Events delivered (2xx).', (o) => o.eventsSent);
     perOutput('counter', 'tailship_retries_total', 'Delivery attempts that failed and will be retried.', (o) => o.retries);
+    perOutput(
+      'counter', 'tailship_request_timeouts_total',
+      'Requests the collector did not answer within the timeout (which then doubles, up to 8 × the output\'s `timeout`): raise `timeout` if this grows.',
+      (o) => o.timeouts,
+    );
     perOutput('gauge', 'tailship_queue_rows', 'Rows (chunks of events) waiting in the queue.', (o) => o.queueRows);
     perOutput('gauge', 'tailship_queue_bytes', 'Bytes of encoded events waiting in the queue.', (o) => o.queueBytes);
     perOutput('gauge', 'tailship_output_consecutive_failures', 'Failed delivery attempts since the last success.', (o) => o.consecutiveFailures);

@@ -59,6 +59,8 @@ export class OutputTotals {
   eventsSent = 0;
   bytesSent = 0;
   retries = 0;
+  /** Requests the collector did not answer within the (adaptive) timeout. */
+  timeouts = 0;
   readonly deadLetters = new Map<DeadLetterReason, number>();
   consecutiveFailures = 0;
   /** When the current run of failures started (null: the last attempt succeeded or none was made). */
@@ -227,6 +229,7 @@ export class Observer {
       },
       storeUnavailable(_p: string, err: unknown, retryInMs: number, failures: number) {
         const code = (err as { code?: string }).code;
+        metrics.errors.inc({ component: 'pipeline', code: code ?? 'unknown' });
         const msg = code === 'SQLITE_FULL' ? 'state store full (disk full?): reading paused, nothing is lost; retrying the commit' : 'state store cannot write: reading paused, nothing is lost; retrying the commit';
         (failures === 1 || failures % 10 === 0 ? log.error : log.debug).call(log, { code, err, retryInMs, failures }, msg);
       },
@@ -257,7 +260,27 @@ export class Observer {
         o.failingSinceMs ??= self.now();
         o.lastError = result.reason;
         const level = attempt === 0 || attempt % 10 === 0 ? 'warn' : 'debug';
+        if (result.kind === 'retry' && result.timedOut) {
+          o.timeouts++;
+          const { afterMs, nextMs, capped } = result.timedOut;
+          // Every time: a collector slower than the timeout is the one thing to fix here.
+          log.warn(
+            { output, code: 'REQUEST_TIMEOUT', timeoutMs: afterMs, nextTimeoutMs: nextMs, attempt, retryInMs: delayMs },
+            capped
+              ? `collector slower than the request timeout: no answer within ${afterMs} ms, the cap (8 × timeout); raise the output's \`timeout\` if the collector is this slow`
+              : `collector slower than the request timeout: no answer within ${afterMs} ms; the next attempt waits ${nextMs} ms (raise the output's \`timeout\` if the collector is this slow)`,
+          );
+          return;
+        }
         log[level]({ output, reason: result.reason, status: result.status, attempt, retryInMs: delayMs }, `delivery failed (${result.kind})`);
+      },
+      storeRetry(output: string, code: string, retryInMs: number, failures: number) {
+        metrics.errors.inc({ component: 'emitter', code });
+        (failures === 1 || failures % 10 === 0 ? log.error : log.debug).call(
+          log,
+          { output, code, retryInMs, failures },
+          'state store cannot write: acknowledgement retried (delivered events stay queued until it goes through)',
+        );
       },
       deadLettered(output, count, reason) {
         const o = self.output(name, output);

@@ -25,7 +25,13 @@ export function makeScrubber(secrets: readonly string[]): Scrub {
 export function scrubValue(v: unknown, scrub: Scrub, depth = 0): unknown {
   if (typeof v === 'string') return scrub(v);
   if (depth > 6 || v === null || typeof v !== 'object') return v;
-  if (v instanceof Error) return { type: v.name, message: scrub(v.message), code: (v as { code?: unknown }).code };
+  if (v instanceof Error) {
+    // The stack too (it repeats the message, where a secret may hide): a fatal line without
+    // its stack leaves nothing to fix the bug from.
+    const out: Record<string, unknown> = { type: v.name, message: scrub(v.message), code: (v as { code?: unknown }).code, stack: scrub(v.stack ?? '') };
+    if (v.cause !== undefined) out.cause = scrubValue(v.cause, scrub, depth + 1);
+    return out;
+  }
   if (Array.isArray(v)) return v.map((x) => scrubValue(x, scrub, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEY.test(k) ? REDACTED : scrubValue(x, scrub, depth + 1);

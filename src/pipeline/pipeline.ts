@@ -82,6 +82,8 @@ export class Pipeline {
   private running = false;
   private loopDone: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
+  /** Ends the wait before a held commit's retry; new files and commits elsewhere do not. */
+  private retryNow: (() => void) | undefined;
   /** In --once mode: resolves when every file was read to its end. */
   private caughtUp: { resolve: () => void; reject: (err: unknown) => void } | undefined;
   readonly caughtUpPromise: Promise<void>;
@@ -164,6 +166,7 @@ export class Pipeline {
   async stop(): Promise<void> {
     this.running = false;
     this.wake();
+    this.retryHeldNow();
     this.backpressure.releaseAll();
     try {
       // A processing thread stuck on a line would hold the last commits forever: after a while
@@ -192,6 +195,13 @@ export class Pipeline {
   setTap(selector: TapSelector | undefined): void {
     this.tapSelector = selector;
     this.processing?.setTap(selector);
+  }
+
+  /** The store has room again (its disk reserve is back): a held commit is tried at once. */
+  retryHeldNow(): void {
+    const r = this.retryNow;
+    this.retryNow = undefined;
+    r?.();
   }
 
   trackedFiles(): TrackedFile[] {
@@ -254,9 +264,12 @@ export class Pipeline {
       }
       if (this.inputs.some((rt) => rt.newPaths.size > 0)) continue;
       await new Promise<void>((resolve) => {
-        this.wakeUp = resolve;
         // Not unref(): this timer is what keeps a daemon with idle files alive.
-        setTimeout(() => this.wake(), pollMs);
+        const timer = setTimeout(() => this.wake(), pollMs);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
     }
     // Stopping: what was read is committed (unless the store refuses: then it is read again next start).
@@ -418,10 +431,17 @@ export class Pipeline {
   /** Waits, then tries the held commit again. */
   private async retryHeld(): Promise<void> {
     const h = this.held!;
+    // Only the timer, stop() or the store's room coming back end this wait: new files and
+    // rescans (wake()) must not turn the retry delay into a busy loop.
     await new Promise<void>((resolve) => {
-      this.wakeUp = resolve;
-      setTimeout(() => this.wake(), storeRetryDelayMs(h.failures));
+      const timer = setTimeout(done, storeRetryDelayMs(h.failures));
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.retryNow = done;
     });
+    this.retryNow = undefined;
     if (this.running) await this.commitNext();
   }
 }

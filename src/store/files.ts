@@ -1,5 +1,6 @@
 /** Per-file read state: identity, fingerprints and the committed offset. */
 import type Database from 'better-sqlite3';
+import { isTransientStoreError } from './transient.js';
 
 export interface FileState {
   pipeline: string;
@@ -34,6 +35,12 @@ export class FileStates {
   private readonly deleteStmt: Database.Statement;
   private readonly markRemovedStmt: Database.Statement;
   private readonly purgeRemovedStmt: Database.Statement;
+  /**
+   * Writes made outside a commit (a file found, truncated, deleted) that the store refused for
+   * now (disk full): kept in order and written first by the next commit (Store.commit), so a
+   * full disk never stops the tailer and the commit that depends on them carries them.
+   */
+  private deferred: Array<() => void> = [];
 
   constructor(db: Database.Database) {
     this.upsertStmt = db.prepare(`
@@ -59,7 +66,7 @@ export class FileStates {
   }
 
   upsert(state: FileState): void {
-    this.upsertStmt.run(state);
+    this.write(() => this.upsertStmt.run(state));
   }
 
   /** Records a committed offset, fingerprints and path, without touching identity or removal. */
@@ -76,15 +83,45 @@ export class FileStates {
   }
 
   delete(pipeline: string, fileKey: string): void {
-    this.deleteStmt.run(pipeline, fileKey);
+    this.write(() => this.deleteStmt.run(pipeline, fileKey));
   }
 
   markRemoved(pipeline: string, fileKey: string, at: number): void {
-    this.markRemovedStmt.run(at, pipeline, fileKey);
+    this.write(() => this.markRemovedStmt.run(at, pipeline, fileKey));
   }
 
-  /** Forgets files deleted from disk before `before` (ms); returns how many. */
+  /** Forgets files deleted from disk before `before` (ms); returns how many (0 when deferred). */
   purgeRemoved(pipeline: string, before: number): number {
-    return this.purgeRemovedStmt.run(pipeline, before).changes;
+    let n = 0;
+    this.write(() => (n = this.purgeRemovedStmt.run(pipeline, before).changes));
+    return n;
+  }
+
+  /** How many refused writes wait for the next commit. */
+  get deferredCount(): number {
+    return this.deferred.length;
+  }
+
+  /** Inside the commit's transaction: the first `count` refused writes, in order. */
+  replayDeferred(count: number): void {
+    for (let i = 0; i < count; i++) this.deferred[i]!();
+  }
+
+  /** After the commit went through: those writes are in the store. */
+  dropDeferred(count: number): void {
+    this.deferred.splice(0, count);
+  }
+
+  private write(run: () => void): void {
+    if (this.deferred.length > 0) {
+      this.deferred.push(run); // after the ones waiting: order matters (delete, then upsert)
+      return;
+    }
+    try {
+      run();
+    } catch (err) {
+      if (!isTransientStoreError(err)) throw err;
+      this.deferred.push(run);
+    }
   }
 }

@@ -5,15 +5,22 @@
 import { readFileSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { TailshipError } from '../errors.js';
+import { isNoSpace } from './reserve.js';
+import { diskFullError } from './store.js';
 
 export const LOCK_FILE = 'tailship.lock';
 
 export function acquireLock(stateDir: string): () => void {
-  mkdirSync(stateDir, { recursive: true });
+  try {
+    mkdirSync(stateDir, { recursive: true });
+  } catch (err) {
+    if (isNoSpace(err)) throw diskFullError(stateDir, err);
+    throw err;
+  }
   const file = path.join(stateDir, LOCK_FILE);
   for (let tries = 0; tries < 3; tries++) {
     try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
       return () => {
         try {
           if (readFileSync(file, 'utf8') === String(process.pid)) unlinkSync(file);
@@ -22,6 +29,7 @@ export function acquireLock(stateDir: string): () => void {
         }
       };
     } catch (err) {
+      if (isNoSpace(err)) throw diskFullError(stateDir, err);
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(file, 'utf8').trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {

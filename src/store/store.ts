@@ -5,7 +5,7 @@
  * offset never runs ahead of the queue. Rows leave the queue only through `ack()` (after a 2xx)
  * or `deadLetterRows()` (with a reason), also each in one transaction.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { DeadLetters, type DeadLetter, type DeadLetterInput } from './dead-letters.js';
@@ -14,12 +14,28 @@ import { LineAccounts, type LineAccount } from './line-accounts.js';
 import { migrate } from './migrations.js';
 import { openDatabase } from './sqlite.js';
 import { Queue, type QueueChunk, type QueueRow } from './queue.js';
+import { DiskReserve, isNoSpace, reserveSizeFor } from './reserve.js';
+import { TailshipError } from '../errors.js';
 
 export const STORE_FILE = 'tailship.db';
 
 export interface OpenOptions {
   /** Open without writing (for `tailship status` beside a running daemon). */
   readonly readonly?: boolean;
+}
+
+/** The WAL is moved into the database past this many pages (1 MiB), and cut back to this size. */
+const WAL_PAGES = 256;
+const WAL_LIMIT_BYTES = WAL_PAGES * 4096;
+/** How often, at most, a store whose reserve is spent tries to take it back (each try vacuums). */
+const RESTORE_EVERY_MS = 250;
+
+/** A commit refused because the disk reserve is spent: reading waits until the queue drains. */
+export class StoreFullError extends Error {
+  readonly code = 'SQLITE_FULL';
+  constructor() {
+    super('state store full: the disk reserve is in use until delivered events free room');
+  }
 }
 
 export interface CommitBatch {
@@ -42,29 +58,48 @@ export class Store {
   readonly lineAccounts: LineAccounts;
   readonly path: string;
   private readonly listeners: QueueListener[] = [];
-  private readonly commitTxn: (batch: CommitBatch, now: number) => void;
+  /** Room set aside so that acknowledging works on a full disk (reserve.ts); absent read-only. */
+  readonly reserve: DiskReserve | undefined;
+  private readonly roomListeners: Array<() => void> = [];
+  private restoreTriedAt = 0;
+  /** The database file's identity when opened: a file removed or replaced under us is noticed. */
+  private identity: { dev: number; ino: number } | undefined;
+  private readonly commitTxn: (batch: CommitBatch, now: number, deferredFileWrites: number) => void;
   private readonly ackTxn: (rows: readonly QueueRow[]) => void;
   private readonly replayTxn: (letters: readonly DeadLetter[], now: number) => void;
   private readonly deadLetterTxn: (pipeline: string, rows: readonly QueueRow[], letters: DeadLetterInput[], now: number) => void;
 
   constructor(stateDir: string, options: OpenOptions = {}) {
     this.path = path.join(stateDir, STORE_FILE);
-    if (!options.readonly) mkdirSync(stateDir, { recursive: true });
-    this.db = openDatabase(this.path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-    this.db.pragma('busy_timeout = 5000');
-    if (!options.readonly) {
-      this.db.pragma('journal_mode = WAL');
-      // NORMAL in WAL mode: a commit survives a process crash (SIGKILL); only an OS crash or
-      // power loss may roll back the last transactions, and then offsets roll back with them.
-      this.db.pragma('synchronous = NORMAL');
-      migrate(this.db);
+    if (!options.readonly) makePrivateDir(stateDir);
+    let db: Database.Database | undefined;
+    // Created owner-only whatever the umask (the WAL and shared-memory files SQLite makes later
+    // take the database file's mode): the queue holds the events, the dead letters the lines.
+    const umask = options.readonly ? undefined : process.umask(0o077);
+    try {
+      db = this.db = openDatabase(this.path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+      db.pragma('busy_timeout = 5000');
+      if (!options.readonly) {
+        this.reserve = new DiskReserve(stateDir, reserveSizeFor(stateDir));
+        this.setUpForWriting();
+        const st = statSync(this.path);
+        this.identity = { dev: st.dev, ino: st.ino };
+      }
+      if (!options.readonly) for (const f of [this.path, `${this.path}-wal`, `${this.path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+    } catch (err) {
+      if (db?.open) db.close();
+      if (isNoSpace(err)) throw diskFullError(stateDir, err);
+      throw err;
+    } finally {
+      if (umask !== undefined) process.umask(umask);
     }
     this.files = new FileStates(this.db);
     this.queue = new Queue(this.db);
     this.deadLetters = new DeadLetters(this.db);
     this.lineAccounts = new LineAccounts(this.db);
 
-    this.commitTxn = this.db.transaction((batch: CommitBatch, now: number) => {
+    this.commitTxn = this.db.transaction((batch: CommitBatch, now: number, deferred: number) => {
+      this.files.replayDeferred(deferred);
       for (const c of batch.chunks) this.queue.insert(batch.pipeline, c, now);
       for (const d of batch.deadLetters) this.deadLetters.insert(batch.pipeline, d, now);
       if (batch.file) this.files.advance(batch.file);
@@ -88,6 +123,101 @@ export class Store {
   }
 
   /**
+   * Journal and vacuum settings, the schema, and the disk reserve. Deleted rows must give their
+   * room back to the file system (auto_vacuum = INCREMENTAL) and the WAL must stay small
+   * (checkpointed past WAL_PAGES and cut back to WAL_LIMIT_BYTES): the reserve only has to
+   * cover moving one small WAL into the database and the deletes after it.
+   */
+  private setUpForWriting(): void {
+    const db = this.db;
+    const fresh = (db.pragma('user_version', { simple: true }) as number) === 0;
+    // auto_vacuum takes effect on a database without tables, or after a VACUUM (an older store: once).
+    if ((db.pragma('auto_vacuum', { simple: true }) as number) !== 2) {
+      db.pragma('auto_vacuum = INCREMENTAL');
+      if (!fresh) db.exec('VACUUM');
+    }
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives a process crash (SIGKILL); only an OS crash or
+    // power loss may roll back the last transactions, and then offsets roll back with them.
+    db.pragma('synchronous = NORMAL');
+    db.pragma(`wal_autocheckpoint = ${WAL_PAGES}`);
+    db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
+    migrate(db);
+    this.reserve!.take();
+  }
+
+  /**
+   * Whether the database file is still the one this store opened. Removed (the state directory
+   * cleaned up) or replaced (restored from a backup), every write would go into a file no one
+   * will ever open again: the offsets and the queue would be lost at the next start.
+   */
+  fileProblem(): string | undefined {
+    if (!this.identity) return undefined;
+    let st;
+    try {
+      st = statSync(this.path);
+    } catch (err) {
+      return `state store ${this.path} was removed while tailship was running (${(err as { code?: string }).code})`;
+    }
+    if (st.dev !== this.identity.dev || st.ino !== this.identity.ino) return `state store ${this.path} was replaced by another file while tailship was running`;
+    return undefined;
+  }
+
+  /** Called when a spent disk reserve is taken back: held commits can go through now. */
+  onRoomRestored(listener: () => void): void {
+    this.roomListeners.push(listener);
+  }
+
+  /** False while the disk reserve is spent (a full disk): commits are refused until it is back. */
+  get hasRoom(): boolean {
+    return this.reserve === undefined || this.reserve.held;
+  }
+
+  /**
+   * Takes a spent reserve back once deliveries have freed room: gives the queue's free pages
+   * back to the file system, cuts the WAL, and writes the reserve if the disk has room for it
+   * and half as much again (so that reading does not at once fill the disk again).
+   */
+  private tryRestore(force = false): boolean {
+    const reserve = this.reserve;
+    if (!reserve || reserve.held) return true;
+    const now = Date.now();
+    if (!force && now - this.restoreTriedAt < RESTORE_EVERY_MS) return false;
+    this.restoreTriedAt = now;
+    try {
+      this.db.pragma('incremental_vacuum');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      if (!isNoSpace(err)) throw err;
+      return false;
+    }
+    if (!reserve.take(reserve.size / 2)) return false;
+    for (const l of this.roomListeners) l();
+    return true;
+  }
+
+  /**
+   * Runs a write that frees room (ack, dead-lettering). On a full disk it spends the reserve,
+   * moves the WAL into the database and cuts it, and tries once more; what still fails is
+   * the caller's to retry.
+   */
+  private freeingWrite(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      if (!isNoSpace(err) || !this.reserve) throw err;
+      this.reserve.release();
+      try {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // the write below says whether there is room now
+      }
+      write();
+    }
+    this.tryRestore();
+  }
+
+  /**
    * Puts delivery dead letters back in their output's queue and deletes them, in one
    * transaction. Each comes back as a one-event row in its output's wire form.
    */
@@ -102,19 +232,22 @@ export class Store {
 
   /** Events (as per-output chunks), dead letters and the file's new offset, in one transaction. */
   commit(batch: CommitBatch, now = Date.now()): void {
-    this.commitTxn(batch, now);
+    if (!this.hasRoom && !this.tryRestore(true)) throw new StoreFullError();
+    const deferred = this.files.deferredCount;
+    this.commitTxn(batch, now, deferred);
+    this.files.dropDeferred(deferred);
     for (const c of batch.chunks) this.emit(batch.pipeline, c.output, 1, c.bytes);
   }
 
   /** Delivered: the rows leave the queue. */
   ack(pipeline: string, output: string, rows: readonly QueueRow[]): void {
-    this.ackTxn(rows);
+    this.freeingWrite(() => this.ackTxn(rows));
     this.emit(pipeline, output, -rows.length, -sumBytes(rows));
   }
 
   /** The rows leave the queue and the given dead letters are written, in one transaction. */
   deadLetterRows(pipeline: string, output: string, rows: readonly QueueRow[], letters: DeadLetterInput[], now = Date.now()): void {
-    this.deadLetterTxn(pipeline, rows, letters, now);
+    this.freeingWrite(() => this.deadLetterTxn(pipeline, rows, letters, now));
     this.emit(pipeline, output, -rows.length, -sumBytes(rows));
   }
 
@@ -125,6 +258,22 @@ export class Store {
   private emit(pipeline: string, output: string, rows: number, bytes: number): void {
     for (const l of this.listeners) l(pipeline, output, rows, bytes);
   }
+}
+
+/** The state directory, owner-only (0700) whatever the umask, when this user owns it. */
+function makePrivateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (statSync(dir).uid === process.getuid?.()) chmodSync(dir, 0o700);
+  } catch (err) {
+    if (isNoSpace(err)) throw diskFullError(dir, err);
+    throw err;
+  }
+}
+
+/** A store that cannot even be opened for lack of room: a clear message, not a stack trace. */
+export function diskFullError(stateDir: string, cause: unknown): TailshipError {
+  return new TailshipError('TAILSHIP_STORE_FULL', `state directory ${stateDir}: no room left on its file system (${(cause as { code?: string }).code}); free some space and start tailship again`, {}, { cause });
 }
 
 function sumBytes(rows: readonly QueueRow[]): number {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadConfigText } from '../../src/config/load.js';
 import { Daemon, type DaemonOptions } from '../../src/daemon.js';
 import { createLogger } from '../../src/ops/logger.js';
+import { scaled } from '../helpers/time.js';
 
 export interface PipelineYaml {
   dir: string;
@@ -50,8 +51,9 @@ export async function startDaemon(yaml: string, dir: string, options: DaemonOpti
   return daemon;
 }
 
-/** Polls until `predicate` holds; throws after `timeoutMs`. */
+/** Polls until `predicate` holds; throws after `timeoutMs` (scaled, helpers/time.ts). */
 export async function until(predicate: () => boolean, timeoutMs = 15_000, what = 'condition'): Promise<void> {
+  timeoutMs = scaled(timeoutMs);
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

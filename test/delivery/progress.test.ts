@@ -5,7 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, onTestFinished } from 'vitest';
 import { Collector } from '../helpers/collector.js';
 import { nginxLine } from '../helpers/config.js';
 import { assertBuilt, BIN, runTailship } from '../helpers/daemon.js';
@@ -48,10 +48,14 @@ it('is silent when stderr is not a terminal', async () => {
 it.skipIf(!hasScript)('shows bytes read of total, events sent, rate and ETA on a terminal', async () => {
   assertBuilt();
   const command = [process.execPath, BIN, 'run', '--once', '--config', cfg].map((a) => `'${a}'`).join(' ');
-  const proc = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
+  const exited = new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
+  onTestFinished(() => {
+    if (proc.exitCode === null && proc.signalCode === null) process.kill(-proc.pid!, 'SIGKILL');
+  });
+  const code = await exited;
   expect(code).toBe(0);
   expect(collector.seen.size).toBe(N);
   const size = `${(Buffer.byteLength(Array.from({ length: N }, (_, i) => nginxLine(i + 1)).join('\n') + '\n') / 1024 ** 2).toFixed(1)} MiB`;

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { scaled } from './time.js';
 
 export interface RecordedMessage {
   [key: string]: unknown;
@@ -75,8 +76,9 @@ export class Collector {
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 
-  /** Resolves when `predicate` holds, polling; rejects after `timeoutMs`. */
+  /** Resolves when `predicate` holds, polling; rejects after `timeoutMs` (scaled, helpers/time.ts). */
   async waitFor(predicate: () => boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+    timeoutMs = scaled(timeoutMs);
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (accepted ${this.accepted} messages)`);

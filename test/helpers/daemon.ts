@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin/tailship.js');
@@ -20,9 +21,40 @@ export interface Child {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/**
+ * Every child still running, killed with its process group (its own processes included) after
+ * each test, whatever the test did, and when the test process exits (a timeout, an interrupted
+ * run): no daemon outlives its test.
+ */
+const live = new Set<ChildProcess>();
+
+function killGroup(proc: ChildProcess): void {
+  if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return;
+  try {
+    process.kill(-proc.pid, 'SIGKILL');
+  } catch {
+    proc.kill('SIGKILL');
+  }
+}
+
+process.on('exit', () => live.forEach(killGroup));
+afterEach(async () => {
+  const left = [...live];
+  left.forEach(killGroup);
+  await Promise.all(left.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => p.once('exit', r)))));
+});
+
+/** Spawns the CLI in its own process group, tracked for killing. */
+function spawnTailship(args: string[], env: Record<string, string>): ChildProcess {
+  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  live.add(proc);
+  proc.on('exit', () => live.delete(proc));
+  return proc;
+}
+
 export function startTailship(args: string[], env: Record<string, string> = {}): Child {
   assertBuilt();
-  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawnTailship(args, env);
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   proc.stdout!.resume();
@@ -35,18 +67,18 @@ export function startTailship(args: string[], env: Record<string, string> = {}):
 /** Runs the CLI to completion and returns its output. */
 export async function runTailship(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   assertBuilt();
-  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawnTailship(args, env);
   let out = '';
   let err = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
   return { code, stdout: out, stderr: err };
 }
 
-/** After a test: SIGKILL the child if it still runs, and wait for it to exit. */
+/** After a test: SIGKILL the child (and its process group) if it still runs, and wait for it to exit. */
 export async function killIfRunning(child: Child | undefined): Promise<void> {
   if (!child || child.proc.exitCode !== null || child.proc.signalCode !== null) return;
-  child.proc.kill('SIGKILL');
+  killGroup(child.proc);
   await child.exited;
 }

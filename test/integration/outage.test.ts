@@ -35,7 +35,8 @@ it('survives 503s, then 429 with Retry-After, losing nothing', async () => {
   collector.respond = () => {
     const at = Date.now();
     let status = 200;
-    if (at - started < 1500) status = 503;
+    // The first requests, however late a busy machine sends them.
+    if (answers.length < 3 || at - started < 1500) status = 503;
     else if (tooMany < 2) {
       tooMany++;
       status = 429;

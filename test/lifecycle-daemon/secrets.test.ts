@@ -3,7 +3,7 @@
  * at debug level, not in /metrics or /readyz, not in `status`, even when the collector echoes
  * them back in its error bodies.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Collector } from '../helpers/collector.js';
@@ -83,4 +83,21 @@ it('keeps write keys, Basic tokens and salts out of logs, metrics, health and st
   expectClean(status.stdout + status.stderr, 'status');
   expectClean(statusJson.stdout, 'status --json');
   for (const m of collector.messages) expect(String(m.anonymousId)).toMatch(/^[0-9a-f]{64}$/);
+
+  // The 401's answer became a dead letter: stored scrubbed, and every way of showing it is clean.
+  const stored = ['tailship.db', 'tailship.db-wal'].map((f) => {
+    try {
+      return readFileSync(path.join(tmp.dir, 'state', f)).toString('latin1');
+    } catch {
+      return '';
+    }
+  });
+  expect(stored.join('')).toContain('bad credentials: authorization=Basic [REDACTED]');
+  expectClean(stored.join(''), 'the stored dead letter');
+  for (const args of [['list'], ['list', '--json'], ['show', '1'], ['show', '1', '--json']]) {
+    const r = await runTailship(['dead-letter', ...args, '--config', cfg]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('[REDACTED]');
+    expectClean(r.stdout + r.stderr, `dead-letter ${args.join(' ')}`);
+  }
 });

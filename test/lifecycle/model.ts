@@ -8,7 +8,7 @@
 import { closeSync, copyFileSync, ftruncateSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { Collector } from '../helpers/collector.js';
-import { startTailship, type Child } from '../helpers/daemon.js';
+import { killIfRunning, startTailship, type Child } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 import { lifecycleConfig, lineId } from './setup.js';
 
@@ -78,8 +78,7 @@ export class ModelRun {
   }
 
   async cleanup(): Promise<void> {
-    if (this.child && this.child.proc.exitCode === null && this.child.proc.signalCode === null) this.child.proc.kill('SIGKILL');
-    await this.child?.exited;
+    await killIfRunning(this.child);
     for (const w of this.writers.values()) if (w.fd !== undefined) closeSync(w.fd);
     await this.collector.stop();
     this.tmp.cleanup();
