@@ -171,6 +171,7 @@ export class Daemon {
     const parts: PipelineParts = { config: p, stages, workers: workerCount(p.workers), newJoiner };
     const pipeline = new Pipeline(parts, this.store, this.backpressure, events, () => emitters.forEach((e) => e.wake()), {
       once: this.options.once ?? false,
+      onCaughtUp: () => emitters.forEach((e) => e.caughtUp()),
       onFailed: (err) => {
         this.log.fatal({ pipeline: p.name, err }, 'pipeline failed: stopping tailship (lines read but not committed are read again at the next start)');
         this.failure ??= err;
