@@ -142,7 +142,7 @@ const httpCommon = {
   batch_size: int(250, 1, 2500, 'Events per request at most.'),
   max_batch_bytes: size(512_000, 'Uncompressed bytes per request at most.'),
   max_message_bytes: size(32_768, 'One event larger than this is a dead letter.'),
-  flush_interval: duration('5s', 'Send a partial batch after waiting this long.'),
+  flush_interval: duration('5s', 'Send a partial batch after waiting this long (a backlog\'s last batch leaves as soon as reading catches up).'),
   timeout: duration('10s', 'Request timeout.'),
   concurrency: int(2, 1, 64, 'Requests in flight at once.'),
   retry: retrySchema,
@@ -217,7 +217,7 @@ export const pipelineSchema = z
     workers: z
       .union([z.literal('auto'), z.number().int().min(0).max(64)])
       .default('auto')
-      .describe('Threads that decode, parse, map, encode and compress lines; the main thread reads, commits and sends. Per pipeline: each is a V8 heap of its own. 0: all on the main thread (low-volume pipelines); auto: one per CPU core beside the main thread\'s, 1 to 4.'),
+      .describe('Threads that decode, parse, map, encode and compress lines; the main thread reads, commits and sends. Per pipeline: each is a V8 heap of its own. They start when a read brings 1,000 lines or more (a backlog, a high rate) and stop after 30 s with nothing to do; until then the main thread does their work. 0: always all on the main thread; auto: one per CPU core beside the main thread\'s, 1 to 4.'),
   })
   .superRefine((p, ctx) => {
     if (!p.output && !p.outputs) ctx.addIssue({ code: 'custom', message: 'a pipeline needs `output` or `outputs`' });

@@ -1,8 +1,10 @@
 /**
- * Where a pipeline's per-line work runs: on a pool of worker threads (the default: the main
- * thread then only reads, frames, commits and sends, and the other cores parse), or inline on
- * the main thread (`workers: 0`). Results come back in any order; the pipeline commits them in
- * read order.
+ * Where a pipeline's per-line work runs: inline on the main thread, or on a pool of worker
+ * threads (the main thread then only reads, frames, commits and sends, and the other cores
+ * parse). With `workers: N` the pool starts when the pipeline is busy (a read brings a large
+ * batch: a backlog or a high rate) and stops when it has had nothing to do for a while, so a
+ * file written a few lines a second costs no thread and no second heap. `workers: 0` keeps
+ * everything inline. Results come back in any order; the pipeline commits them in read order.
  */
 import type { Worker } from 'node:worker_threads';
 import { TailshipError } from '../errors.js';
@@ -10,7 +12,7 @@ import { transferables, type LineBatch } from './line-batch.js';
 import { processBatch, type ProcessResult, type ProcessStages } from './process.js';
 import { buildStages, type StagesSetup } from './stages.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
-import { takeWorker } from './worker-spawn.js';
+import { startWorker } from './worker-spawn.js';
 
 export interface Processing {
   /** Threads doing the work (0: the main thread). */
@@ -19,16 +21,65 @@ export interface Processing {
   close(): Promise<void>;
 }
 
-export async function startProcessing(setup: StagesSetup, workers: number): Promise<Processing> {
-  if (workers === 0) return new InlineProcessing(await buildStages(setup));
-  const pool = new WorkerPool(setup, workers);
-  try {
-    await pool.ready;
-  } catch (err) {
-    await pool.close();
-    throw err;
+/** A read of this many lines or more means a backlog or a high rate: worth the pool. */
+export const BUSY_BATCH_LINES = 1_000;
+/** The pool stops after this long without a batch (a worker holds ~12 MB and a thread). */
+export const POOL_IDLE_MS = 30_000;
+
+export async function startProcessing(setup: StagesSetup, workers: number, poolIdleMs = POOL_IDLE_MS): Promise<Processing> {
+  const inline = new InlineProcessing(await buildStages(setup));
+  return workers === 0 ? inline : new OnDemandProcessing(inline, () => new WorkerPool(setup, workers), poolIdleMs);
+}
+
+/**
+ * Inline while reads are small; a large read starts the pool, which then also takes the small
+ * batches while it has work in flight (the main thread is busy then). Idle, the pool stops.
+ */
+class OnDemandProcessing implements Processing {
+  private pool: WorkerPool | undefined;
+  private inPool = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly inline: InlineProcessing,
+    private readonly newPool: () => WorkerPool,
+    private readonly idleMs: number,
+  ) {}
+
+  get threads(): number {
+    return this.pool?.threads ?? 0;
   }
-  return pool;
+
+  run(batch: LineBatch): Promise<ProcessResult> {
+    if (this.inPool === 0 && batch.count < BUSY_BATCH_LINES) return this.inline.run(batch);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    const pool = (this.pool ??= this.newPool());
+    this.inPool++;
+    // A worker gets jobs only once it has built its stages (its first message is the setup).
+    const result = pool.ready.then(() => pool.run(batch));
+    void result.then(
+      () => this.settled(),
+      () => this.settled(),
+    );
+    return result;
+  }
+
+  private settled(): void {
+    if (--this.inPool > 0 || !this.pool) return;
+    this.idleTimer = setTimeout(() => {
+      const pool = this.pool;
+      this.pool = undefined;
+      void pool?.close();
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
+  }
 }
 
 class InlineProcessing implements Processing {
@@ -64,7 +115,7 @@ class WorkerPool implements Processing {
   constructor(setup: StagesSetup, readonly threads: number) {
     const readies: Array<Promise<void>> = [];
     this.workers = Array.from({ length: threads }, () => {
-      const worker = takeWorker();
+      const worker = startWorker();
       const slot = { worker, waiting: new Map<number, Waiting>() };
       let started = false;
       readies.push(
@@ -93,7 +144,7 @@ class WorkerPool implements Processing {
           });
         }),
       );
-      // Its first message is the setup (worker.ts): a prestarted worker began before the config was read.
+      // Its first message is the setup (worker.ts).
       worker.postMessage(setup);
       return slot;
     });
