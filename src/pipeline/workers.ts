@@ -1,9 +1,10 @@
 /**
  * Where a pipeline's per-line work runs: inline on the main thread, or on a pool of worker
  * threads (the main thread then only reads, frames, commits and sends, and the other cores
- * parse). With `workers: N` the pool starts when the pipeline is busy (a read brings a large
- * batch: a backlog or a high rate) and stops when it has had nothing to do for a while, so a
- * file written a few lines a second costs no thread and no second heap. `workers: 0` keeps
+ * parse). With `workers: N` the pool starts when the pipeline is busy (2,000 lines or more read
+ * within a second: a backlog, a high rate, or many files at once) and stops when it has had
+ * nothing to do for a while, so a file written a few lines a second costs no thread and no
+ * second heap. `workers: 0` keeps
  * everything inline. Results come back in any order; the pipeline commits them in read order.
  */
 import type { Worker } from 'node:worker_threads';
@@ -21,8 +22,8 @@ export interface Processing {
   close(): Promise<void>;
 }
 
-/** A read of this many lines or more means a backlog or a high rate: worth the pool. */
-export const BUSY_BATCH_LINES = 1_000;
+/** Lines read within a second that make the pipeline busy enough for the pool. */
+export const BUSY_LINES_PER_SECOND = 2_000;
 /** The pool stops after this long without a batch (a worker holds ~12 MB and a thread). */
 export const POOL_IDLE_MS = 30_000;
 
@@ -32,13 +33,16 @@ export async function startProcessing(setup: StagesSetup, workers: number, poolI
 }
 
 /**
- * Inline while reads are small; a large read starts the pool, which then also takes the small
- * batches while it has work in flight (the main thread is busy then). Idle, the pool stops.
+ * Inline while the pipeline reads little; a busy second starts the pool, which then takes every
+ * batch while it has work in flight (the main thread is busy then). Idle, the pool stops.
  */
 class OnDemandProcessing implements Processing {
   private pool: WorkerPool | undefined;
   private inPool = 0;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Lines read since windowStart (a new window each second). */
+  private windowLines = 0;
+  private windowStart = 0;
 
   constructor(
     private readonly inline: InlineProcessing,
@@ -51,7 +55,13 @@ class OnDemandProcessing implements Processing {
   }
 
   run(batch: LineBatch): Promise<ProcessResult> {
-    if (this.inPool === 0 && batch.count < BUSY_BATCH_LINES) return this.inline.run(batch);
+    const now = performance.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.windowLines = 0;
+    }
+    this.windowLines += batch.count;
+    if (this.inPool === 0 && this.windowLines < BUSY_LINES_PER_SECOND) return this.inline.run(batch);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     const pool = (this.pool ??= this.newPool());
     this.inPool++;

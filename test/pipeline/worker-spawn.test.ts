@@ -8,7 +8,7 @@ import { expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/load.js';
 import { textBatch } from '../../src/pipeline/line-batch.js';
 import type { StagesSetup } from '../../src/pipeline/stages.js';
-import { BUSY_BATCH_LINES, startProcessing } from '../../src/pipeline/workers.js';
+import { BUSY_LINES_PER_SECOND, startProcessing } from '../../src/pipeline/workers.js';
 import { ROOT } from '../helpers/daemon.js';
 
 function setup(): StagesSetup {
@@ -34,19 +34,19 @@ pipelines:
 
 const lines = ['{"what":"Signed Up","who":"a"}', '{"what":"Paid","who":"b"}', 'not json'].map((text, i) => ({ text, start: 100 * i, end: 100 * i + 99 }));
 
-it('small reads are processed inline; a large read starts the pool, which stops when idle', async () => {
+it('a few lines are processed inline; a busy second starts the pool, which stops when idle', async () => {
   const processing = await startProcessing(setup(), 2, 200);
   try {
     const small = await processing.run(textBatch(lines, '/tmp/none.log', 'k', Date.now()));
     expect(processing.threads).toBe(0);
     expect(small.counts.events).toBe(2);
     expect(small.chunks.map((c) => c.eventCount)).toEqual([2]);
-    const many = Array.from({ length: BUSY_BATCH_LINES }, (_, i) => ({ ...lines[i % 3]!, start: 100 * i, end: 100 * i + 99 }));
+    const many = Array.from({ length: BUSY_LINES_PER_SECOND }, (_, i) => ({ ...lines[i % 3]!, start: 100 * i, end: 100 * i + 99 }));
     const results = await Promise.all([0, 1, 2].map(() => processing.run(textBatch(many, '/tmp/none.log', 'k', Date.now()))));
     expect(processing.threads).toBe(2);
-    const events = Math.ceil((2 * BUSY_BATCH_LINES) / 3);
+    const events = Math.ceil((2 * BUSY_LINES_PER_SECOND) / 3);
     expect(results.map((r) => r.counts.events)).toEqual([events, events, events]);
-    expect(results.map((r) => r.counts.parsed.error + r.counts.parsed.raw)).toEqual([BUSY_BATCH_LINES - events, BUSY_BATCH_LINES - events, BUSY_BATCH_LINES - events]);
+    expect(results.map((r) => r.counts.parsed.error + r.counts.parsed.raw)).toEqual([BUSY_LINES_PER_SECOND - events, BUSY_LINES_PER_SECOND - events, BUSY_LINES_PER_SECOND - events]);
     const deadline = Date.now() + 10_000;
     while (processing.threads > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(processing.threads).toBe(0);
