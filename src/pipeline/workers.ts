@@ -1,11 +1,12 @@
 /**
  * Where a pipeline's per-line work runs: inline on the main thread, or on a pool of worker
  * threads (the main thread then only reads, frames, commits and sends, and the other cores
- * parse). With `workers: N` the pool starts when the pipeline is busy (2,000 lines or more read
- * within a second: a backlog, a high rate, or many files at once) and stops when it has had
- * nothing to do for a while, so a file written a few lines a second costs no thread and no
- * second heap. `workers: 0` keeps
- * everything inline. Results come back in any order; the pipeline commits them in read order.
+ * parse). With `workers: auto` the pool starts when the pipeline is busy (2,000 lines or more
+ * read within a second: a backlog, a high rate, or many files at once) and stops when it has
+ * had nothing to do for a while, so a file written a few lines a second costs no thread and no
+ * second heap. A number of workers starts them with the pipeline and keeps them (a parser
+ * plugin then never runs on the main thread); 0 keeps everything inline. Results come back in
+ * any order; the pipeline commits them in read order.
  */
 import type { Worker } from 'node:worker_threads';
 import { TailshipError } from '../errors.js';
@@ -27,9 +28,17 @@ export const BUSY_LINES_PER_SECOND = 2_000;
 /** The pool stops after this long without a batch (a worker holds ~12 MB and a thread). */
 export const POOL_IDLE_MS = 30_000;
 
-export async function startProcessing(setup: StagesSetup, workers: number, poolIdleMs = POOL_IDLE_MS): Promise<Processing> {
-  const inline = new InlineProcessing(await buildStages(setup));
-  return workers === 0 ? inline : new OnDemandProcessing(inline, () => new WorkerPool(setup, workers), poolIdleMs);
+export async function startProcessing(setup: StagesSetup, workers: number, onDemand: boolean, poolIdleMs = POOL_IDLE_MS): Promise<Processing> {
+  if (workers === 0) return new InlineProcessing(await buildStages(setup));
+  if (onDemand) return new OnDemandProcessing(new InlineProcessing(await buildStages(setup)), () => new WorkerPool(setup, workers), poolIdleMs);
+  const pool = new WorkerPool(setup, workers);
+  try {
+    await pool.ready;
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+  return pool;
 }
 
 /**

@@ -35,7 +35,7 @@ pipelines:
 const lines = ['{"what":"Signed Up","who":"a"}', '{"what":"Paid","who":"b"}', 'not json'].map((text, i) => ({ text, start: 100 * i, end: 100 * i + 99 }));
 
 it('a few lines are processed inline; a busy second starts the pool, which stops when idle', async () => {
-  const processing = await startProcessing(setup(), 2, 200);
+  const processing = await startProcessing(setup(), 2, true, 200);
   try {
     const small = await processing.run(textBatch(lines, '/tmp/none.log', 'k', Date.now()));
     expect(processing.threads).toBe(0);
@@ -55,6 +55,17 @@ it('a few lines are processed inline; a busy second starts the pool, which stops
     expect(processing.threads).toBe(2);
   } finally {
     await processing.close();
+  }
+});
+
+it('a number of workers starts them with the pipeline and keeps them for small reads', async () => {
+  const pool = await startProcessing(setup(), 2, false, 200);
+  try {
+    expect(pool.threads).toBe(2);
+    const results = await Promise.all([0, 1, 2].map(() => pool.run(textBatch(lines, '/tmp/none.log', 'k', Date.now()))));
+    expect(results.map((r) => r.counts.events)).toEqual([2, 2, 2]);
+  } finally {
+    await pool.close();
   }
 });
 
