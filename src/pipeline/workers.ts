@@ -43,7 +43,7 @@ export async function startProcessing(setup: StagesSetup, workers: number, onDem
 
 /**
  * Inline while the pipeline reads little; a busy second starts the pool, which then takes every
- * batch while it has work in flight (the main thread is busy then). Idle, the pool stops.
+ * batch until it has had nothing to do for the idle time, when it stops.
  */
 class OnDemandProcessing implements Processing {
   private pool: WorkerPool | undefined;
@@ -70,7 +70,7 @@ class OnDemandProcessing implements Processing {
       this.windowLines = 0;
     }
     this.windowLines += batch.count;
-    if (this.inPool === 0 && this.windowLines < BUSY_LINES_PER_SECOND) return this.inline.run(batch);
+    if (!this.pool && this.windowLines < BUSY_LINES_PER_SECOND) return this.inline.run(batch);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     const pool = (this.pool ??= this.newPool());
     this.inPool++;
