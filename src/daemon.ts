@@ -168,7 +168,7 @@ export class Daemon {
     const { newJoiner, destinations, stages } = built;
     const events = this.observer.forPipeline(p.name);
     const emitters = destinations.map((dest) => new Emitter(p.name, dest, this.store, events));
-    const parts: PipelineParts = { config: p, stages, workers: workerCount(p.workers), workersOnDemand: p.workers === 'auto', newJoiner };
+    const parts: PipelineParts = { config: p, stages, workers: workerCount(p.workers), newJoiner };
     const pipeline = new Pipeline(parts, this.store, this.backpressure, events, () => emitters.forEach((e) => e.wake()), {
       once: this.options.once ?? false,
       onCaughtUp: () => emitters.forEach((e) => e.caughtUp()),

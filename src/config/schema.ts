@@ -217,7 +217,7 @@ export const pipelineSchema = z
     workers: z
       .union([z.literal('auto'), z.number().int().min(0).max(64)])
       .default('auto')
-      .describe('Threads that decode, parse, map, encode and compress lines; the main thread reads, commits and sends. Per pipeline: each is a V8 heap of its own. 0: all on the main thread (low-volume pipelines); a number: started with the pipeline and kept; auto: one per CPU core beside the main thread\'s, 1 to 4, started when 2,000 lines or more are read within a second (a backlog, a high rate, many files) and stopped after 30 s with nothing to do, the main thread doing their work meanwhile.'),
+      .describe('Threads that decode, parse, map, encode and compress lines; the main thread reads, commits and sends. Per pipeline: each is a V8 heap of its own. 0: all on the main thread (low-volume pipelines); auto: one per CPU core beside the main thread\'s, 1 to 4.'),
   })
   .superRefine((p, ctx) => {
     if (!p.output && !p.outputs) ctx.addIssue({ code: 'custom', message: 'a pipeline needs `output` or `outputs`' });

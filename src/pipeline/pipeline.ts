@@ -37,8 +37,6 @@ export interface PipelineParts {
   readonly stages: StagesSetup;
   /** Processing threads (0: on the main thread). */
   readonly workers: number;
-  /** `workers: auto`: the threads start when the pipeline is busy and stop when idle (workers.ts). */
-  readonly workersOnDemand?: boolean;
   /** A fresh joiner per file (multiline, container partial lines), when configured. */
   readonly newJoiner?: (() => LineJoiner) | undefined;
 }
@@ -123,7 +121,7 @@ export class Pipeline {
   }
 
   async start(): Promise<void> {
-    this.processing = await startProcessing(this.parts.stages, this.parts.workers, this.parts.workersOnDemand ?? false);
+    this.processing = await startProcessing(this.parts.stages, this.parts.workers);
     for (const rt of this.inputs) {
       if (this.options.once) {
         for (const f of await rt.discovery.scan()) rt.tailer.addPath(f);

@@ -1,12 +1,8 @@
 /**
- * Where a pipeline's per-line work runs: inline on the main thread, or on a pool of worker
- * threads (the main thread then only reads, frames, commits and sends, and the other cores
- * parse). With `workers: auto` the pool starts when the pipeline is busy (2,000 lines or more
- * read within a second: a backlog, a high rate, or many files at once) and stops when it has
- * had nothing to do for a while, so a file written a few lines a second costs no thread and no
- * second heap. A number of workers starts them with the pipeline and keeps them (a parser
- * plugin then never runs on the main thread); 0 keeps everything inline. Results come back in
- * any order; the pipeline commits them in read order.
+ * Where a pipeline's per-line work runs: on a pool of worker threads (the default: the main
+ * thread then only reads, frames, commits and sends, and the other cores parse), or inline on
+ * the main thread (`workers: 0`). Results come back in any order; the pipeline commits them in
+ * read order.
  */
 import type { Worker } from 'node:worker_threads';
 import { TailshipError } from '../errors.js';
@@ -23,14 +19,8 @@ export interface Processing {
   close(): Promise<void>;
 }
 
-/** Lines read within a second that make the pipeline busy enough for the pool. */
-export const BUSY_LINES_PER_SECOND = 2_000;
-/** The pool stops after this long without a batch (a worker holds ~12 MB and a thread). */
-export const POOL_IDLE_MS = 30_000;
-
-export async function startProcessing(setup: StagesSetup, workers: number, onDemand: boolean, poolIdleMs = POOL_IDLE_MS): Promise<Processing> {
+export async function startProcessing(setup: StagesSetup, workers: number): Promise<Processing> {
   if (workers === 0) return new InlineProcessing(await buildStages(setup));
-  if (onDemand) return new OnDemandProcessing(new InlineProcessing(await buildStages(setup)), () => new WorkerPool(setup, workers), poolIdleMs);
   const pool = new WorkerPool(setup, workers);
   try {
     await pool.ready;
@@ -39,66 +29,6 @@ export async function startProcessing(setup: StagesSetup, workers: number, onDem
     throw err;
   }
   return pool;
-}
-
-/**
- * Inline while the pipeline reads little; a busy second starts the pool, which then takes every
- * batch until it has had nothing to do for the idle time, when it stops.
- */
-class OnDemandProcessing implements Processing {
-  private pool: WorkerPool | undefined;
-  private inPool = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
-  /** Lines read since windowStart (a new window each second). */
-  private windowLines = 0;
-  private windowStart = 0;
-
-  constructor(
-    private readonly inline: InlineProcessing,
-    private readonly newPool: () => WorkerPool,
-    private readonly idleMs: number,
-  ) {}
-
-  get threads(): number {
-    return this.pool?.threads ?? 0;
-  }
-
-  run(batch: LineBatch): Promise<ProcessResult> {
-    const now = performance.now();
-    if (now - this.windowStart >= 1000) {
-      this.windowStart = now;
-      this.windowLines = 0;
-    }
-    this.windowLines += batch.count;
-    if (!this.pool && this.windowLines < BUSY_LINES_PER_SECOND) return this.inline.run(batch);
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    const pool = (this.pool ??= this.newPool());
-    this.inPool++;
-    // A worker gets jobs only once it has built its stages (its first message is the setup).
-    const result = pool.ready.then(() => pool.run(batch));
-    void result.then(
-      () => this.settled(),
-      () => this.settled(),
-    );
-    return result;
-  }
-
-  private settled(): void {
-    if (--this.inPool > 0 || !this.pool) return;
-    this.idleTimer = setTimeout(() => {
-      const pool = this.pool;
-      this.pool = undefined;
-      void pool?.close();
-    }, this.idleMs);
-    this.idleTimer.unref();
-  }
-
-  async close(): Promise<void> {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    const pool = this.pool;
-    this.pool = undefined;
-    await pool?.close();
-  }
 }
 
 class InlineProcessing implements Processing {

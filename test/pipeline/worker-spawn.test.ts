@@ -1,6 +1,6 @@
 /**
- * Processing workers (src/pipeline/worker-spawn.ts, workers.ts): started when the pipeline is
- * busy, stopped when idle, with their own young generation size.
+ * Processing workers (src/pipeline/worker-spawn.ts, workers.ts): started with the pipeline,
+ * with their own young generation size.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/load.js';
 import { textBatch } from '../../src/pipeline/line-batch.js';
 import type { StagesSetup } from '../../src/pipeline/stages.js';
-import { BUSY_LINES_PER_SECOND, startProcessing } from '../../src/pipeline/workers.js';
+import { startProcessing } from '../../src/pipeline/workers.js';
 import { ROOT } from '../helpers/daemon.js';
 
 function setup(): StagesSetup {
@@ -34,32 +34,8 @@ pipelines:
 
 const lines = ['{"what":"Signed Up","who":"a"}', '{"what":"Paid","who":"b"}', 'not json'].map((text, i) => ({ text, start: 100 * i, end: 100 * i + 99 }));
 
-it('a few lines are processed inline; a busy second starts the pool, which stops when idle', async () => {
-  const processing = await startProcessing(setup(), 2, true, 200);
-  try {
-    const small = await processing.run(textBatch(lines, '/tmp/none.log', 'k', Date.now()));
-    expect(processing.threads).toBe(0);
-    expect(small.counts.events).toBe(2);
-    expect(small.chunks.map((c) => c.eventCount)).toEqual([2]);
-    const many = Array.from({ length: BUSY_LINES_PER_SECOND }, (_, i) => ({ ...lines[i % 3]!, start: 100 * i, end: 100 * i + 99 }));
-    const results = await Promise.all([0, 1, 2].map(() => processing.run(textBatch(many, '/tmp/none.log', 'k', Date.now()))));
-    expect(processing.threads).toBe(2);
-    const events = Math.ceil((2 * BUSY_LINES_PER_SECOND) / 3);
-    expect(results.map((r) => r.counts.events)).toEqual([events, events, events]);
-    expect(results.map((r) => r.counts.parsed.error + r.counts.parsed.raw)).toEqual([BUSY_LINES_PER_SECOND - events, BUSY_LINES_PER_SECOND - events, BUSY_LINES_PER_SECOND - events]);
-    const deadline = Date.now() + 10_000;
-    while (processing.threads > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(processing.threads).toBe(0);
-    // And it starts again when needed.
-    expect((await processing.run(textBatch(many, '/tmp/none.log', 'k', Date.now()))).counts.events).toBe(events);
-    expect(processing.threads).toBe(2);
-  } finally {
-    await processing.close();
-  }
-});
-
-it('a number of workers starts them with the pipeline and keeps them for small reads', async () => {
-  const pool = await startProcessing(setup(), 2, false, 200);
+it('a pool starts its workers with the pipeline and spreads batches over them', async () => {
+  const pool = await startProcessing(setup(), 2);
   try {
     expect(pool.threads).toBe(2);
     const results = await Promise.all([0, 1, 2].map(() => pool.run(textBatch(lines, '/tmp/none.log', 'k', Date.now()))));
