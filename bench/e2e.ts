@@ -27,6 +27,8 @@ export interface E2eOptions {
   outputYaml?: string;
   /** Extra YAML under the input. */
   inputYaml?: string;
+  /** The pipeline's `events:` rules as YAML list items (default: config/nginx-rudderstack.yaml's two). */
+  eventsYaml?: string;
   /** Extra YAML under the pipeline (e.g. `workers: 0`). */
   pipelineYaml?: string;
   /** The output's flush_interval (default 5s, as in config/nginx-rudderstack.yaml). */
@@ -61,6 +63,21 @@ export interface E2eResult {
   gzipBytesPerLine: number;
 }
 
+/** config/nginx-rudderstack.yaml's two rules. */
+const NGINX_RUDDERSTACK_RULES = `- when: "status >= 500"
+  type: track
+  event: "Server Error"
+  anonymousId: "{{ remote_addr }}"
+  properties: { path: "{{ request_path }}", status: "{{ status }}" }
+  timestamp: "{{ time_local }}"
+- type: track
+  event: "Page Requested"
+  userId: "{{ query.uid }}"
+  anonymousId: "{{ remote_addr }}"
+  properties: { path: "{{ request_path }}", status: "{{ status }}", bytes: "{{ body_bytes_sent }}" }
+  context: { ip: "{{ remote_addr }}", userAgent: "{{ http_user_agent }}" }
+  timestamp: "{{ time_local }}"`;
+
 /** The realistic configuration: config/nginx-rudderstack.yaml's rules, from the file's start. */
 export function benchConfig(stateDir: string, logFile: string, url: string, o: E2eOptions = {}): string {
   return `
@@ -78,19 +95,7 @@ ${indent(o.inputYaml, 8)}
       format: combined
 ${indent(o.pipelineYaml, 4)}
     events:
-      - when: "status >= 500"
-        type: track
-        event: "Server Error"
-        anonymousId: "{{ remote_addr }}"
-        properties: { path: "{{ request_path }}", status: "{{ status }}" }
-        timestamp: "{{ time_local }}"
-      - type: track
-        event: "Page Requested"
-        userId: "{{ query.uid }}"
-        anonymousId: "{{ remote_addr }}"
-        properties: { path: "{{ request_path }}", status: "{{ status }}", bytes: "{{ body_bytes_sent }}" }
-        context: { ip: "{{ remote_addr }}", userAgent: "{{ http_user_agent }}" }
-        timestamp: "{{ time_local }}"
+${indent(o.eventsYaml ?? NGINX_RUDDERSTACK_RULES, 6)}
     output:
       type: rudderstack
       url: ${url}

@@ -2,7 +2,8 @@
  * `npm run bench`: runs the benchmark sections in turn and prints each as markdown. Sections
  * owned by other files (many-files, destinations, startup, ...) are imported dynamically, so a
  * missing one is skipped with a note. Flags: `--only <name>[,<name>]` runs just those sections,
- * `--quick` uses smaller inputs and one run, `--vs syslog-ng` runs the side-by-side comparison.
+ * `--quick` uses smaller inputs and one run, `--vs syslog-ng` and `--vs fluent-bit` run the side-by-side
+ * comparisons; `--only sidecar` compares one slow file's costs with Fluent Bit's.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -136,6 +137,22 @@ const SECTIONS: SectionDef[] = [
     },
   },
   {
+    name: 'vs-fluent-bit',
+    optIn: true,
+    run: async (o) => {
+      const { benchVsFluentBit } = await import('./vs-fluent-bit.js');
+      return benchVsFluentBit({ quick: o.quick });
+    },
+  },
+  {
+    name: 'sidecar',
+    optIn: true,
+    run: async (o) => {
+      const { benchSidecar } = await import('./sidecar.js');
+      return benchSidecar({ quick: o.quick });
+    },
+  },
+  {
     name: 'latency',
     run: async (o) => {
       const { benchLatency } = await import('./latency.js');
@@ -188,7 +205,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--vs') vs = argv[++i];
     else if (a.startsWith('--vs=')) vs = a.slice(5);
     else if (a === '--help' || a === '-h') {
-      console.log(`usage: npm run bench -- [--quick] [--only ${SECTIONS.map((s) => s.name).join('|')}] [--vs syslog-ng]`);
+      console.log(`usage: npm run bench -- [--quick] [--only ${SECTIONS.map((s) => s.name).join('|')}] [--vs syslog-ng|fluent-bit]`);
       process.exit(0);
     } else {
       console.error(`unknown argument ${a} (try --help)`);
@@ -201,12 +218,12 @@ function parseArgs(argv: string[]): Options {
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   if (o.vs !== undefined) {
-    if (o.vs !== 'syslog-ng') {
-      console.error(`--vs: only syslog-ng is supported, got ${o.vs}`);
+    if (o.vs !== 'syslog-ng' && o.vs !== 'fluent-bit') {
+      console.error(`--vs: syslog-ng or fluent-bit, got ${o.vs}`);
       process.exit(2);
     }
     o.only ??= new Set();
-    o.only.add('vs-syslog-ng');
+    o.only.add(`vs-${o.vs}`);
   }
   if (o.only) {
     const known = new Set(SECTIONS.map((s) => s.name));

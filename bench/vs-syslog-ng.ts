@@ -91,21 +91,23 @@ const CLK_TCK = (() => {
   }
 })();
 
-/** CPU seconds (user + system) and peak RSS of a live process, from /proc. */
-function procUsage(pid: number): { cpuS: number; hwmKb: number } | undefined {
+/** CPU seconds (user + system, all threads), peak and current RSS of a live process, from /proc. */
+export function procUsage(pid: number): { cpuS: number; hwmKb: number; rssKb: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const cpuS = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-    const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return { cpuS, hwmKb: hwm ? Number(hwm[1]) : 0 };
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const hwm = /VmHWM:\s+(\d+)/.exec(status);
+    const rss = /VmRSS:\s+(\d+)/.exec(status);
+    return { cpuS, hwmKb: hwm ? Number(hwm[1]) : 0, rssKb: rss ? Number(rss[1]) : 0 };
   } catch {
     return undefined;
   }
 }
 
 /** Rejects when the collector has received nothing new for `ms`. */
-async function stalled(collector: CountingCollector, ms: number, done: { value: boolean }): Promise<void> {
+export async function stalled(collector: CountingCollector, ms: number, done: { value: boolean }, who = 'syslog-ng'): Promise<void> {
   let last = -1;
   let since = performance.now();
   while (!done.value) {
@@ -114,7 +116,7 @@ async function stalled(collector: CountingCollector, ms: number, done: { value: 
       last = collector.messages;
       since = performance.now();
     } else if (performance.now() - since > ms) {
-      throw new Error(`syslog-ng delivered ${collector.messages} messages and then nothing for ${ms / 1000} s`);
+      throw new Error(`${who} delivered ${collector.messages} messages and then nothing for ${ms / 1000} s`);
     }
   }
 }
@@ -140,7 +142,7 @@ export async function runSyslogNg(log: GeneratedLog, timeoutMs = 180_000): Promi
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     };
-    let last = { cpuS: 0, hwmKb: 0 };
+    let last = { cpuS: 0, hwmKb: 0, rssKb: 0 };
     const sampler = setInterval(() => {
       const u = child.pid !== undefined ? procUsage(child.pid) : undefined;
       if (u) last = u;

@@ -12,9 +12,17 @@ if (!existsSync(cli)) {
   );
   process.exit(1);
 }
-// `run` first starts its processing threads, so that they load their modules while this thread
-// loads its own (src/pipeline/worker-spawn.ts).
-if (process.argv[2] === 'run') (await import('../dist/src/pipeline/worker-spawn.js')).prestartWorkers();
+// `run` wants V8 settings that can only be given when node starts: small young-generation
+// semi-spaces on the main thread and no V8 helper threads (docs/decisions.md, 26). Where node
+// can replace its own process image (process.execve: Node 22.15+, 23.11+), a `run` started
+// without them restarts itself with them, keeping its pid, stdio and environment. On older node
+// they come from NODE_OPTIONS, as the systemd unit and the container image set them.
+const RUN_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=0'];
+if (process.argv[2] === 'run' && typeof process.execve === 'function') {
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  const missing = RUN_FLAGS.filter((flag) => !given.some((g) => g.startsWith(flag.split('=')[0])));
+  if (missing.length > 0) process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)]);
+}
 const { main } = await import(cli.href);
 
 main();

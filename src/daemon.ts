@@ -27,7 +27,7 @@ import { planReload } from './reload.js';
 import { Backpressure } from './pipeline/backpressure.js';
 import { compileMapper } from './pipeline/mapping.js';
 import type { StagesSetup } from './pipeline/stages.js';
-import { stopSpareWorkers, workerCount } from './pipeline/worker-spawn.js';
+import { workerCount } from './pipeline/worker-spawn.js';
 import { Pipeline, type PipelineParts } from './pipeline/pipeline.js';
 import { joinerFactory } from './source/joiners.js';
 import { acquireLock } from './store/lock.js';
@@ -245,6 +245,7 @@ export class Daemon {
     const parts: PipelineParts = { config: p, stages, workers: workerCount(p.workers), newJoiner };
     const pipeline = new Pipeline(parts, this.store, this.backpressure, events, () => emitters.forEach((e) => e.wake()), {
       once: this.options.once ?? false,
+      onCaughtUp: () => emitters.forEach((e) => e.caughtUp()),
       onFailed: (err) => this.fatal(`pipeline ${p.name}`, 'pipeline', err),
     });
     this.pipelines.push(pipeline);
@@ -313,8 +314,6 @@ export class Daemon {
     // Emitters next: a large backlog drains while reading starts, neither waits for the other.
     for (const e of this.emitters) e.start();
     for (const p of this.pipelines) await p.start();
-    // Every pipeline has taken its workers: prestarted ones left over are not needed.
-    await stopSpareWorkers();
     this.started = true;
     this.log.info({ pipelines: this.pipelines.map((p) => p.name), store: this.store.path }, 'tailship started');
   }

@@ -4,8 +4,12 @@
  * (a pipe, a log file, CI): nothing at all, so output stays clean to parse.
  */
 import { statSync } from 'node:fs';
-import { Presets, SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
+import type * as CliProgress from 'cli-progress';
 import type { Daemon } from '../daemon.js';
+
+// Loaded only for a terminal: a daemon under systemd or in a container never draws a bar.
+const load = createRequire(import.meta.url);
 
 export interface Progress {
   stop(): void;
@@ -21,6 +25,7 @@ export function prepareProgress(daemon: Daemon, out: NodeJS.WriteStream = proces
 }
 
 function startBar(daemon: Daemon, before: Map<string, number>, out: NodeJS.WriteStream): Progress {
+  const { Presets, SingleBar } = load('cli-progress') as typeof CliProgress;
   const files = () => daemon.pipelines.flatMap((p) => p.trackedFiles());
   const from = new Map<string, number>();
   let total = 0;

@@ -154,7 +154,7 @@ const httpCommon = {
   batch_size: int(250, 1, 2500, 'Events per request at most.'),
   max_batch_bytes: size(512_000, 'Uncompressed bytes per request at most.'),
   max_message_bytes: size(32_768, 'One event larger than this is a dead letter.'),
-  flush_interval: duration('5s', 'Send a partial batch after waiting this long.'),
+  flush_interval: duration('5s', 'Send a partial batch after waiting this long (a backlog\'s last batch leaves as soon as reading catches up).'),
   timeout: duration('10s', 'Request timeout.'),
   concurrency: int(2, 1, 64, 'Requests in flight at once.'),
   retry: retrySchema,

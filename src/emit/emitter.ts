@@ -1,6 +1,7 @@
 /**
  * Emitter: drains one output's queue rows to its destination. Takes rows oldest first, sends a
- * batch when it is full by count or bytes or when its oldest row has waited flush_interval, keeps
+ * batch when it is full by count or bytes or when its oldest row has waited flush_interval (or at
+ * once when reading catches up with a backlog: nothing more is coming to fill it), keeps
  * up to `concurrency` batches in flight, and removes rows only when every event in them has a 2xx
  * or is a dead letter with its reason. Retryable failures back off (Retry-After wins) and keep
  * the rows; a refused request is split in halves to find the events the collector refuses.
@@ -37,6 +38,10 @@ export class Emitter {
   private inflight = 0;
   private running = false;
   private draining = false;
+  /** A full batch left since the last partial one: the pipeline is working through a backlog. */
+  private backlog = false;
+  /** Reading caught up with that backlog: its last partial batch leaves without waiting. */
+  private backlogRead = false;
   private wakeUp: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
@@ -74,6 +79,17 @@ export class Emitter {
     const w = this.wakeUp;
     this.wakeUp = undefined;
     w?.();
+  }
+
+  /**
+   * The pipeline read everything there was and committed it. After a backlog (full batches were
+   * sent), its remainder leaves now rather than after flush_interval; at a trickle, batches
+   * still wait to fill for flush_interval, as configured.
+   */
+  caughtUp(): void {
+    if (!this.backlog) return;
+    this.backlogRead = true;
+    this.wake();
   }
 
   /** Sends partial batches at once from now on (shutdown, --once). */
@@ -144,9 +160,14 @@ export class Emitter {
         if (rows.length < want) break;
         want = Math.min(want * 2, ROWS_PER_READ);
       }
-      if (batch.length === 0) return undefined;
+      if (batch.length === 0) {
+        this.backlogRead = false;
+        return undefined;
+      }
       const dueIn = batch[0]!.createdAt + flushIntervalMs - this.now();
-      if (!full && !this.draining && dueIn > 0) return dueIn;
+      if (!full && !this.draining && !this.backlogRead && dueIn > 0) return dueIn;
+      if (full) this.backlog = true;
+      else this.backlog = this.backlogRead = false;
       this.cursor = batch[batch.length - 1]!.id;
       this.inflight++;
       // Every failure ends here, never as an unhandled rejection: the rows stay queued.

@@ -110,6 +110,8 @@ export class Pipeline {
       once?: boolean;
       /** The pipeline stopped on an error (a processing thread died, the store failed for good). */
       onFailed?: (err: unknown) => void;
+      /** Reading caught up with every file and all it read is committed (after reading something). */
+      onCaughtUp?: () => void;
     } = {},
   ) {
     this.name = parts.config.name;
@@ -211,6 +213,8 @@ export class Pipeline {
   private async loop(): Promise<void> {
     const pollMs = Math.min(...this.inputs.map((rt) => rt.input.poll_interval));
     let maintainedAt = 0;
+    /** Something was read since the pipeline last caught up. */
+    let reading = false;
     while (this.running) {
       if (this.held) {
         await this.retryHeld();
@@ -249,12 +253,17 @@ export class Pipeline {
         }
       }
       if (readBytes > 0) {
+        reading = true;
         // Let the emitters and timers run between turns.
         await new Promise<void>((r) => setImmediate(r));
         continue;
       }
       await this.commitAll();
       if (this.held) continue;
+      if (reading) {
+        reading = false;
+        this.options.onCaughtUp?.();
+      }
       if (this.options.once) {
         this.flushAll();
         await this.commitAll();

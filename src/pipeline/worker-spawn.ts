@@ -1,11 +1,6 @@
 /**
- * Starting processing worker threads. A worker takes ~100 ms to boot and load its modules, which
- * the daemon used to wait for after loading its own. `tailship run` now starts them first
- * (bin/tailship.js calls prestartWorkers before importing the CLI), so both threads load at
- * once, and the pipelines take them when they start (workers.ts). A worker gets its pipeline's
- * setup as its first message (worker.ts), so it can start before the config is read.
- *
- * This module is light on purpose: bin/tailship.js imports it before anything else.
+ * Starting processing worker threads: how many, and with which heap limits. A pipeline's pool
+ * starts them when it gets busy (workers.ts).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -31,56 +26,8 @@ export function workerCount(setting: 'auto' | number): number {
   return setting === 'auto' ? Math.min(4, Math.max(1, availableParallelism() - 1)) : setting;
 }
 
-interface Spare {
-  worker: Worker;
-  /** Set if it failed or exited while nobody had taken it. */
-  gone: boolean;
-  /** Its listeners while it waits, removed when a pool takes it. */
-  onGone: () => void;
-}
-
-const spares: Spare[] = [];
-
-/** Starts `count` workers ahead of need (those no pipeline takes are stopped by stopSpareWorkers). */
-export function prestartWorkers(count = workerCount('auto')): void {
-  for (let i = 0; i < count; i++) {
-    const spare: Spare = { worker: newWorker(), gone: false, onGone: () => (spare.gone = true) };
-    // Until a pool takes it, a failure is only noted: the pool then starts a fresh worker, whose
-    // failure it reports.
-    spare.worker.on('error', spare.onGone);
-    spare.worker.on('exit', spare.onGone);
-    // A spare alone does not keep the process running.
-    spare.worker.unref();
-    spares.push(spare);
-  }
-}
-
-/** A started spare, or a new worker; it waits for its pipeline's setup as its first message. */
-export function takeWorker(): Worker {
-  for (let spare = spares.shift(); spare; spare = spares.shift()) {
-    spare.worker.off('error', spare.onGone);
-    spare.worker.off('exit', spare.onGone);
-    if (spare.gone) {
-      void spare.worker.terminate();
-      continue;
-    }
-    spare.worker.ref();
-    return spare.worker;
-  }
-  return newWorker();
-}
-
-/** How many prestarted workers wait to be taken. */
-export function spareWorkerCount(): number {
-  return spares.length;
-}
-
-/** Stops the spares no pipeline took (a config with fewer workers than prestarted). */
-export async function stopSpareWorkers(): Promise<void> {
-  await Promise.all(spares.splice(0).map((s) => s.worker.terminate()));
-}
-
-function newWorker(): Worker {
+/** A new processing worker; it waits for its pipeline's setup as its first message (worker.ts). */
+export function startWorker(): Worker {
   // V8 lets a `--max-semi-space-size` flag override a worker's `resourceLimits`, so the
   // deployment's flag, sized for the main thread, would also shrink the workers' young generation
   // (measured: +35 MB resident, as promoted Buffers wait for a full GC). Setting it to 0 ("not

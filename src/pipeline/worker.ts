@@ -26,8 +26,8 @@ export type WorkerMessage =
   | { id: number; error: { message: string; stack?: string | undefined } };
 
 const port = parentPort!;
-// The first message is the pipeline's setup: a worker may start before the config is read
-// (worker-spawn.ts). A failure here is the worker's 'error' event: the pool's start-up fails with it.
+// The first message is the pipeline's setup. A failure here is the worker's 'error' event: the
+// pool's start-up fails with it.
 const setup = await new Promise<StagesSetup>((resolve) => port.once('message', resolve));
 const stages = await buildStages(setup);
 port.postMessage({ ready: true } satisfies WorkerMessage);

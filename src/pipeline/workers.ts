@@ -12,7 +12,7 @@ import { releaseBuffers } from './release.js';
 import { buildStages, type StagesSetup } from './stages.js';
 import { Tap, type TapSelector } from './tap.js';
 import type { WorkerJob, WorkerMessage, WorkerTap } from './worker.js';
-import { takeWorker } from './worker-spawn.js';
+import { startWorker } from './worker-spawn.js';
 
 export interface Processing {
   /** Threads doing the work (0: the main thread). */
@@ -75,7 +75,7 @@ class WorkerPool implements Processing {
   constructor(setup: StagesSetup, readonly threads: number) {
     const readies: Array<Promise<void>> = [];
     this.workers = Array.from({ length: threads }, () => {
-      const worker = takeWorker();
+      const worker = startWorker();
       const slot = { worker, waiting: new Map<number, Waiting>() };
       let started = false;
       readies.push(
@@ -104,7 +104,7 @@ class WorkerPool implements Processing {
           });
         }),
       );
-      // Its first message is the setup (worker.ts): a prestarted worker began before the config was read.
+      // Its first message is the setup (worker.ts).
       worker.postMessage(setup);
       return slot;
     });

@@ -55,3 +55,42 @@ describe('benchmark harness', () => {
     }
   }, 60_000);
 });
+
+describe('side by side with Fluent Bit', () => {
+  interface VsModule {
+    findFluentBit(): { bin: string; configs: string; version: string } | string;
+    runFluentBit(fb: { bin: string; configs: string; version: string }, variant: 'flat' | 'envelope', log: ReturnType<GenModule['generateLog']>, timeoutMs?: number): Promise<{ linesPerSec: number; cpuUsPerLine: number; peakRssMb: number }>;
+  }
+
+  it('says where it looked when Fluent Bit is absent', async () => {
+    assertBuilt();
+    const { findFluentBit } = await load<VsModule>('vs-fluent-bit');
+    const saved = process.env.TAILSHIP_FLUENT_BIT;
+    process.env.TAILSHIP_FLUENT_BIT = '/nonexistent/fluent-bit';
+    try {
+      expect(findFluentBit()).toBe('no Fluent Bit binary at /nonexistent/fluent-bit (set TAILSHIP_FLUENT_BIT to one)');
+    } finally {
+      if (saved === undefined) delete process.env.TAILSHIP_FLUENT_BIT;
+      else process.env.TAILSHIP_FLUENT_BIT = saved;
+    }
+  });
+
+  it('counts every record of both Fluent Bit configurations at the collector, where Fluent Bit is present', async (ctx) => {
+    assertBuilt();
+    const { generateLog } = await load<GenModule>('gen');
+    const { findFluentBit, runFluentBit } = await load<VsModule>('vs-fluent-bit');
+    const fb = findFluentBit();
+    if (typeof fb === 'string') return ctx.skip();
+    const log = generateLog(2_000);
+    try {
+      for (const variant of ['flat', 'envelope'] as const) {
+        const r = await runFluentBit(fb, variant, log, 60_000);
+        expect(r.linesPerSec).toBeGreaterThan(0);
+        expect(r.cpuUsPerLine).toBeGreaterThan(0);
+        expect(r.peakRssMb).toBeGreaterThan(1);
+      }
+    } finally {
+      rmSync(log.dir, { recursive: true, force: true });
+    }
+  }, 150_000);
+});

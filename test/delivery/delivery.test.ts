@@ -135,3 +135,17 @@ it('moves events to dead letters after max_retry_age, with the last error', asyn
   expect(collector.requests.length).toBeGreaterThan(1);
   await until(() => daemon!.store.queue.depthByOutput().length === 0, 5_000, 'empty queue');
 });
+
+it("sends a backlog's last partial batch as soon as reading catches up, and holds a trickle for flush_interval", async () => {
+  writeLines(120);
+  daemon = await startDaemon(pipelineYaml({ dir: tmp.dir, outputs: rudder(collector.url, '        flush_interval: 1h') }), tmp.dir);
+  // Two full batches of 50 and the remainder of 20, which nothing else would fill within the hour.
+  await collector.waitFor(() => collector.seen.size >= 120, 15_000);
+  expect(collector.requests.map((r) => batchOf(r.json).length)).toEqual([50, 50, 20]);
+  // Lines arriving one at a time after that wait for a full batch or flush_interval, as configured.
+  appendFileSync(path.join(tmp.dir, 'access.log'), nginxLine(121) + '\n');
+  await until(() => daemon!.store.queue.depthByOutput().some((d) => d.events === 1), 10_000, 'the trickled line queued');
+  // The pipeline calls the emitters right after the commit: a premature send would show by now.
+  await until(() => daemon!.store.queue.depthByOutput().some((d) => d.events === 1), 10_000, 'still queued');
+  expect(collector.seen.size).toBe(120);
+});

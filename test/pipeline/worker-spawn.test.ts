@@ -1,19 +1,15 @@
 /**
- * Prestarted processing workers (src/pipeline/worker-spawn.ts): a pool takes them instead of
- * starting its own, they get their setup after they started, and the ones nobody takes are
- * stopped.
+ * Processing workers (src/pipeline/worker-spawn.ts, workers.ts): started with the pipeline,
+ * with their own young generation size.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/load.js';
 import { textBatch } from '../../src/pipeline/line-batch.js';
 import type { StagesSetup } from '../../src/pipeline/stages.js';
-import { prestartWorkers, spareWorkerCount, stopSpareWorkers } from '../../src/pipeline/worker-spawn.js';
 import { startProcessing } from '../../src/pipeline/workers.js';
 import { ROOT } from '../helpers/daemon.js';
-
-afterEach(() => stopSpareWorkers());
 
 function setup(): StagesSetup {
   const { config } = loadConfigText(
@@ -38,27 +34,10 @@ pipelines:
 
 const lines = ['{"what":"Signed Up","who":"a"}', '{"what":"Paid","who":"b"}', 'not json'].map((text, i) => ({ text, start: 100 * i, end: 100 * i + 99 }));
 
-it('a pool takes a prestarted worker, which builds its stages from the setup sent afterwards', async () => {
-  prestartWorkers(2);
-  expect(spareWorkerCount()).toBe(2);
-  const pool = await startProcessing(setup(), 1);
-  try {
-    expect(spareWorkerCount()).toBe(1);
-    const result = await pool.run(textBatch(lines, '/tmp/none.log', 'k', Date.now()));
-    expect(result.counts.events).toBe(2);
-    expect(result.counts.parsed.error + result.counts.parsed.raw).toBe(1);
-    expect(result.chunks.map((c) => c.eventCount)).toEqual([2]);
-  } finally {
-    await pool.close();
-  }
-  await stopSpareWorkers();
-  expect(spareWorkerCount()).toBe(0);
-});
-
-it('without prestarted workers a pool starts its own', async () => {
-  expect(spareWorkerCount()).toBe(0);
+it('a pool starts its workers with the pipeline and spreads batches over them', async () => {
   const pool = await startProcessing(setup(), 2);
   try {
+    expect(pool.threads).toBe(2);
     const results = await Promise.all([0, 1, 2].map(() => pool.run(textBatch(lines, '/tmp/none.log', 'k', Date.now()))));
     expect(results.map((r) => r.counts.events)).toEqual([2, 2, 2]);
   } finally {
@@ -77,7 +56,9 @@ it("a worker's young generation is its resourceLimits', not the main thread's --
     const spawn = await import(${JSON.stringify(path.join(ROOT, 'dist/src/pipeline/worker-spawn.js'))});
     const newSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576;
     const churn = () => { let keep = []; for (let i = 0; i < 2e6; i++) { const o = { i, s: 'x' + i }; if (i % 1000 === 0) keep.push(o); } return keep.length; };
-    spawn.prestartWorkers(1);
+    // Started for its side effect on the flag; as a file it refuses this -e script's --input-type.
+    const processing = spawn.startWorker();
+    processing.on('error', () => undefined);
     // (An eval worker inherits --input-type=module.)
     const probe = new Worker('import v8 from "node:v8"; import { parentPort } from "node:worker_threads";' +
       ' (' + churn + ')(); parentPort.postMessage(v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size / 1048576);',
@@ -85,7 +66,7 @@ it("a worker's young generation is its resourceLimits', not the main thread's --
     const worker = await new Promise((resolve) => probe.once('message', resolve));
     churn();
     console.log(JSON.stringify({ main: newSpace(), worker }));
-    await spawn.stopSpareWorkers();
+    await processing.terminate();
     await probe.terminate();
   `;
   const out = execFileSync(process.execPath, ['--max-semi-space-size=2', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
