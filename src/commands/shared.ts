@@ -13,10 +13,15 @@ export function loadConfig(file: string | undefined): LoadedConfig {
   throw new TailshipError('TAILSHIP_CONFIG_NOT_FOUND', 'no config: pass --config FILE or set TAILSHIP_CONFIG to the YAML text');
 }
 
-/** Prints a TailshipError as `tailship: file:line:col: path: message [CODE]` and exits 1. */
+/**
+ * Prints a TailshipError as `tailship: file:line:col: path: message [CODE]` (one line per
+ * problem, the code on the last) and exits 1.
+ */
 export function fail(err: unknown): never {
   if (err instanceof TailshipError) {
-    process.stderr.write(`tailship: ${err.describe()} [${err.code}]\n`);
+    const lines = err.describe().split('\n').map((l) => `tailship: ${l}`);
+    if (err.problems.length > 1) lines.push(`tailship: ${err.problems.length} problems`);
+    process.stderr.write(`${lines.join('\n')} [${err.code}]\n`);
     process.exit(1);
   }
   throw err;
