@@ -120,10 +120,10 @@ export class Daemon {
     );
     const depth = this.store.queue.depthByOutput();
     this.backpressure.init(depth.reduce((n, d) => n + d.rows, 0), depth.reduce((n, d) => n + d.bytes, 0));
-    for (const d of depth) this.observer.queueDepth(d.pipeline, d.output, d.rows, d.bytes);
-    this.store.onQueueChange((p, o, rows, bytes) => {
+    for (const d of depth) this.observer.queueDepth(d.pipeline, d.output, d.rows, d.bytes, d.events);
+    this.store.onQueueChange((p, o, rows, bytes, events) => {
       this.backpressure.change(rows, bytes);
-      this.observer.queueChanged(p, o, rows, bytes);
+      this.observer.queueChanged(p, o, rows, bytes, events);
     });
     this.observer.attach({
       pipelines: () => this.pipelines,
@@ -167,6 +167,7 @@ export class Daemon {
   private instantiate(p: PipelineConfig, built: Awaited<ReturnType<Daemon['compile']>>): { pipeline: Pipeline; emitters: Emitter[] } {
     const { newJoiner, destinations, stages } = built;
     const events = this.observer.forPipeline(p.name);
+    this.observer.declare(p.name, destinations.map((d) => d.name));
     const emitters = destinations.map((dest) => new Emitter(p.name, dest, this.store, events));
     const parts: PipelineParts = { config: p, stages, workers: workerCount(p.workers), newJoiner };
     const pipeline = new Pipeline(parts, this.store, this.backpressure, events, () => emitters.forEach((e) => e.wake()), {

@@ -28,8 +28,8 @@ export interface CommitBatch {
   deadLetters: DeadLetterInput[];
 }
 
-/** Called after each commit/ack with the change in queued rows and bytes per output. */
-export type QueueListener = (pipeline: string, output: string, rowsDelta: number, bytesDelta: number) => void;
+/** Called after each commit/ack with the change in queued rows, bytes and events per output. */
+export type QueueListener = (pipeline: string, output: string, rowsDelta: number, bytesDelta: number, eventsDelta: number) => void;
 
 export class Store {
   readonly db: Database.Database;
@@ -87,7 +87,7 @@ export class Store {
    */
   replayDeadLetters(letters: readonly DeadLetter[], now = Date.now()): void {
     this.replayTxn(letters, now);
-    for (const d of letters) this.emit(d.pipeline, d.output!, 1, Buffer.byteLength(d.payload) + 1);
+    for (const d of letters) this.emit(d.pipeline, d.output!, 1, Buffer.byteLength(d.payload) + 1, 1);
   }
 
   onQueueChange(listener: QueueListener): void {
@@ -97,33 +97,39 @@ export class Store {
   /** Events (as per-output chunks), dead letters and the file's new offset, in one transaction. */
   commit(batch: CommitBatch, now = Date.now()): void {
     this.commitTxn(batch, now);
-    for (const c of batch.chunks) this.emit(batch.pipeline, c.output, 1, c.bytes);
+    for (const c of batch.chunks) this.emit(batch.pipeline, c.output, 1, c.bytes, c.eventCount);
   }
 
   /** Delivered: the rows leave the queue. */
   ack(pipeline: string, output: string, rows: readonly QueueRow[]): void {
     this.ackTxn(rows);
-    this.emit(pipeline, output, -rows.length, -sumBytes(rows));
+    this.emit(pipeline, output, -rows.length, -sumBytes(rows), -sumEvents(rows));
   }
 
   /** The rows leave the queue and the given dead letters are written, in one transaction. */
   deadLetterRows(pipeline: string, output: string, rows: readonly QueueRow[], letters: DeadLetterInput[], now = Date.now()): void {
     this.deadLetterTxn(pipeline, rows, letters, now);
-    this.emit(pipeline, output, -rows.length, -sumBytes(rows));
+    this.emit(pipeline, output, -rows.length, -sumBytes(rows), -sumEvents(rows));
   }
 
   close(): void {
     if (this.db.open) this.db.close();
   }
 
-  private emit(pipeline: string, output: string, rows: number, bytes: number): void {
-    for (const l of this.listeners) l(pipeline, output, rows, bytes);
+  private emit(pipeline: string, output: string, rows: number, bytes: number, events: number): void {
+    for (const l of this.listeners) l(pipeline, output, rows, bytes, events);
   }
 }
 
 function sumBytes(rows: readonly QueueRow[]): number {
   let n = 0;
   for (const r of rows) n += r.bytes;
+  return n;
+}
+
+function sumEvents(rows: readonly QueueRow[]): number {
+  let n = 0;
+  for (const r of rows) n += r.eventCount;
   return n;
 }
 
