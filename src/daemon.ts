@@ -28,6 +28,9 @@ import { acquireLock } from './store/lock.js';
 import { Store } from './store/store.js';
 import { VERSION } from './version.js';
 
+/** How often the daemon looks for rows another process (dead-letter replay) put in the queue. */
+const OTHER_WRITERS_POLL_MS = 1000;
+
 export interface DaemonOptions {
   /** Read every file to its current end, deliver everything, then resolve `finished`. */
   readonly once?: boolean;
@@ -89,6 +92,7 @@ export class Daemon {
   private starting: Promise<void> | undefined;
   private server: OpsServer | undefined;
   private loop: LoopMonitor | undefined;
+  private otherWriters: NodeJS.Timeout | undefined;
   /** The error a pipeline stopped on, if one did. */
   failure: unknown;
   /** Each pipeline's emitters, to stop them with it on reload. */
@@ -118,9 +122,7 @@ export class Daemon {
           ? log.warn({ rows, bytes }, 'queue above its high-water mark: reading paused until the outputs catch up')
           : log.info({ rows, bytes }, 'queue below its low-water mark: reading resumed'),
     );
-    const depth = this.store.queue.depthByOutput();
-    this.backpressure.init(depth.reduce((n, d) => n + d.rows, 0), depth.reduce((n, d) => n + d.bytes, 0));
-    for (const d of depth) this.observer.queueDepth(d.pipeline, d.output, d.rows, d.bytes, d.events);
+    this.syncQueueDepth();
     this.store.onQueueChange((p, o, rows, bytes, events) => {
       this.backpressure.change(rows, bytes);
       this.observer.queueChanged(p, o, rows, bytes, events);
@@ -211,11 +213,29 @@ export class Daemon {
     }
     // Emitters next: a large backlog drains while reading starts, neither waits for the other.
     for (const e of this.emitters) e.start();
+    this.otherWriters = setInterval(() => this.takeUpOtherWriters(), OTHER_WRITERS_POLL_MS);
+    this.otherWriters.unref();
     for (const p of this.pipelines) await p.start();
     // Every pipeline has taken its workers: prestarted ones left over are not needed.
     await stopSpareWorkers();
     this.started = true;
     this.log.info({ pipelines: this.pipelines.map((p) => p.name), store: this.store.path }, 'tailship started');
+  }
+
+  /** Queue depth from the store: at start-up, and after another process changed the queue. */
+  private syncQueueDepth(): void {
+    const depth = this.store.queue.depthByOutput();
+    this.backpressure.init(depth.reduce((n, d) => n + d.rows, 0), depth.reduce((n, d) => n + d.bytes, 0));
+    for (const o of this.observer.outputs.values()) this.observer.queueDepth(o.pipeline, o.output, 0, 0, 0);
+    for (const d of depth) this.observer.queueDepth(d.pipeline, d.output, d.rows, d.bytes, d.events);
+  }
+
+  /** `dead-letter replay|purge` commit beside the daemon: count their rows and send them. */
+  private takeUpOtherWriters(): void {
+    if (!this.store.db.open || !this.store.changedElsewhere()) return;
+    this.syncQueueDepth();
+    for (const e of this.emitters) e.wake();
+    this.log.info('the store was changed by another tailship command (dead-letter replay or purge): queue depth read again');
   }
 
   /** host:port of the ops server, when it runs. */
@@ -348,6 +368,7 @@ export class Daemon {
   }
 
   private async close(): Promise<void> {
+    clearInterval(this.otherWriters);
     await this.server?.close();
     this.server = undefined;
     this.loop?.stop();

@@ -1,15 +1,15 @@
 /** What every command shares: finding the config and turning a TailshipError into an exit. */
 import { Option } from 'commander';
-import { loadConfigFile, loadConfigText, type LoadedConfig } from '../config/load.js';
+import { loadConfigFile, loadConfigText, type LoadedConfig, type LoadOptions } from '../config/load.js';
 import { TailshipError } from '../errors.js';
 
 export const configOption = (): Option => new Option('-c, --config <file>', 'config file (default: the TAILSHIP_CONFIG variable)');
 
 /** The config from --config, else from the TAILSHIP_CONFIG variable (YAML text, for containers). */
-export function loadConfig(file: string | undefined): LoadedConfig {
-  if (file) return loadConfigFile(file);
+export function loadConfig(file: string | undefined, options: LoadOptions = {}): LoadedConfig {
+  if (file) return loadConfigFile(file, process.env, options);
   const text = process.env.TAILSHIP_CONFIG;
-  if (text) return loadConfigText(text, '<TAILSHIP_CONFIG>', process.cwd());
+  if (text) return loadConfigText(text, '<TAILSHIP_CONFIG>', process.cwd(), process.env, options);
   throw new TailshipError('TAILSHIP_CONFIG_NOT_FOUND', 'no config: pass --config FILE or set TAILSHIP_CONFIG to the YAML text');
 }
 

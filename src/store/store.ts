@@ -38,9 +38,11 @@ export class Store {
   readonly deadLetters: DeadLetters;
   readonly path: string;
   private readonly listeners: QueueListener[] = [];
+  private readonly dataVersionStmt: Database.Statement;
+  private lastDataVersion: unknown;
   private readonly commitTxn: (batch: CommitBatch, now: number) => void;
   private readonly ackTxn: (rows: readonly QueueRow[]) => void;
-  private readonly replayTxn: (letters: readonly DeadLetter[], now: number) => void;
+  private readonly replayTxn: Database.Transaction<(letters: readonly DeadLetter[], now: number) => DeadLetter[]>;
   private readonly deadLetterTxn: (pipeline: string, rows: readonly QueueRow[], letters: DeadLetterInput[], now: number) => void;
 
   constructor(stateDir: string, options: OpenOptions = {}) {
@@ -55,6 +57,8 @@ export class Store {
       this.db.pragma('synchronous = NORMAL');
       migrate(this.db);
     }
+    this.dataVersionStmt = this.db.prepare('PRAGMA data_version').pluck();
+    this.lastDataVersion = this.dataVersionStmt.get();
     this.files = new FileStates(this.db);
     this.queue = new Queue(this.db);
     this.deadLetters = new DeadLetters(this.db);
@@ -68,12 +72,16 @@ export class Store {
       for (const r of rows) this.queue.delete(r.id);
     });
     this.replayTxn = this.db.transaction((letters: readonly DeadLetter[], now: number) => {
+      const replayed: DeadLetter[] = [];
       for (const d of letters) {
         if (d.kind !== 'delivery' || d.output === null) throw new Error(`dead letter ${d.id} is not a delivery dead letter`);
+        // Gone already (a replay or purge beside this one): not queued twice.
+        if (!this.deadLetters.delete(d.id)) continue;
         const bytes = Buffer.byteLength(d.payload) + 1;
         this.queue.insert(d.pipeline, { output: d.output, fileKey: d.file ?? '', startOffset: d.offset ?? 0, endOffset: d.offset ?? 0, eventCount: 1, bytes, payload: d.payload }, now);
-        this.deadLetters.delete(d.id);
+        replayed.push(d);
       }
+      return replayed;
     });
     this.deadLetterTxn = this.db.transaction((pipeline: string, rows: readonly QueueRow[], letters: DeadLetterInput[], now: number) => {
       for (const d of letters) this.deadLetters.insert(pipeline, d, now);
@@ -82,12 +90,25 @@ export class Store {
   }
 
   /**
-   * Puts delivery dead letters back in their output's queue and deletes them, in one
-   * transaction. Each comes back as a one-event row in its output's wire form.
+   * Puts delivery dead letters back in their output's queue and deletes them, in one write
+   * transaction (safe beside a running daemon, which picks the rows up: `changedElsewhere`).
+   * Each comes back as a one-event row in its output's wire form. Returns those replayed.
    */
-  replayDeadLetters(letters: readonly DeadLetter[], now = Date.now()): void {
-    this.replayTxn(letters, now);
-    for (const d of letters) this.emit(d.pipeline, d.output!, 1, Buffer.byteLength(d.payload) + 1, 1);
+  replayDeadLetters(letters: readonly DeadLetter[], now = Date.now()): DeadLetter[] {
+    const replayed = this.replayTxn.immediate(letters, now);
+    for (const d of replayed) this.emit(d.pipeline, d.output!, 1, Buffer.byteLength(d.payload) + 1, 1);
+    return replayed;
+  }
+
+  /**
+   * True when another connection (`tailship dead-letter replay|purge`) committed since the last
+   * call: SQLite's data_version changes only for other connections' commits.
+   */
+  changedElsewhere(): boolean {
+    const v = this.dataVersionStmt.get();
+    const changed = v !== this.lastDataVersion;
+    this.lastDataVersion = v;
+    return changed;
   }
 
   onQueueChange(listener: QueueListener): void {
