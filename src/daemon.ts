@@ -19,7 +19,7 @@ import { makeScrubber } from './ops/redact.js';
 import { startServer, type OpsServer } from './ops/server.js';
 import { planReload } from './reload.js';
 import { Backpressure } from './pipeline/backpressure.js';
-import { compileMapper } from './pipeline/mapping.js';
+import { compileMapper, type MappingHooks } from './pipeline/mapping.js';
 import type { StagesSetup } from './pipeline/stages.js';
 import { stopSpareWorkers, workerCount } from './pipeline/worker-spawn.js';
 import { Pipeline, type PipelineParts } from './pipeline/pipeline.js';
@@ -53,10 +53,10 @@ export function locateError(err: unknown, loaded: LoadedConfig): unknown {
 }
 
 /** Compiles a pipeline's parser and mapping rules (what `validate` checks); throws located errors. */
-export async function compilePipeline(loaded: LoadedConfig, p: PipelineConfig, index: number) {
+export async function compilePipeline(loaded: LoadedConfig, p: PipelineConfig, index: number, hooks?: MappingHooks) {
   try {
     const parser = await buildParserAsync(p.parser, { configDir: loaded.configDir, keyPath: `pipelines[${index}].parser` });
-    const mapper = compileMapper(p, { pipelineIndex: index, host: hostname(), version: VERSION });
+    const mapper = compileMapper(p, { pipelineIndex: index, host: hostname(), version: VERSION, ...(hooks ? { hooks } : {}) });
     const newJoiner = joinerFactory(p, index);
     return { parser, mapper, newJoiner };
   } catch (err) {

@@ -218,6 +218,9 @@ export class Observer {
         const msg = code === 'SQLITE_FULL' ? 'state store full (disk full?): reading paused, nothing is lost; retrying the commit' : 'state store cannot write: reading paused, nothing is lost; retrying the commit';
         (failures === 1 || failures % 10 === 0 ? log.error : log.debug).call(log, { code, err, retryInMs, failures }, msg);
       },
+      noFileMatched(_p: string, globs: readonly string[]) {
+        log.warn({ paths: globs }, 'no file matches these paths (a typo, or no file yet): tailship watches for them to appear');
+      },
       storeRecovered(_p: string, pausedMs: number) {
         log.info({ pausedMs }, 'state store writable again: reading resumed');
       },

@@ -29,6 +29,8 @@ export interface PipelineEvents extends SourceEvents {
   storeUnavailable?(pipeline: string, err: unknown, retryInMs: number, failures: number): void;
   /** The held commit went through after `pausedMs`; reading goes on. */
   storeRecovered?(pipeline: string, pausedMs: number): void;
+  /** An input's globs matched no file at start (a typo, or files not there yet). */
+  noFileMatched?(pipeline: string, globs: readonly string[]): void;
 }
 
 export interface PipelineParts {
@@ -66,6 +68,8 @@ const STOP_WAIT_MS = 5_000;
 
 export class Pipeline {
   readonly name: string;
+  /** Files the inputs' globs matched when the pipeline started. */
+  filesMatchedAtStart = 0;
   private readonly inputs: InputRuntime[];
   /** Per file, the joiner and the file life (key) it holds lines of. */
   private readonly joiners = new WeakMap<TrackedFile, { key: string; joiner: LineJoiner }>();
@@ -121,13 +125,21 @@ export class Pipeline {
   async start(): Promise<void> {
     this.processing = await startProcessing(this.parts.stages, this.parts.workers);
     for (const rt of this.inputs) {
+      let found: Iterable<string>;
       if (this.options.once) {
-        for (const f of await rt.discovery.scan()) rt.tailer.addPath(f);
+        found = await rt.discovery.scan();
       } else {
         await rt.discovery.start();
-        for (const f of rt.newPaths) rt.tailer.addPath(f);
+        found = [...rt.newPaths];
         rt.newPaths.clear();
       }
+      let n = 0;
+      for (const f of found) {
+        rt.tailer.addPath(f);
+        n++;
+      }
+      this.filesMatchedAtStart += n;
+      if (n === 0) this.events.noFileMatched?.(this.name, rt.input.paths);
       rt.tailer.markInitialScanDone();
       const purgeBefore = Date.now() - rt.input.clean_removed_after;
       this.store.files.purgeRemoved(this.name, purgeBefore);
