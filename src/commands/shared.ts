@@ -1,16 +1,35 @@
 /** What every command shares: finding the config and turning a TailshipError into an exit. */
+import { existsSync } from 'node:fs';
 import { Option } from 'commander';
 import { loadConfigFile, loadConfigText, type LoadedConfig, type LoadOptions } from '../config/load.js';
 import { TailshipError } from '../errors.js';
 
-export const configOption = (): Option => new Option('-c, --config <file>', 'config file (default: the TAILSHIP_CONFIG variable)');
+/** Where a config is looked for when neither --config nor TAILSHIP_CONFIG says. */
+export const DEFAULT_CONFIG_FILE = '/etc/tailship/tailship.yaml';
 
-/** The config from --config, else from the TAILSHIP_CONFIG variable (YAML text, for containers). */
+export const configOption = (): Option =>
+  new Option('-c, --config <file>', `config file (default: the TAILSHIP_CONFIG variable, a file or the YAML text; else ${DEFAULT_CONFIG_FILE})`);
+
+export type ConfigSource = { file: string } | { text: string } | { none: string };
+
+/**
+ * Where the config comes from: --config; else TAILSHIP_CONFIG, a file path when it is one line
+ * that cannot be YAML mapping text (no ": ", no "{"), else the YAML text itself (containers);
+ * else the default file when it exists.
+ */
+export function configSource(flag: string | undefined, env: NodeJS.ProcessEnv, defaultFile = DEFAULT_CONFIG_FILE): ConfigSource {
+  if (flag) return { file: flag };
+  const value = env.TAILSHIP_CONFIG?.trim();
+  if (value) return !value.includes('\n') && !/:\s|\{/.test(value) ? { file: value } : { text: env.TAILSHIP_CONFIG! };
+  if (existsSync(defaultFile)) return { file: defaultFile };
+  return { none: `no config: pass --config FILE, set TAILSHIP_CONFIG (a file, or the YAML text), or write ${defaultFile}` };
+}
+
 export function loadConfig(file: string | undefined, options: LoadOptions = {}): LoadedConfig {
-  if (file) return loadConfigFile(file, process.env, options);
-  const text = process.env.TAILSHIP_CONFIG;
-  if (text) return loadConfigText(text, '<TAILSHIP_CONFIG>', process.cwd(), process.env, options);
-  throw new TailshipError('TAILSHIP_CONFIG_NOT_FOUND', 'no config: pass --config FILE or set TAILSHIP_CONFIG to the YAML text');
+  const source = configSource(file, process.env);
+  if ('file' in source) return loadConfigFile(source.file, process.env, options);
+  if ('text' in source) return loadConfigText(source.text, '<TAILSHIP_CONFIG>', process.cwd(), process.env, options);
+  throw new TailshipError('TAILSHIP_CONFIG_NOT_FOUND', source.none);
 }
 
 /**
