@@ -8,7 +8,8 @@ import { hostname } from 'node:os';
 import { buildParserAsync } from '../parsers/index.js';
 import type { PipelineConfig } from './config/schema.js';
 import { pipelineOutputs, type LoadedConfig } from './config/load.js';
-import { TailshipError } from './errors.js';
+import { didYouMean } from './config/suggest.js';
+import { TailshipError, type Problem } from './errors.js';
 import type { Destination } from './emit/destination.js';
 import { Emitter } from './emit/emitter.js';
 import { createDestination } from './emit/registry.js';
@@ -20,6 +21,7 @@ import { startServer, type OpsServer } from './ops/server.js';
 import { planReload } from './reload.js';
 import { Backpressure } from './pipeline/backpressure.js';
 import { compileMapper, type MappingHooks } from './pipeline/mapping.js';
+import { listenToFieldPaths, RESERVED_NAMES, type PathKey } from './pipeline/template.js';
 import type { StagesSetup } from './pipeline/stages.js';
 import { stopSpareWorkers, workerCount } from './pipeline/worker-spawn.js';
 import { Pipeline, type PipelineParts } from './pipeline/pipeline.js';
@@ -56,12 +58,37 @@ export function locateError(err: unknown, loaded: LoadedConfig): unknown {
 export async function compilePipeline(loaded: LoadedConfig, p: PipelineConfig, index: number, hooks?: MappingHooks) {
   try {
     const parser = await buildParserAsync(p.parser, { configDir: loaded.configDir, keyPath: `pipelines[${index}].parser` });
-    const mapper = compileMapper(p, { pipelineIndex: index, host: hostname(), version: VERSION, ...(hooks ? { hooks } : {}) });
+    const reads: Array<{ keys: readonly PathKey[]; where: string }> = [];
+    const mapper = listenToFieldPaths(
+      (keys, where) => reads.push({ keys, where }),
+      () => compileMapper(p, { pipelineIndex: index, host: hostname(), version: VERSION, ...(hooks ? { hooks } : {}) }),
+    );
+    checkFieldsRead(loaded, p, parser.fields, reads);
     const newJoiner = joinerFactory(p, index);
     return { parser, mapper, newJoiner };
   } catch (err) {
     throw locateError(err, loaded);
   }
+}
+
+/**
+ * Where the parser knows every field its records can have (a log format), a template or `when`
+ * reading any other field is a typo (`{{ reqeust_path }}`): every such read is an error, with
+ * the closest field the parser does produce.
+ */
+function checkFieldsRead(loaded: LoadedConfig, p: PipelineConfig, fields: readonly string[] | undefined, reads: ReadonlyArray<{ keys: readonly PathKey[]; where: string }>): void {
+  if (!fields) return;
+  const known = new Set([...fields, ...RESERVED_NAMES, '_truncated', ...(p.on_parse_error === 'raw' ? [p.raw_field] : [])]);
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  for (const { keys, where } of reads) {
+    const root = keys[0];
+    if (typeof root !== 'string' || known.has(root) || seen.has(`${where}\0${root}`)) continue;
+    seen.add(`${where}\0${root}`);
+    const parserName = 'type' in p.parser ? `the ${p.parser.type} parser` : 'the parser';
+    problems.push({ message: `no field "${root}": ${parserName} does not produce it${didYouMean(root, known)}`, place: loaded.locate(where) });
+  }
+  if (problems.length) throw TailshipError.of('TAILSHIP_TEMPLATE_INVALID', problems);
 }
 
 /** What a pipeline's processing threads build from: plain data, without outputs' write keys. */

@@ -120,3 +120,30 @@ describe('every problem at once', () => {
     expect(ok.config.pipelines[0]!.inputs[0]!.max_open_files).toBe(64);
   });
 });
+
+describe('fields no parser produces', () => {
+  it('a template or `when` naming a field the log format lacks is an error, all of them, with did-you-mean', async () => {
+    const { compilePipeline } = await import('../../src/daemon.js');
+    const loaded = loadConfigText(
+      config('', '        properties: { path: "{{ reqeust_path }}", ok: "{{ request_path }}", host: "{{ _host }}", uid: "{{ query.uid }}" }\n      - when: "stauts >= 500"\n        type: track\n        event: "E"\n        anonymousId: "x"'),
+      '/etc/tailship.yaml',
+      '/etc',
+      {},
+    );
+    const err = await compilePipeline(loaded, loaded.config.pipelines[0]!, 0).then(
+      () => undefined,
+      (e: unknown) => e as TailshipError,
+    );
+    expect(err?.code).toBe('TAILSHIP_TEMPLATE_INVALID');
+    expect(err!.problems.map((p) => `${p.place.line} ${p.place.path}: ${p.message}`)).toEqual([
+      '12 pipelines[0].events[0].properties.path: no field "reqeust_path": the nginx parser does not produce it (did you mean "request_path"?)',
+      '13 pipelines[0].events[1].when: no field "stauts": the nginx parser does not produce it (did you mean "status"?)',
+    ]);
+  });
+
+  it('is not checked where records are open-ended (json)', async () => {
+    const { compilePipeline } = await import('../../src/daemon.js');
+    const loaded = loadConfigText(config().replace('{ type: nginx }', '{ type: json }').replace('remote_addr', 'anything_at_all'), 'x.yaml', '/etc', {});
+    await expect(compilePipeline(loaded, loaded.config.pipelines[0]!, 0)).resolves.toBeDefined();
+  });
+});
