@@ -110,7 +110,8 @@ function startProgress(daemon: Daemon, before: Map<string, number>, line: Status
     finish(summary) {
       const text = summaryText(summary);
       if (line) line.end(text);
-      else daemon.log.info({ ...summary, deliveredBy: Object.fromEntries(summary.deliveredBy) }, text);
+      // Dead letters are something to look at: a warning, shown even at log_level: warn.
+      else daemon.log[summary.deadLetters ? 'warn' : 'info']({ ...summary, deliveredBy: Object.fromEntries(summary.deliveredBy) }, text);
     },
   };
 }
