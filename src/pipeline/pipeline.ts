@@ -125,18 +125,18 @@ export class Pipeline {
   async start(): Promise<void> {
     this.processing = await startProcessing(this.parts.stages, this.parts.workers);
     for (const rt of this.inputs) {
-      let found: Iterable<string>;
-      if (this.options.once) {
-        found = await rt.discovery.scan();
-      } else {
-        await rt.discovery.start();
-        found = [...rt.newPaths];
-        rt.newPaths.clear();
-      }
       let n = 0;
-      for (const f of found) {
+      const add = (f: string): void => {
         rt.tailer.addPath(f);
         n++;
+      };
+      if (this.options.once) {
+        for (const f of await rt.discovery.scan()) add(f);
+      } else {
+        await rt.discovery.start();
+        // Live: a path addPath adds to the set (a rotation seen meanwhile) is taken too.
+        for (const f of rt.newPaths) add(f);
+        rt.newPaths.clear();
       }
       this.filesMatchedAtStart += n;
       if (n === 0) this.events.noFileMatched?.(this.name, rt.input.paths);
