@@ -2,7 +2,7 @@
  * Start-up benchmark: time from spawning `tailship run` to its first read of a log file, with an
  * empty queue and with a large backlog already queued (the emitter drains it while reading
  * starts; neither waits for the other). The first read is seen on the daemon's /metrics
- * (tailship_lines_read_total > 0), polled every 2 ms; the first delivery on the collector.
+ * (tailship_input_lines_total > 0), polled every 2 ms; the first delivery on the collector.
  * Run alone: `node dist/bench/startup.js [backlogEvents] [runs]`.
  */
 import { spawn } from 'node:child_process';
@@ -96,7 +96,7 @@ pipelines:
     while (Date.now() < deadline && child.exitCode === null) {
       try {
         const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        const m = /^tailship_lines_read_total\{pipeline="web"\} (\d+)/m.exec(text);
+        const m = /^tailship_input_lines_total\{pipeline="web"\} (\d+)/m.exec(text);
         if (m && Number(m[1]) > 0) {
           firstReadMs = performance.now() - t0;
           deliveredAtFirstRead = collector.messages;

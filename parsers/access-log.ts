@@ -83,9 +83,13 @@ export const TRAILING_MODES = ['reject', 'ignore', 'keep'] as const;
 export const TRAILING_FIELD = 'trailing';
 
 /** A compiled access-log format; `parse` is the hot path. */
+/** What a `request` field adds to the record besides itself (see splitRequest). */
+const REQUEST_PARTS = ['request_method', 'request_protocol', 'request_path', 'request_query'];
+
 export class AccessLogParser implements Parser {
+  readonly fields: readonly string[];
   private readonly regex: RegExp;
-  private readonly fields: CompiledField[];
+  private readonly compiled: CompiledField[];
   private prefixes: RegExp[] | undefined;
   private readonly build: (m: RegExpExecArray) => LogRecord;
 
@@ -107,7 +111,9 @@ export class AccessLogParser implements Parser {
     });
     if (trailing !== 'reject') src += '(?:\\s+(.*))?';
     this.regex = new RegExp(`${src}$`);
-    this.fields = fields;
+    this.compiled = fields;
+    const names = fields.flatMap((f) => (f.kind === K_REQUEST ? [f.name, ...REQUEST_PARTS, ...(withQuery ? ['query'] : [])] : [f.name]));
+    this.fields = [...new Set(names)];
     this.build = this.compileBuilder();
   }
 
@@ -131,7 +137,7 @@ export class AccessLogParser implements Parser {
   private compileBuilder(): (m: RegExpExecArray) => LogRecord {
     const absent = this.escaping === 'json' ? 'v === undefined || v === "-" || v === ""' : 'v === undefined || v === "-"';
     let body = '"use strict";\nreturn function build(m) {\n  const rec = {};\n  let v;\n';
-    this.fields.forEach((f, i) => {
+    this.compiled.forEach((f, i) => {
       const key = JSON.stringify(f.name);
       const store = (expr: string): string => (f.name === '__proto__' ? `setField(rec, ${key}, ${expr});` : `rec[${key}] = ${expr};`);
       body += `  v = m[${i + 1}];\n  if (!(${absent})) {\n`;

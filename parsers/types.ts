@@ -28,6 +28,12 @@ export type ParseResult = LogRecord | ParseError;
 
 export interface Parser {
   parse(line: string, ctx: ParseContext): ParseResult;
+  /**
+   * Every top-level key its records can have, when the parser knows them all (a log format's
+   * fields); undefined when records are open-ended (JSON). `validate` then refuses a template
+   * or `when` naming a field that no record can have.
+   */
+  readonly fields?: readonly string[];
 }
 
 /** Options are the parser's section of the config minus `type`; `configDir` resolves relative paths. */

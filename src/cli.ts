@@ -1,9 +1,9 @@
 /**
  * Command line. Each command is one file under src/commands/ exporting `register(program)`;
- * adding a command is a file and a line here. Exit codes: 0 ok, 1 a problem the message
- * explains (bad config, store in use), 2 wrong usage.
+ * adding a command is a file and a line here. Exit codes: src/commands/exit-codes.ts.
  */
 import { Command } from 'commander';
+import { EXIT } from './commands/exit-codes.js';
 import { register as registerDeadLetter } from './commands/dead-letter.js';
 import { register as registerParse } from './commands/parse.js';
 import { register as registerRun } from './commands/run.js';
@@ -17,9 +17,17 @@ import { VERSION } from './version.js';
 export function buildCli(): Command {
   const program = new Command('tailship')
     .description('Tail log files and ship them as analytics events, at least once.')
-    .version(VERSION)
-    .showHelpAfterError();
+    .version(VERSION, '-v, --version', 'print the version')
+    .showHelpAfterError()
+    // Before the commands are added, so that they inherit it: a usage mistake exits 2.
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.OK : EXIT.USAGE));
   for (const register of [registerRun, registerValidate, registerStatus, registerTop, registerTap, registerParse, registerDeadLetter]) register(program);
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => {
+      process.stdout.write(`${VERSION}\n`);
+    });
   return program;
 }
 

@@ -12,7 +12,8 @@ import { hostname } from 'node:os';
 import { buildParserAsync } from '../parsers/index.js';
 import type { PipelineConfig } from './config/schema.js';
 import { pipelineOutputs, type LoadedConfig } from './config/load.js';
-import { TailshipError } from './errors.js';
+import { didYouMean } from './config/suggest.js';
+import { TailshipError, type Problem } from './errors.js';
 import type { Destination } from './emit/destination.js';
 import { Emitter } from './emit/emitter.js';
 import { createDestination } from './emit/registry.js';
@@ -25,7 +26,8 @@ import { startServer, type OpsServer } from './ops/server.js';
 import { TapHub } from './ops/tap.js';
 import { planReload } from './reload.js';
 import { Backpressure } from './pipeline/backpressure.js';
-import { compileMapper } from './pipeline/mapping.js';
+import { compileMapper, type MappingHooks } from './pipeline/mapping.js';
+import { listenToFieldPaths, RESERVED_NAMES, type PathKey } from './pipeline/template.js';
 import type { StagesSetup } from './pipeline/stages.js';
 import { workerCount } from './pipeline/worker-spawn.js';
 import { Pipeline, type PipelineParts } from './pipeline/pipeline.js';
@@ -37,6 +39,8 @@ import { VERSION } from './version.js';
 
 /** How often the daemon checks that its state file is still the one it opened. */
 const STORE_CHECK_MS = 1000;
+/** How often the daemon looks for rows another process (dead-letter replay) put in the queue. */
+const OTHER_WRITERS_POLL_MS = 1000;
 
 export interface DaemonOptions {
   /** Read every file to its current end, deliver everything, then resolve `finished`. */
@@ -60,10 +64,15 @@ export function locateError(err: unknown, loaded: LoadedConfig): unknown {
 }
 
 /** Compiles a pipeline's parser and mapping rules (what `validate` checks); throws located errors. */
-export async function compilePipeline(loaded: LoadedConfig, p: PipelineConfig, index: number) {
+export async function compilePipeline(loaded: LoadedConfig, p: PipelineConfig, index: number, hooks?: MappingHooks) {
   try {
     const parser = await buildParserAsync(p.parser, { configDir: loaded.configDir, keyPath: `pipelines[${index}].parser` });
-    const mapper = compileMapper(p, { pipelineIndex: index, host: hostname(), version: VERSION });
+    const reads: Array<{ keys: readonly PathKey[]; where: string }> = [];
+    const mapper = listenToFieldPaths(
+      (keys, where) => reads.push({ keys, where }),
+      () => compileMapper(p, { pipelineIndex: index, host: hostname(), version: VERSION, ...(hooks ? { hooks } : {}) }),
+    );
+    checkFieldsRead(loaded, p, parser.fields, reads);
     const newJoiner = joinerFactory(p, index);
     return { parser, mapper, newJoiner };
   } catch (err) {
@@ -78,6 +87,26 @@ export async function resolvePipelineSchemas(loaded: LoadedConfig, p: PipelineCo
   } catch (err) {
     throw locateError(err, loaded);
   }
+}
+
+/**
+ * Where the parser knows every field its records can have (a log format), a template or `when`
+ * reading any other field is a typo (`{{ reqeust_path }}`): every such read is an error, with
+ * the closest field the parser does produce.
+ */
+function checkFieldsRead(loaded: LoadedConfig, p: PipelineConfig, fields: readonly string[] | undefined, reads: ReadonlyArray<{ keys: readonly PathKey[]; where: string }>): void {
+  if (!fields) return;
+  const known = new Set([...fields, ...RESERVED_NAMES, '_truncated', ...(p.on_parse_error === 'raw' ? [p.raw_field] : [])]);
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  for (const { keys, where } of reads) {
+    const root = keys[0];
+    if (typeof root !== 'string' || known.has(root) || seen.has(`${where}\0${root}`)) continue;
+    seen.add(`${where}\0${root}`);
+    const parserName = 'type' in p.parser ? `the ${p.parser.type} parser` : 'the parser';
+    problems.push({ message: `no field "${root}": ${parserName} does not produce it${didYouMean(root, known)}`, place: loaded.locate(where) });
+  }
+  if (problems.length) throw TailshipError.of('TAILSHIP_TEMPLATE_INVALID', problems);
 }
 
 /** What a pipeline's processing threads build from: plain data, without outputs' write keys. */
@@ -121,6 +150,7 @@ export class Daemon {
   /** `tailship tap` viewers; the pipelines copy events out only while one is attached. */
   readonly tap: TapHub;
   private storeWatch: NodeJS.Timeout | undefined;
+  private otherWriters: NodeJS.Timeout | undefined;
   /** The error a pipeline stopped on, if one did. */
   failure: unknown;
   /** Each pipeline's emitters, to stop them with it on reload. */
@@ -151,16 +181,14 @@ export class Daemon {
           : log.info({ rows, bytes }, 'queue below its low-water mark: reading resumed'),
     );
     this.warnIfDiskSmallerThanQueue();
-    const depth = this.store.queue.depthByOutput();
-    this.backpressure.init(depth.reduce((n, d) => n + d.rows, 0), depth.reduce((n, d) => n + d.bytes, 0));
-    for (const d of depth) this.observer.queueDepth(d.pipeline, d.output, d.rows, d.bytes);
+    this.syncQueueDepth();
     this.store.onRoomRestored(() => {
       log.info('state store has room again (disk reserve taken back)');
       for (const p of this.pipelines) p.retryHeldNow();
     });
-    this.store.onQueueChange((p, o, rows, bytes) => {
+    this.store.onQueueChange((p, o, rows, bytes, events) => {
       this.backpressure.change(rows, bytes);
-      this.observer.queueChanged(p, o, rows, bytes);
+      this.observer.queueChanged(p, o, rows, bytes, events);
     });
     this.observer.attach({
       pipelines: () => this.pipelines,
@@ -238,6 +266,7 @@ export class Daemon {
   private instantiate(p: PipelineConfig, built: Awaited<ReturnType<Daemon['compile']>>): { pipeline: Pipeline; emitters: Emitter[] } {
     const { newJoiner, destinations, stages } = built;
     const events = this.observer.forPipeline(p.name);
+    this.observer.declare(p.name, destinations.map((d) => d.name));
     const scrub = makeScrubber(this.loaded.secrets);
     const emitters = destinations.map(
       (dest) => new Emitter(p.name, dest, this.store, events, Date.now, (err) => this.fatal(`output ${dest.name} of pipeline ${p.name}`, 'emitter', err), scrub),
@@ -313,9 +342,27 @@ export class Daemon {
     this.storeWatch.unref();
     // Emitters next: a large backlog drains while reading starts, neither waits for the other.
     for (const e of this.emitters) e.start();
+    this.otherWriters = setInterval(() => this.takeUpOtherWriters(), OTHER_WRITERS_POLL_MS);
+    this.otherWriters.unref();
     for (const p of this.pipelines) await p.start();
     this.started = true;
     this.log.info({ pipelines: this.pipelines.map((p) => p.name), store: this.store.path }, 'tailship started');
+  }
+
+  /** Queue depth from the store: at start-up, and after another process changed the queue. */
+  private syncQueueDepth(): void {
+    const depth = this.store.queue.depthByOutput();
+    this.backpressure.init(depth.reduce((n, d) => n + d.rows, 0), depth.reduce((n, d) => n + d.bytes, 0));
+    for (const o of this.observer.outputs.values()) this.observer.queueDepth(o.pipeline, o.output, 0, 0, 0);
+    for (const d of depth) this.observer.queueDepth(d.pipeline, d.output, d.rows, d.bytes, d.events);
+  }
+
+  /** `dead-letter replay|purge` commit beside the daemon: count their rows and send them. */
+  private takeUpOtherWriters(): void {
+    if (!this.store.db.open || !this.store.changedElsewhere()) return;
+    this.syncQueueDepth();
+    for (const e of this.emitters) e.wake();
+    this.log.info('the store was changed by another tailship command (dead-letter replay or purge): queue depth read again');
   }
 
   /** host:port of the ops server, when it runs. */
@@ -451,6 +498,7 @@ export class Daemon {
 
   private async close(): Promise<void> {
     clearInterval(this.storeWatch);
+    clearInterval(this.otherWriters);
     await this.server?.close();
     this.server = undefined;
     this.sampler?.stop();

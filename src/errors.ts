@@ -7,6 +7,7 @@ export type TailshipErrorCode =
   | 'TAILSHIP_CONFIG_INVALID'
   | 'TAILSHIP_CONFIG_ENV_MISSING'
   | 'TAILSHIP_CONFIG_NOT_FOUND'
+  | 'TAILSHIP_INPUT_UNREADABLE'
   | 'TAILSHIP_TEMPLATE_INVALID'
   | 'TAILSHIP_EXPRESSION_INVALID'
   | 'TAILSHIP_PARSER_UNKNOWN'
@@ -35,34 +36,53 @@ export interface ErrorPlace {
   path?: string;
 }
 
+/** One mistake among several found in one pass (a config with three typos shows all three). */
+export interface Problem {
+  readonly message: string;
+  readonly place: ErrorPlace;
+}
+
 export class TailshipError extends Error {
   override readonly name = 'TailshipError';
   readonly code: TailshipErrorCode;
   readonly place: ErrorPlace;
+  /** Every problem, in document order, when there are several; the first is also message/place. */
+  readonly problems: readonly Problem[];
 
-  constructor(code: TailshipErrorCode, message: string, place: ErrorPlace = {}, options?: { cause?: unknown }) {
+  constructor(code: TailshipErrorCode, message: string, place: ErrorPlace = {}, options?: { cause?: unknown; problems?: readonly Problem[] }) {
     super(message, options);
     this.code = code;
     this.place = place;
+    this.problems = options?.problems ?? [{ message, place }];
   }
 
-  /** `file:line:col: path: message`, the form editors and people both read. */
-  describe(): string {
-    const where: string[] = [];
-    if (this.place.file) {
-      let loc = this.place.file;
-      if (this.place.line !== undefined) loc += `:${this.place.line}`;
-      if (this.place.column !== undefined) loc += `:${this.place.column}`;
-      where.push(loc);
-    }
-    if (this.place.path) where.push(this.place.path);
-    return where.length ? `${where.join(': ')}: ${this.message}` : this.message;
+  /** Several problems as one error: the first gives the code's message and place. */
+  static of(code: TailshipErrorCode, problems: readonly Problem[]): TailshipError {
+    const first = problems[0]!;
+    return new TailshipError(code, first.message, first.place, { problems });
   }
+
+  /** `file:line:col: path: message` per problem, one a line: the form editors and people both read. */
+  describe(): string {
+    return this.problems.map((p) => describePlace(p.place, p.message)).join('\n');
+  }
+}
+
+function describePlace(place: ErrorPlace, message: string): string {
+  const where: string[] = [];
+  if (place.file) {
+    let loc = place.file;
+    if (place.line !== undefined) loc += `:${place.line}`;
+    if (place.column !== undefined) loc += `:${place.column}`;
+    where.push(loc);
+  }
+  if (place.path) where.push(place.path);
+  return where.length ? `${where.join(': ')}: ${message}` : message;
 }
 
 /** Adds a key path prefix to an error raised while compiling a nested part of the config. */
 export function withPath(err: unknown, path: string): unknown {
-  if (err instanceof TailshipError && !err.place.path) {
+  if (err instanceof TailshipError && !err.place.path && err.problems.length === 1) {
     return new TailshipError(err.code, err.message, { ...err.place, path }, { cause: err.cause });
   }
   return err;

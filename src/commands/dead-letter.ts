@@ -1,8 +1,9 @@
 /**
  * `tailship dead-letter list|show|replay|purge`: look at what could not be parsed, mapped or
  * delivered, put delivery dead letters back in their output's queue (e.g. after fixing a write
- * key), or delete them. list/show only read the store; replay/purge take the store's lock, so
- * they run while no daemon does.
+ * key), or delete them. list/show only read the store; replay/purge write in one SQLite
+ * transaction each, beside a running daemon or not (the daemon takes replayed rows up within
+ * a second). None of them needs the outputs' secrets: nothing is sent from here.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +11,6 @@ import type { Command } from 'commander';
 import { pipelineOutputs, type LoadedConfig } from '../config/load.js';
 import { TailshipError } from '../errors.js';
 import type { DeadLetter, DeadLetterFilter, DeadLetterKind } from '../store/dead-letters.js';
-import { acquireLock } from '../store/lock.js';
 import { Store, STORE_FILE } from '../store/store.js';
 import { configOption, fail, loadConfig } from './shared.js';
 
@@ -38,25 +38,22 @@ function filterOf(o: FilterOptions, ids: readonly string[] = []): DeadLetterFilt
   return { pipeline: o.pipeline, output: o.output, kind: o.kind as DeadLetterKind | undefined, ids: ids.length ? parsed : undefined };
 }
 
-/** Opens the store read-only (beside a running daemon) or, for changes, under the lock. */
+/**
+ * Opens the store read-only, or for changes. Changes need no lock against a running daemon:
+ * SQLite serialises the writers (each change is one transaction; busy_timeout waits for the
+ * daemon's), and the daemon only ever appends to the queue and deletes rows it has sent.
+ */
 function openStore(loaded: LoadedConfig, write: boolean): { store: Store; close: () => void } {
   const dir = loaded.config.state_dir;
   if (!existsSync(path.join(dir, STORE_FILE))) {
     throw new TailshipError('TAILSHIP_STORE_CORRUPT', `no state store at ${path.join(dir, STORE_FILE)} (has tailship run with this config?)`);
   }
-  if (!write) {
-    const store = new Store(dir, { readonly: true });
-    return { store, close: () => store.close() };
-  }
-  const release = acquireLock(dir);
-  try {
-    const store = new Store(dir);
-    return { store, close: () => (store.close(), release()) };
-  } catch (err) {
-    release();
-    throw err;
-  }
+  const store = new Store(dir, { readonly: !write });
+  return { store, close: () => store.close() };
 }
+
+/** The config without the outputs' secrets: nothing here sends. */
+const configOf = (o: FilterOptions): LoadedConfig => loadConfig(o.config, { allowUnsetVariables: true });
 
 /** Every letter matching the filter, in pages so that a large table does not load at once. */
 function* allMatching(store: Store, filter: DeadLetterFilter): Generator<DeadLetter> {
@@ -78,7 +75,7 @@ function age(ms: number): string {
 }
 
 function list(o: FilterOptions): void {
-  const { store, close } = openStore(loadConfig(o.config), false);
+  const { store, close } = openStore(configOf(o), false);
   try {
     const limit = o.limit === undefined ? 100 : Number(o.limit);
     const letters = store.deadLetters.select(filterOf(o), 0, Number.isInteger(limit) && limit > 0 ? limit : 100);
@@ -105,7 +102,7 @@ function list(o: FilterOptions): void {
 }
 
 function show(id: string, o: FilterOptions): void {
-  const { store, close } = openStore(loadConfig(o.config), false);
+  const { store, close } = openStore(configOf(o), false);
   try {
     const [d] = store.deadLetters.select(filterOf({}, [id]), 0, 1);
     if (!d) throw new TailshipError('TAILSHIP_CONFIG_INVALID', `no dead letter with id ${id}`);
@@ -144,7 +141,7 @@ function requireSelection(ids: readonly string[], o: FilterOptions, verb: string
 
 function replay(ids: string[], o: FilterOptions): void {
   requireSelection(ids, o, 'replay');
-  const loaded = loadConfig(o.config);
+  const loaded = configOf(o);
   const outputs = new Set(loaded.config.pipelines.flatMap((p) => pipelineOutputs(p).map((out) => `${p.name}\u0000${out.name}`)));
   const { store, close } = openStore(loaded, true);
   try {
@@ -159,12 +156,17 @@ function replay(ids: string[], o: FilterOptions): void {
     }
     const found = new Set([...ok, ...notDelivery, ...noOutput].map((d) => d.id));
     const missing = (filter.ids ?? []).filter((id) => !found.has(id));
-    // One transaction for the lot: either all are back in the queue or none is.
-    if (ok.length) store.replayDeadLetters(ok);
+    // One transaction for the lot: either all are back in the queue or none is. A letter another
+    // replay or purge took meanwhile is not queued twice.
+    const replayed = ok.length ? store.replayDeadLetters(ok) : [];
     const per = new Map<string, number>();
-    for (const d of ok) per.set(`${d.pipeline}/${d.output}`, (per.get(`${d.pipeline}/${d.output}`) ?? 0) + 1);
+    for (const d of replayed) per.set(`${d.pipeline}/${d.output}`, (per.get(`${d.pipeline}/${d.output}`) ?? 0) + 1);
     const out: string[] = [];
-    out.push(ok.length ? `replayed ${ok.length} dead letter${ok.length === 1 ? '' : 's'} into the queue (${[...per].map(([k, n]) => `${k}: ${n}`).join(', ')}); they are sent when tailship runs next` : 'nothing replayed');
+    out.push(
+      replayed.length
+        ? `replayed ${replayed.length} dead letter${replayed.length === 1 ? '' : 's'} into the queue (${[...per].map(([k, n]) => `${k}: ${n}`).join(', ')}); a running tailship sends them within seconds, else the next run does`
+        : 'nothing replayed',
+    );
     if (notDelivery.length) {
       out.push(
         `${notDelivery.length} parse/mapping dead letter${notDelivery.length === 1 ? '' : 's'} cannot be replayed (ids ${summarizeIds(notDelivery)}): ` +
@@ -183,7 +185,7 @@ function replay(ids: string[], o: FilterOptions): void {
 
 function purge(ids: string[], o: FilterOptions): void {
   requireSelection(ids, o, 'purge');
-  const { store, close } = openStore(loadConfig(o.config), true);
+  const { store, close } = openStore(configOf(o), true);
   try {
     const n = store.deadLetters.purge(filterOf(o, ids));
     process.stdout.write(`purged ${n} dead letter${n === 1 ? '' : 's'}\n`);
@@ -222,10 +224,10 @@ export function register(program: Command): void {
     .addOption(configOption())
     .option('--json', 'machine-readable output')
     .action((id: string, o: FilterOptions) => wrap(() => show(id, o)));
-  filters(dl.command('replay [ids...]').description('put delivery dead letters back in their output\'s queue (stop the daemon first)'))
+  filters(dl.command('replay [ids...]').description('put delivery dead letters back in their output\'s queue (safe beside a running daemon)'))
     .option('--all', 'every delivery dead letter (narrowed by --pipeline/--output)')
     .action((ids: string[], o: FilterOptions) => wrap(() => replay(ids, o)));
-  filters(dl.command('purge [ids...]').description('delete dead letters for good (stop the daemon first)'))
+  filters(dl.command('purge [ids...]').description('delete dead letters for good (safe beside a running daemon)'))
     .option('--kind <kind>', 'parse, mapping or delivery')
     .option('--all', 'every dead letter (narrowed by --pipeline/--output/--kind)')
     .action((ids: string[], o: FilterOptions) => wrap(() => purge(ids, o)));

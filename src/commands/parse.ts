@@ -3,7 +3,7 @@
  * and prints each record and the events it makes, without touching the state store or sending
  * anything. The tool to use while writing a config.
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
@@ -28,18 +28,25 @@ interface ParseOptions {
 }
 
 async function parse(input: string | undefined, opts: ParseOptions): Promise<void> {
-  const loaded = loadConfig(opts.config);
+  // Nothing is sent: the outputs' secrets need not be in the environment.
+  const loaded = loadConfig(opts.config, { allowUnsetVariables: true });
   const pipelines = loaded.config.pipelines;
   const index = opts.pipeline === undefined ? 0 : pipelines.findIndex((p) => p.name === opts.pipeline);
   if (index < 0 || (opts.pipeline === undefined && pipelines.length > 1)) {
     throw new TailshipError('TAILSHIP_CONFIG_INVALID', `give --pipeline, one of: ${pipelines.map((p) => p.name).join(', ')}`);
   }
   const p = pipelines[index]!;
-  const { parser, mapper, newJoiner } = await compilePipeline(loaded, p, index);
+  // Set by the mapper while it maps one record: its rule's timestamp did not parse.
+  let timestampFailed = false;
+  let timestampFailures = 0;
+  const { parser, mapper, newJoiner } = await compilePipeline(loaded, p, index, { timestampFallback: () => (timestampFailed = true) });
   const snowplow = await snowplowEncoders(loaded, p);
   const joiner = newJoiner?.();
-  const file = input && input !== '-' ? path.resolve(input) : '<stdin>';
-  const source: Readable = input && input !== '-' ? createReadStream(file) : process.stdin;
+  const fromFile = input !== undefined && input !== '-';
+  const file = fromFile ? path.resolve(input) : '<stdin>';
+  if (fromFile) assertReadable(file);
+  else if (process.stdin.isTTY) process.stderr.write('tailship parse: reading sample lines from standard input; end with Ctrl-D (or give a file: tailship parse FILE)\n');
+  const source: Readable = fromFile ? createReadStream(file) : process.stdin;
   const framer = new Framer(Math.max(...p.inputs.map((i) => i.max_line_bytes)));
   framer.reset(0);
   let n = 0;
@@ -54,12 +61,14 @@ async function parse(input: string | undefined, opts: ParseOptions): Promise<voi
       else out.write(`#${n} @${line.start}  ${line.text}\n  parse error: ${parsed.reason}${parsed.column ? ` (column ${parsed.column})` : ''}\n\n`);
       return;
     }
+    timestampFailed = false;
     const outcomes = mapper.map(parsed, { fileKey: 'parse', file, offset: line.start, readAtMs: Date.now() });
+    if (timestampFailed) timestampFailures++;
     // What each Snowplow output refuses (its Iglu schemas), as the running pipeline dead-letters it.
     const refusals = outcomes.map((o) => (o.ok ? refusedBy(snowplow, o.event) : []));
     if (opts.json) {
       const events = outcomes.map((o, i) => (o.ok ? (refusals[i]!.length ? { ...o.event, refused: refusals[i] } : o.event) : { error: o.reason }));
-      out.write(JSON.stringify({ ...base, record: parsed, events }) + '\n');
+      out.write(JSON.stringify({ ...base, record: parsed, events, ...(timestampFailed ? { timestampFallback: true } : {}) }) + '\n');
       return;
     }
     out.write(`#${n} @${line.start}  ${line.text}\n  record: ${JSON.stringify(parsed)}\n`);
@@ -68,6 +77,7 @@ async function parse(input: string | undefined, opts: ParseOptions): Promise<voi
       out.write(o.ok ? `  event:  ${JSON.stringify(o.event)}\n` : `  mapping error: ${o.reason}\n`);
       for (const r of refusals[i]!) out.write(`  refused by output ${r.output}: ${r.reason}\n`);
     });
+    if (timestampFailed) out.write(`  warning: ${TIMESTAMP_WARNING}\n`);
     out.write('\n');
   };
   const emit = (lines: Line[]): void => {
@@ -87,6 +97,24 @@ async function parse(input: string | undefined, opts: ParseOptions): Promise<voi
   framer.takePartial(last);
   emit(last);
   joiner?.flush().forEach(show);
+  if (timestampFailures) process.stderr.write(`tailship parse: warning: ${timestampFailures} of ${n} lines: ${TIMESTAMP_WARNING}\n`);
+}
+
+const TIMESTAMP_WARNING = "the rule's timestamp did not parse with its timestamp_format, so the event got the time the line was read (check timestamp and timestamp_format)";
+
+/** A missing or unreadable sample file is a one-line error, not a stack. */
+function assertReadable(file: string): void {
+  let directory = false;
+  try {
+    const fd = openSync(file, 'r');
+    directory = fstatSync(fd).isDirectory();
+    closeSync(fd);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : code;
+    throw new TailshipError('TAILSHIP_INPUT_UNREADABLE', `cannot read sample lines: ${why}`, { file });
+  }
+  if (directory) throw new TailshipError('TAILSHIP_INPUT_UNREADABLE', 'cannot read sample lines: is a directory', { file });
 }
 
 /** The pipeline's Snowplow outputs' encoders, with their Iglu schemas. */

@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { Daemon } from '../daemon.js';
 import { installLastResort } from '../ops/last-resort.js';
 import { createLogger } from '../ops/logger.js';
-import { prepareProgress } from './progress.js';
+import { StatusLine } from '../ops/status-line.js';
+import { EXIT } from './exit-codes.js';
+import { prepareProgress, type Progress } from './progress.js';
 import { configOption, fail, loadConfig } from './shared.js';
 
 interface RunOptions {
@@ -15,22 +17,37 @@ interface RunOptions {
 async function run(opts: RunOptions): Promise<void> {
   // stdout may carry the stdout output's events (data, passed as they are); the logs are scrubbed by the logger.
   const loaded = loadConfig(opts.config, { scrubOutput: false });
-  const log = createLogger({ level: opts.logLevel ?? loaded.config.log_level, secrets: loaded.secrets });
+  // run --once on a terminal: a status line at the bottom, every log line written above it.
+  const line = opts.once && process.stderr.isTTY ? new StatusLine(process.stderr) : undefined;
+  const log = createLogger({ level: opts.logLevel ?? loaded.config.log_level, secrets: loaded.secrets, ...(line ? { write: line.log } : {}) });
   installLastResort(log);
   let daemon: Daemon | undefined;
-  let signals = 0;
+  let progress: Progress | undefined;
+  let signalled: NodeJS.Signals | undefined;
   let stopping: Promise<void> | undefined;
-  // Exits 0, or 1 after a pipeline failed (process.exitCode).
-  const stop = (): Promise<void> => (stopping ??= (daemon ? daemon.stop() : Promise.resolve()).then(() => process.exit()));
+  const stop = (code: number): Promise<void> =>
+    (stopping ??= (daemon ? daemon.stop() : Promise.resolve()).then(() => {
+      if (progress) progress.finish(progress.stop());
+      else line?.end();
+      process.exit(code);
+    }));
   const onSignal = (sig: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
-      // Nothing is lost by leaving now: queued events and offsets are already in the store.
-      log.warn({ signal: sig }, 'second signal: exiting at once');
-      process.exit(130);
+    if (signalled) {
+      // A second signal: stop now, as Filebeat and Vector do. Queued events and their offsets
+      // are already in the store; requests in flight are sent again at the next start (the
+      // collector deduplicates them by messageId). Dying by the signal itself tells the parent
+      // (systemd, a shell) what happened, rather than an exit code that looks like a crash.
+      log.warn({ signal: sig }, 'second signal: stopping at once; what is queued stays in the store for the next start');
+      line?.end();
+      process.removeListener('SIGTERM', onSignal);
+      process.removeListener('SIGINT', onSignal);
+      process.kill(process.pid, sig);
+      return;
     }
-    log.info({ signal: sig }, 'signal received');
-    if (daemon) void stop();
+    signalled = sig;
+    log.info({ signal: sig }, 'signal received: stopping (a second signal stops at once)');
+    // --once stopped early has not delivered everything: not a success.
+    if (daemon) void stop(opts.once ? EXIT.FAILURE : EXIT.OK);
   };
   // Handlers before anything starts: a signal during start-up stops cleanly rather than killing
   // the process half-started (SIGHUP's default action would terminate it too).
@@ -42,27 +59,30 @@ async function run(opts: RunOptions): Promise<void> {
     once: opts.once ?? false,
     logLevelFixed: opts.logLevel !== undefined,
     reloadSource: () => loadConfig(opts.config, { scrubOutput: false }),
-    onFatal: () => {
-      process.exitCode = 1;
-      void stop();
-    },
+    onFatal: () => void stop(EXIT.FAILURE),
   });
-  if (signals > 0) return stop();
-  const progress = opts.once ? prepareProgress(daemon) : undefined;
+  if (signalled) return stop(opts.once ? EXIT.FAILURE : EXIT.OK);
+  const prepared = opts.once ? prepareProgress(daemon, line) : undefined;
   await daemon.start();
-  if (opts.once && !stopping) {
-    const bar = progress!.start();
-    try {
-      await daemon.finished();
-    } catch {
-      // A pipeline failed: onFatal logged it and is stopping the daemon (exit 1).
-      bar.stop();
-      return stop();
-    }
-    bar.stop();
-    await daemon.stop();
-    process.exit(0);
+  if (!opts.once || stopping) return;
+  progress = prepared!.start();
+  try {
+    await daemon.finished();
+  } catch {
+    // A pipeline failed: onFatal logged it and is stopping the daemon.
+    return stop(EXIT.FAILURE);
   }
+  if (stopping) return;
+  const matched = daemon.pipelines.reduce((n, p) => n + p.filesMatchedAtStart, 0);
+  const summary = progress.stop();
+  progress.finish(summary);
+  progress = undefined;
+  await daemon.stop();
+  if (matched === 0) {
+    process.stderr.write('tailship: no file matches the paths of any input: nothing was read (exit code 4)\n');
+    process.exit(EXIT.NO_FILES);
+  }
+  process.exit(summary.deadLetters > 0 ? EXIT.DEAD_LETTERS : EXIT.OK);
 }
 
 export function register(program: Command): void {
@@ -70,7 +90,7 @@ export function register(program: Command): void {
     .command('run')
     .description('tail, map and ship, until SIGTERM/SIGINT')
     .addOption(configOption())
-    .option('--once', 'read every file to its current end, deliver everything, then exit')
+    .option('--once', 'read every file to its current end, deliver everything, then exit (0: all delivered, 3: some dead letters, 4: no file matched)')
     .option('--log-level <level>', 'override log_level')
     .action((o: RunOptions) => run(o).catch(fail));
 }

@@ -1,25 +1,45 @@
 /** What every command shares: finding the config and turning a TailshipError into an exit. */
+import { existsSync } from 'node:fs';
 import { Option } from 'commander';
-import { loadConfigFile, loadConfigText, type LoadedConfig } from '../config/load.js';
+import { loadConfigFile, loadConfigText, type LoadedConfig, type LoadOptions } from '../config/load.js';
 import { TailshipError } from '../errors.js';
 import { makeScrubber } from '../ops/redact.js';
 
-export const configOption = (): Option => new Option('-c, --config <file>', 'config file (default: the TAILSHIP_CONFIG variable)');
+/** Where a config is looked for when neither --config nor TAILSHIP_CONFIG says. */
+export const DEFAULT_CONFIG_FILE = '/etc/tailship/tailship.yaml';
+
+export const configOption = (): Option =>
+  new Option('-c, --config <file>', `config file (default: the TAILSHIP_CONFIG variable, a file or the YAML text; else ${DEFAULT_CONFIG_FILE})`);
+
+export type ConfigSource = { file: string } | { text: string } | { none: string };
 
 /**
- * The config from --config, else from the TAILSHIP_CONFIG variable (YAML text, for containers).
- * From then on everything the command prints goes through the config's secret scrubber: dead
- * letters, status, errors (a collector's answer, a parser's message) never show a write key.
+ * Where the config comes from: --config; else TAILSHIP_CONFIG, a file path when it is one line
+ * that cannot be YAML mapping text (no ": ", no "{"), else the YAML text itself (containers);
+ * else the default file when it exists.
  */
-export function loadConfig(file: string | undefined, options: { scrubOutput?: boolean } = {}): LoadedConfig {
+export function configSource(flag: string | undefined, env: NodeJS.ProcessEnv, defaultFile = DEFAULT_CONFIG_FILE): ConfigSource {
+  if (flag) return { file: flag };
+  const value = env.TAILSHIP_CONFIG?.trim();
+  if (value) return !value.includes('\n') && !/:\s|\{/.test(value) ? { file: value } : { text: env.TAILSHIP_CONFIG! };
+  if (existsSync(defaultFile)) return { file: defaultFile };
+  return { none: `no config: pass --config FILE, set TAILSHIP_CONFIG (a file, or the YAML text), or write ${defaultFile}` };
+}
+
+/**
+ * The config (configSource). From then on everything the command prints goes through the
+ * config's secret scrubber: dead letters, status, errors (a collector's answer, a parser's
+ * message) never show a write key. `scrubOutput: false` leaves stdout alone (`run`: the stdout
+ * output's events are data).
+ */
+export function loadConfig(file: string | undefined, options: LoadOptions & { scrubOutput?: boolean } = {}): LoadedConfig {
+  const { scrubOutput, ...loadOptions } = options;
+  const source = configSource(file, process.env);
   let loaded: LoadedConfig;
-  if (file) loaded = loadConfigFile(file);
-  else {
-    const text = process.env.TAILSHIP_CONFIG;
-    if (!text) throw new TailshipError('TAILSHIP_CONFIG_NOT_FOUND', 'no config: pass --config FILE or set TAILSHIP_CONFIG to the YAML text');
-    loaded = loadConfigText(text, '<TAILSHIP_CONFIG>', process.cwd());
-  }
-  if (options.scrubOutput !== false) scrubStream(process.stdout, loaded.secrets);
+  if ('file' in source) loaded = loadConfigFile(source.file, process.env, loadOptions);
+  else if ('text' in source) loaded = loadConfigText(source.text, '<TAILSHIP_CONFIG>', process.cwd(), process.env, loadOptions);
+  else throw new TailshipError('TAILSHIP_CONFIG_NOT_FOUND', source.none);
+  if (scrubOutput !== false) scrubStream(process.stdout, loaded.secrets);
   scrubStream(process.stderr, loaded.secrets);
   return loaded;
 }
@@ -41,10 +61,16 @@ function scrubStream(stream: NodeJS.WriteStream, secrets: readonly string[]): vo
   });
 }
 
-/** Prints a TailshipError as `tailship: file:line:col: path: message [CODE]` and exits 1. */
+
+/**
+ * Prints a TailshipError as `tailship: file:line:col: path: message [CODE]` (one line per
+ * problem, the code on the last) and exits 1.
+ */
 export function fail(err: unknown): never {
   if (err instanceof TailshipError) {
-    process.stderr.write(`tailship: ${err.describe()} [${err.code}]\n`);
+    const lines = err.describe().split('\n').map((l) => `tailship: ${l}`);
+    if (err.problems.length > 1) lines.push(`tailship: ${err.problems.length} problems`);
+    process.stderr.write(`${lines.join('\n')} [${err.code}]\n`);
     process.exit(1);
   }
   throw err;

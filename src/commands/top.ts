@@ -28,8 +28,9 @@ async function fetchStatus(t: OpsTarget): Promise<LiveStatus> {
 
 async function top(o: TopOptions): Promise<void> {
   const target = opsTarget({ url: o.url, token: o.token, config: o.config || process.env.TAILSHIP_CONFIG ? loadConfig(o.config) : undefined });
-  const intervalMs = parseDurationMs(o.interval);
-  if (intervalMs === undefined || intervalMs < 100) throw new TailshipError('TAILSHIP_USAGE', `--interval: expected a duration of 100ms or more such as 1s, got ${JSON.stringify(o.interval)}`);
+  const parsed = parseDurationMs(o.interval);
+  const intervalMs = 'ms' in parsed ? parsed.ms : -1;
+  if (intervalMs < 100) throw new TailshipError('TAILSHIP_USAGE', `--interval: expected a duration of 100ms or more such as 1s, got ${JSON.stringify(o.interval)}`);
   if (!process.stdout.isTTY) return snapshots(target, intervalMs, o.iterations === undefined ? 1 : Number(o.iterations), o.sort);
   let sort = o.sort;
   let last: LiveStatus | undefined;

@@ -14,12 +14,12 @@ const duration = (def: string, help: string) =>
     .union([z.number(), z.string()])
     .default(def)
     .transform((v, ctx) => {
-      const ms = parseDurationMs(v);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `expected a duration such as "500ms", "5s" or "1m", got ${JSON.stringify(v)}` });
+      const d = parseDurationMs(v);
+      if ('error' in d) {
+        ctx.addIssue({ code: 'custom', message: d.error });
         return z.NEVER;
       }
-      return ms;
+      return d.ms;
     })
     .describe(help);
 
@@ -48,9 +48,15 @@ const RUDDERSTACK_MAX_MESSAGE = { bytes: 4_000_000 - 1, why: 'one message must s
 const SEGMENT_MAX_BATCH = { bytes: 512_000, why: 'Segment refuses batches over 500 KB' };
 const SEGMENT_MAX_MESSAGE = { bytes: 32_768, why: 'Segment refuses messages over 32 KB' };
 
-/** Integers may arrive as strings after ${VAR} interpolation. */
+/** Integers may arrive as strings after ${VAR} interpolation; anything else is named as it was written. */
 const int = (def: number, min: number, max: number, help: string) =>
-  z.coerce.number().int().min(min).max(max).default(def).describe(help);
+  z
+    .preprocess(
+      (v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v),
+      z.number({ error: (iss) => `expected an integer, got ${JSON.stringify(iss.input)}` }).int({ error: (iss) => `expected an integer, got ${JSON.stringify(iss.input)}` }).min(min).max(max),
+    )
+    .default(def)
+    .describe(help);
 
 export const inputSchema = z
   .strictObject({
@@ -115,7 +121,7 @@ export const ruleSchema = z
     continue: z.boolean().default(false).describe('After this rule, go on trying the following rules.'),
     sample: z
       .strictObject({
-        rate: z.coerce.number().min(0).max(1).describe('Fraction of records kept.'),
+        rate: z.preprocess((v) => (typeof v === 'string' && /^\s*\d*\.?\d+\s*$/.test(v) ? Number(v) : v), z.number({ error: (iss) => `expected a number between 0 and 1, got ${JSON.stringify(iss.input)}` }).min(0).max(1)).describe('Fraction of records kept.'),
         key: z.string().optional().describe('Template whose value decides (deterministically) whether a record is kept.'),
       })
       .optional(),

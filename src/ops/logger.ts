@@ -3,7 +3,8 @@
  * pretty on a terminal. Secrets (write keys, salts, Authorization headers) are scrubbed from
  * every log line, whatever field or message they hide in.
  */
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 import { makeScrubber, scrubValue } from './redact.js';
 
 export type { Logger };
@@ -12,6 +13,11 @@ export interface LoggerOptions {
   level: string;
   secrets: readonly string[];
   pretty?: boolean;
+  /**
+   * Write each line here instead of to stderr, formatted on this thread and at once (the
+   * `run --once` status line puts each log line above itself).
+   */
+  write?: (line: string) => void;
 }
 
 /** Lets a config reload add its secrets to a logger's scrubber. */
@@ -33,7 +39,9 @@ export function createLogger(opts: LoggerOptions): Logger {
         },
       },
     },
-    pretty
+    opts.write
+      ? destinationOn(opts.write, pretty)
+      : pretty
       ? pino.transport({
           target: 'pino-pretty',
           options: { destination: 2, colorize: true },
@@ -49,6 +57,12 @@ export function createLogger(opts: LoggerOptions): Logger {
     scrubber = makeScrubber(known);
   });
   return logger;
+}
+
+function destinationOn(write: (line: string) => void, pretty: boolean): DestinationStream {
+  if (!pretty) return { write };
+  const prettify = prettyFactory({ colorize: true });
+  return { write: (json: string) => write(prettify(json)) };
 }
 
 /** Adds secrets to what a logger made by createLogger (and its children) scrubs. */

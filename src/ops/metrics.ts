@@ -46,8 +46,9 @@ export class Metrics {
       name: 'tailship_errors_total', help: 'Errors by component (pipeline, emitter, store) and code: retried store writes, fatal stops.',
       labelNames: ['component', 'code'], registers,
     });
+    for (const result of ['ok', 'refused']) this.reloads.inc({ result }, 0);
     this.sendLatency = new Histogram({
-      name: 'tailship_send_latency_seconds',
+      name: 'tailship_output_request_duration_seconds',
       help: 'Time of one successful delivery request.',
       labelNames: ['pipeline', 'output'],
       buckets: SEND_BUCKETS,
@@ -70,7 +71,7 @@ export class Metrics {
         },
       });
     };
-    perPipeline('tailship_lines_read_total', 'Lines read from files.', (t) => t.lines);
+    perPipeline('tailship_input_lines_total', 'Lines read from files.', (t) => t.lines);
     perPipeline('tailship_events_queued_total', 'Events committed to the queue (per pipeline, before fan-out to outputs).', (t) => t.eventsQueued);
     perPipeline('tailship_timestamp_fallbacks_total', 'Events whose timestamp did not parse and fell back to the read time.', (t) => t.timestampFallbacks);
     perPipeline('tailship_files_rotated_total', 'Files renamed away (read to their end before closing).', (t) => t.filesRotated);
@@ -85,7 +86,7 @@ export class Metrics {
     perPipeline('tailship_read_errors_total', 'Errors opening or reading files.', (t) => t.readErrors);
 
     new Counter({
-      name: 'tailship_bytes_read_total', help: 'Bytes read from files (file label bounded; the rest under file="other").', labelNames: ['pipeline', 'file'], registers,
+      name: 'tailship_input_bytes_total', help: 'Bytes read from files (file label bounded; the rest under file="other").', labelNames: ['pipeline', 'file'], registers,
       collect() {
         this.reset();
         for (const [p, t] of obs.pipelines) for (const [file, n] of t.fileBytes) this.inc({ pipeline: p, file }, n);
@@ -163,10 +164,12 @@ export class Metrics {
       if (kind === 'counter') new Counter({ name, help, labelNames: ['pipeline', 'output'], registers, collect });
       else new Gauge({ name, help, labelNames: ['pipeline', 'output'], registers, collect });
     };
-    perOutput('counter', 'tailship_events_sent_total', 'Events delivered (2xx).', (o) => o.eventsSent);
-    perOutput('counter', 'tailship_retries_total', 'Delivery attempts that failed and will be retried.', (o) => o.retries);
+    perOutput('counter', 'tailship_output_sent_events_total', 'Events delivered (2xx).', (o) => o.eventsSent);
+    perOutput('counter', 'tailship_output_sent_event_bytes_total', 'Bytes of the events delivered, in their wire form before compression.', (o) => o.bytesSent);
+    perOutput('counter', 'tailship_output_retries_total', 'Delivery attempts that failed and will be retried.', (o) => o.retries);
+    perOutput('gauge', 'tailship_queue_events', 'Events waiting in the queue.', (o) => o.queueEvents);
     perOutput(
-      'counter', 'tailship_request_timeouts_total',
+      'counter', 'tailship_output_request_timeouts_total',
       'Requests the collector did not answer within the timeout (which then doubles, up to 8 × the output\'s `timeout`): raise `timeout` if this grows.',
       (o) => o.timeouts,
     );
@@ -177,7 +180,7 @@ export class Metrics {
       o.lastSuccessMs === null ? undefined : o.lastSuccessMs / 1000,
     );
     new Counter({
-      name: 'tailship_batches_total', help: 'Delivery requests by status class (2xx, 4xx, 5xx, error = no answer).', labelNames: ['pipeline', 'output', 'status'], registers,
+      name: 'tailship_output_requests_total', help: 'Delivery requests by status class (2xx, 4xx, 5xx, error = no answer).', labelNames: ['pipeline', 'output', 'status'], registers,
       collect() {
         this.reset();
         for (const o of obs.outputs.values()) for (const [status, n] of o.batches) this.inc({ pipeline: o.pipeline, output: o.output, status }, n);
@@ -220,6 +223,12 @@ export class Metrics {
         pausedReported = Math.max(pausedReported, s);
       },
     });
+  }
+
+  /** A pipeline's histogram series exist from the start (count 0), like its counters. */
+  declare(pipeline: string, outputs: readonly string[]): void {
+    this.commitLatency.zero({ pipeline });
+    for (const output of outputs) this.sendLatency.zero({ pipeline, output });
   }
 
   observeSend(pipeline: string, output: string, ms: number): void {

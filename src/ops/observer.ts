@@ -18,6 +18,8 @@ export const OTHER_FILE = 'other';
 
 export type MappingOutcome = 'event' | 'error' | 'dropped' | 'sampled_out' | 'unmatched';
 export type DeadLetterReason = 'parse' | 'mapping' | 'rejected' | 'too_large' | 'max_retry_age';
+const OUTPUT_DEAD_LETTER_REASONS: readonly DeadLetterReason[] = ['rejected', 'too_large', 'max_retry_age'];
+const STATUS_CLASSES = ['2xx', '4xx', '5xx', 'error'] as const;
 
 /** Running totals of one pipeline (kept across reloads, so counters stay monotonic). */
 export class PipelineTotals {
@@ -69,11 +71,17 @@ export class OutputTotals {
   lastError: string | undefined;
   queueRows = 0;
   queueBytes = 0;
+  queueEvents = 0;
 
   constructor(
     readonly pipeline: string,
     readonly output: string,
-  ) {}
+  ) {
+    // Every known label value from the start, at zero: a counter that first appears at 3 hides
+    // its first increase from increase()/rate().
+    for (const status of STATUS_CLASSES) this.batches.set(status, 0);
+    for (const reason of OUTPUT_DEAD_LETTER_REASONS) this.deadLetters.set(reason, 0);
+  }
 }
 
 /** The events of one pipeline and its outputs, with the pipeline name bound. */
@@ -131,17 +139,26 @@ export class Observer {
   }
 
   /** Sets an output's queue depth (at start-up, from the store). */
-  queueDepth(pipeline: string, output: string, rows: number, bytes: number): void {
+  queueDepth(pipeline: string, output: string, rows: number, bytes: number, events: number): void {
     const o = this.output(pipeline, output);
     o.queueRows = rows;
     o.queueBytes = bytes;
+    o.queueEvents = events;
   }
 
   /** The store's queue changed (commit, ack, dead letter). */
-  queueChanged(pipeline: string, output: string, rowsDelta: number, bytesDelta: number): void {
+  queueChanged(pipeline: string, output: string, rowsDelta: number, bytesDelta: number, eventsDelta: number): void {
     const o = this.output(pipeline, output);
     o.queueRows += rowsDelta;
     o.queueBytes += bytesDelta;
+    o.queueEvents += eventsDelta;
+  }
+
+  /** A pipeline and its outputs exist: their series appear at zero before anything happens. */
+  declare(pipeline: string, outputs: readonly string[]): void {
+    this.pipeline(pipeline);
+    for (const o of outputs) this.output(pipeline, o);
+    this.metrics.declare(pipeline, outputs);
   }
 
   reloaded(ok: boolean, detail: Record<string, unknown>): void {
@@ -232,6 +249,9 @@ export class Observer {
         metrics.errors.inc({ component: 'pipeline', code: code ?? 'unknown' });
         const msg = code === 'SQLITE_FULL' ? 'state store full (disk full?): reading paused, nothing is lost; retrying the commit' : 'state store cannot write: reading paused, nothing is lost; retrying the commit';
         (failures === 1 || failures % 10 === 0 ? log.error : log.debug).call(log, { code, err, retryInMs, failures }, msg);
+      },
+      noFileMatched(_p: string, globs: readonly string[]) {
+        log.warn({ paths: globs }, 'no file matches these paths (a typo, or no file yet): tailship watches for them to appear');
       },
       storeRecovered(_p: string, pausedMs: number) {
         log.info({ pausedMs }, 'state store writable again: reading resumed');

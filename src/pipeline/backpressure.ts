@@ -23,7 +23,7 @@ export class Backpressure {
     private readonly onChange: (paused: boolean, rows: number, bytes: number) => void = () => {},
   ) {}
 
-  /** Sets the starting depth (from the store at start-up). */
+  /** Sets the depth (from the store at start-up, and after another process changed the queue). */
   init(rows: number, bytes: number): void {
     this.rows = rows;
     this.bytes = bytes;

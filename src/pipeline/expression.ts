@@ -19,7 +19,7 @@ import jsep from 'jsep';
 import jsepRegex from '@jsep-plugin/regex';
 import type { RecordValue } from '../../parsers/types.js';
 import { TailshipError } from '../errors.js';
-import { compilePath, type PathKey, type Scope } from './template.js';
+import { compilePath, noteFieldPath, type PathKey, type Scope } from './template.js';
 
 jsep.plugins.register(jsepRegex);
 jsep.addBinaryOp('or', 1);
@@ -179,6 +179,7 @@ function compileNode(raw: jsep.Expression, ctx: Ctx): Eval {
     case 'MemberExpression': {
       const p = pathOf(node, ctx);
       if (!p) return fail(ctx, 'only field paths such as a.b or a["b-c"] may be used here', locate(ctx, '.'));
+      noteFieldPath(p, ctx.path);
       return compilePath(p);
     }
     case 'ArrayExpression': {

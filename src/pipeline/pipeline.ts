@@ -36,6 +36,8 @@ export interface PipelineEvents extends SourceEvents {
   storeRecovered?(pipeline: string, pausedMs: number): void;
   /** Copies of committed events for `tailship tap` (only while a selector is set). */
   tapped?(pipeline: string, batch: TapBatch): void;
+  /** An input's globs matched no file at start (a typo, or files not there yet). */
+  noFileMatched?(pipeline: string, globs: readonly string[]): void;
 }
 
 export interface PipelineParts {
@@ -75,6 +77,8 @@ const STOP_WAIT_MS = 5_000;
 
 export class Pipeline {
   readonly name: string;
+  /** Files the inputs' globs matched when the pipeline started. */
+  filesMatchedAtStart = 0;
   private readonly inputs: InputRuntime[];
   /** Per file, the joiner and the file life (key) it holds lines of. */
   private readonly joiners = new WeakMap<TrackedFile, { key: string; joiner: LineJoiner }>();
@@ -142,13 +146,21 @@ export class Pipeline {
     this.processing = await startProcessing(this.parts.stages, this.parts.workers);
     if (this.tapSelector) this.processing.setTap(this.tapSelector);
     for (const rt of this.inputs) {
+      let n = 0;
+      const add = (f: string): void => {
+        rt.tailer.addPath(f);
+        n++;
+      };
       if (this.options.once) {
-        for (const f of await rt.discovery.scan()) rt.tailer.addPath(f);
+        for (const f of await rt.discovery.scan()) add(f);
       } else {
         await rt.discovery.start();
-        for (const f of rt.newPaths) rt.tailer.addPath(f);
+        // Live: a path addPath adds to the set (a rotation seen meanwhile) is taken too.
+        for (const f of rt.newPaths) add(f);
         rt.newPaths.clear();
       }
+      this.filesMatchedAtStart += n;
+      if (n === 0) this.events.noFileMatched?.(this.name, rt.input.paths);
       rt.tailer.markInitialScanDone();
       const purgeBefore = Date.now() - rt.input.clean_removed_after;
       this.store.files.purgeRemoved(this.name, purgeBefore);

@@ -36,6 +36,30 @@ const RESERVED: Readonly<Record<string, (s: Scope) => Value>> = {
 
 type Container = RecordValue | undefined;
 
+/** Names a template or `when` may read besides the record's fields. */
+export const RESERVED_NAMES: readonly string[] = Object.keys(RESERVED);
+
+/** While set, each field path a template or expression reads is reported with its config key path. */
+let fieldPathListener: ((keys: readonly PathKey[], where: string) => void) | undefined;
+
+/**
+ * Runs `compile` and reports every field path the templates and expressions it compiles read
+ * (`validate` checks them against the fields the parser can produce).
+ */
+export function listenToFieldPaths<T>(listener: (keys: readonly PathKey[], where: string) => void, compile: () => T): T {
+  const previous = fieldPathListener;
+  fieldPathListener = listener;
+  try {
+    return compile();
+  } finally {
+    fieldPathListener = previous;
+  }
+}
+
+export function noteFieldPath(keys: readonly PathKey[], where: string): void {
+  fieldPathListener?.(keys, where);
+}
+
 /** Reads one key of a value; own properties only (a field named `constructor` is not Object's). */
 function stepSafe(v: Container, k: PathKey): Value {
   if (v === null || typeof v !== 'object') return undefined;
@@ -320,7 +344,9 @@ export function compileString(src: string, path: string): Render {
       if (open > i) parts.push(src.slice(i, open));
       const close = findClose(src, open + 2);
       if (close < 0) throw new TemplateSyntaxError('"{{" without a matching "}}"', open);
-      parts.push(exprRender(parseExpr(src, open + 2, close)));
+      const expr = parseExpr(src, open + 2, close);
+      if ('path' in expr.head) noteFieldPath(expr.head.path, path);
+      parts.push(exprRender(expr));
       i = close + 2;
     }
   } catch (e) {

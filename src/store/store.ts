@@ -47,8 +47,8 @@ export interface CommitBatch {
   accounts?: readonly LineAccount[];
 }
 
-/** Called after each commit/ack with the change in queued rows and bytes per output. */
-export type QueueListener = (pipeline: string, output: string, rowsDelta: number, bytesDelta: number) => void;
+/** Called after each commit/ack with the change in queued rows, bytes and events per output. */
+export type QueueListener = (pipeline: string, output: string, rowsDelta: number, bytesDelta: number, eventsDelta: number) => void;
 
 export class Store {
   readonly db: Database.Database;
@@ -64,9 +64,11 @@ export class Store {
   private restoreTriedAt = 0;
   /** The database file's identity when opened: a file removed or replaced under us is noticed. */
   private identity: { dev: number; ino: number } | undefined;
+  private readonly dataVersionStmt: Database.Statement;
+  private lastDataVersion: unknown;
   private readonly commitTxn: (batch: CommitBatch, now: number, deferredFileWrites: number) => void;
   private readonly ackTxn: (rows: readonly QueueRow[]) => void;
-  private readonly replayTxn: (letters: readonly DeadLetter[], now: number) => void;
+  private readonly replayTxn: Database.Transaction<(letters: readonly DeadLetter[], now: number) => DeadLetter[]>;
   private readonly deadLetterTxn: (pipeline: string, rows: readonly QueueRow[], letters: DeadLetterInput[], now: number) => void;
 
   constructor(stateDir: string, options: OpenOptions = {}) {
@@ -93,6 +95,8 @@ export class Store {
     } finally {
       if (umask !== undefined) process.umask(umask);
     }
+    this.dataVersionStmt = this.db.prepare('PRAGMA data_version').pluck();
+    this.lastDataVersion = this.dataVersionStmt.get();
     this.files = new FileStates(this.db);
     this.queue = new Queue(this.db);
     this.deadLetters = new DeadLetters(this.db);
@@ -109,12 +113,16 @@ export class Store {
       for (const r of rows) this.queue.delete(r.id);
     });
     this.replayTxn = this.db.transaction((letters: readonly DeadLetter[], now: number) => {
+      const replayed: DeadLetter[] = [];
       for (const d of letters) {
         if (d.kind !== 'delivery' || d.output === null) throw new Error(`dead letter ${d.id} is not a delivery dead letter`);
+        // Gone already (a replay or purge beside this one): not queued twice.
+        if (!this.deadLetters.delete(d.id)) continue;
         const bytes = Buffer.byteLength(d.payload) + 1;
         this.queue.insert(d.pipeline, { output: d.output, fileKey: d.file ?? '', startOffset: d.offset ?? 0, endOffset: d.offset ?? 0, eventCount: 1, bytes, payload: d.payload }, now);
-        this.deadLetters.delete(d.id);
+        replayed.push(d);
       }
+      return replayed;
     });
     this.deadLetterTxn = this.db.transaction((pipeline: string, rows: readonly QueueRow[], letters: DeadLetterInput[], now: number) => {
       for (const d of letters) this.deadLetters.insert(pipeline, d, now);
@@ -218,12 +226,25 @@ export class Store {
   }
 
   /**
-   * Puts delivery dead letters back in their output's queue and deletes them, in one
-   * transaction. Each comes back as a one-event row in its output's wire form.
+   * Puts delivery dead letters back in their output's queue and deletes them, in one write
+   * transaction (safe beside a running daemon, which picks the rows up: `changedElsewhere`).
+   * Each comes back as a one-event row in its output's wire form. Returns those replayed.
    */
-  replayDeadLetters(letters: readonly DeadLetter[], now = Date.now()): void {
-    this.replayTxn(letters, now);
-    for (const d of letters) this.emit(d.pipeline, d.output!, 1, Buffer.byteLength(d.payload) + 1);
+  replayDeadLetters(letters: readonly DeadLetter[], now = Date.now()): DeadLetter[] {
+    const replayed = this.replayTxn.immediate(letters, now);
+    for (const d of replayed) this.emit(d.pipeline, d.output!, 1, Buffer.byteLength(d.payload) + 1, 1);
+    return replayed;
+  }
+
+  /**
+   * True when another connection (`tailship dead-letter replay|purge`) committed since the last
+   * call: SQLite's data_version changes only for other connections' commits.
+   */
+  changedElsewhere(): boolean {
+    const v = this.dataVersionStmt.get();
+    const changed = v !== this.lastDataVersion;
+    this.lastDataVersion = v;
+    return changed;
   }
 
   onQueueChange(listener: QueueListener): void {
@@ -236,27 +257,27 @@ export class Store {
     const deferred = this.files.deferredCount;
     this.commitTxn(batch, now, deferred);
     this.files.dropDeferred(deferred);
-    for (const c of batch.chunks) this.emit(batch.pipeline, c.output, 1, c.bytes);
+    for (const c of batch.chunks) this.emit(batch.pipeline, c.output, 1, c.bytes, c.eventCount);
   }
 
   /** Delivered: the rows leave the queue. */
   ack(pipeline: string, output: string, rows: readonly QueueRow[]): void {
     this.freeingWrite(() => this.ackTxn(rows));
-    this.emit(pipeline, output, -rows.length, -sumBytes(rows));
+    this.emit(pipeline, output, -rows.length, -sumBytes(rows), -sumEvents(rows));
   }
 
   /** The rows leave the queue and the given dead letters are written, in one transaction. */
   deadLetterRows(pipeline: string, output: string, rows: readonly QueueRow[], letters: DeadLetterInput[], now = Date.now()): void {
     this.freeingWrite(() => this.deadLetterTxn(pipeline, rows, letters, now));
-    this.emit(pipeline, output, -rows.length, -sumBytes(rows));
+    this.emit(pipeline, output, -rows.length, -sumBytes(rows), -sumEvents(rows));
   }
 
   close(): void {
     if (this.db.open) this.db.close();
   }
 
-  private emit(pipeline: string, output: string, rows: number, bytes: number): void {
-    for (const l of this.listeners) l(pipeline, output, rows, bytes);
+  private emit(pipeline: string, output: string, rows: number, bytes: number, events: number): void {
+    for (const l of this.listeners) l(pipeline, output, rows, bytes, events);
   }
 }
 
@@ -279,6 +300,12 @@ export function diskFullError(stateDir: string, cause: unknown): TailshipError {
 function sumBytes(rows: readonly QueueRow[]): number {
   let n = 0;
   for (const r of rows) n += r.bytes;
+  return n;
+}
+
+function sumEvents(rows: readonly QueueRow[]): number {
+  let n = 0;
+  for (const r of rows) n += r.eventCount;
   return n;
 }
 

@@ -15,7 +15,8 @@ describe('tailship validate', () => {
   it('accepts the shipped configs', async () => {
     for (const f of ['config/demo.yaml', 'config/nginx-rudderstack.yaml']) {
       const r = await runTailship(['validate', '--config', path.join(ROOT, f)], { RUDDER_WRITE_KEY: 'k' });
-      expect(r.stderr).toBe('');
+      // Their log paths may not exist on this machine: a warning only.
+      expect(r.stderr.split('\n').filter((l) => l && !l.includes('warning: no file matches'))).toEqual([]);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('OK (1 pipeline');
     }
@@ -65,7 +66,9 @@ describe('tailship status', () => {
   it('shows the file, its offset and lag, and the dead letters after a --once run', async () => {
     const state = path.join(tmp.dir, 'state');
     const run = await runTailship(['run', '--once', '--config', demo], { TAILSHIP_STATE_DIR: state });
-    expect(run.code).toBe(0);
+    // The demo's malformed line is a parse dead letter: exit 3, and the summary says so.
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('1 dead letter (see `tailship dead-letter list`)');
     expect(run.stdout.trim().split('\n')).toHaveLength(24);
     const st = await runTailship(['status', '--json', '--config', demo], { TAILSHIP_STATE_DIR: state });
     const report = JSON.parse(st.stdout) as { files: Array<{ path: string; lag: number }>; queues: unknown[]; deadLetters: Array<{ kind: string; count: number }> };

@@ -101,13 +101,33 @@ it('refuses to replay a parse dead letter by id, saying why, and exits 1', async
   expect(r.stdout).toContain('never became events');
 });
 
-it('will not change the store under a running daemon', async () => {
-  const cfg = await deadLettersWithWrongKey();
+it('replays and purges beside a running daemon, without the write key in the environment; the daemon sends the replayed events', async () => {
+  await deadLettersWithWrongKey();
   daemon = await startDaemon(config('right-key'), tmp.dir);
-  const r = await runTailship(['dead-letter', 'replay', '--all', '--config', cfg]);
-  expect(r.code).toBe(1);
-  expect(r.stderr).toContain('TAILSHIP_STORE_LOCKED');
-  // Reading is fine beside it.
-  expect((await runTailship(['dead-letter', 'list', '--config', cfg])).code).toBe(0);
-  expect(daemon.store.deadLetters.counts().reduce((n, c) => n + c.count, 0)).toBe(6);
+  // The commands' config names the key by variable, and the variable is not set: they send nothing, so they need none.
+  const cfg = path.join(tmp.dir, 'ops.yaml');
+  writeFileSync(cfg, config('"${RS_WRITE_KEY:?set the write key}"'));
+  const env = { RS_WRITE_KEY: '' };
+  expect((await runTailship(['validate', '--config', cfg], env)).stderr).toContain('environment variable $RS_WRITE_KEY is not set: set the write key');
+  const status = await runTailship(['status', '--config', cfg], env);
+  expect(status.code).toBe(0);
+  expect(status.stdout).toContain('rudderstack');
+
+  const ids = (JSON.parse((await runTailship(['dead-letter', 'list', '--kind', 'delivery', '--json', '--config', cfg], env)).stdout) as Array<{ id: number }>).map((d) => d.id);
+  expect(ids).toHaveLength(5);
+  const replayed = await runTailship(['dead-letter', 'replay', ...ids.slice(0, 3).map(String), '--config', cfg], env);
+  expect(replayed.stderr).toBe('');
+  expect(replayed.code).toBe(0);
+  expect(replayed.stdout).toContain('replayed 3 dead letters into the queue (web/rudderstack: 3)');
+  // The running daemon notices the rows another process queued and sends them.
+  await collector.waitFor(() => collector.seen.size === 3, 15_000, 'the 3 replayed events');
+  expect(collector.messages.map((m) => (m.properties as { path: string }).path).sort()).toEqual(['/items/1', '/items/2', '/items/3']);
+  await until(() => daemon!.observer.output('web', 'rudderstack').queueEvents === 0, 10_000, 'the queue gauge back at 0');
+
+  // Replaying the same ids again queues nothing twice.
+  const again = await runTailship(['dead-letter', 'replay', ...ids.slice(0, 3).map(String), '--config', cfg], env);
+  expect(again.stdout).toContain('nothing replayed');
+  expect((await runTailship(['dead-letter', 'purge', '--all', '--config', cfg], env)).stdout).toContain('purged 3 dead letters');
+  expect(daemon.store.deadLetters.counts().reduce((n, c) => n + c.count, 0)).toBe(0);
+  expect(collector.seen.size).toBe(3);
 });

@@ -1,7 +1,7 @@
 /**
  * A collector slower than the output's `timeout` (a real HTTP server on 127.0.0.1 that answers
  * after 700 ms; timeout 250 ms): each timed-out request is logged as such, counted in
- * tailship_request_timeouts_total, and the next one waits twice as long (250, 500, then 1000 ms
+ * tailship_output_request_timeouts_total, and the next one waits twice as long (250, 500, then 1000 ms
  * gets the answer): the events arrive instead of being sent again and again.
  */
 import { writeFileSync } from 'node:fs';
@@ -64,5 +64,5 @@ it('says the collector is slower than the timeout, counts it, and waits longer e
   expect(timeouts[0]).toMatchObject({ code: 'REQUEST_TIMEOUT', output: 'rudderstack', level: 40 });
   expect(String(timeouts[0]!.msg)).toContain("raise the output's `timeout`");
   const metrics = await daemon.observer.metrics.text();
-  expect(metrics).toContain(`tailship_request_timeouts_total{pipeline="web",output="rudderstack"} ${timeouts.length}`);
+  expect(metrics).toContain(`tailship_output_request_timeouts_total{pipeline="web",output="rudderstack"} ${timeouts.length}`);
 });

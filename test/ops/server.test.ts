@@ -96,24 +96,60 @@ describe('ops server', () => {
     expect(m.status).toBe(200);
     expect(m.type).toContain('text/plain');
     const t = m.text;
-    expect(sample(t, 'tailship_lines_read_total', { pipeline: 'web' })).toBe(5);
-    expect(sample(t, 'tailship_bytes_read_total', { pipeline: 'web', file: log })).toBe(Buffer.byteLength(readFileSync(log, 'utf8')));
+    expect(sample(t, 'tailship_input_lines_total', { pipeline: 'web' })).toBe(5);
+    expect(sample(t, 'tailship_input_bytes_total', { pipeline: 'web', file: log })).toBe(Buffer.byteLength(readFileSync(log, 'utf8')));
     expect(sample(t, 'tailship_lines_parsed_total', { pipeline: 'web', outcome: 'ok' })).toBe(4);
     expect(sample(t, 'tailship_lines_parsed_total', { pipeline: 'web', outcome: 'error' })).toBe(1);
     expect(sample(t, 'tailship_dead_letters_total', { pipeline: 'web', reason: 'parse' })).toBe(1);
     expect(sample(t, 'tailship_mapping_outcomes_total', { pipeline: 'web', outcome: 'event' })).toBe(4);
     expect(sample(t, 'tailship_events_queued_total', { pipeline: 'web' })).toBe(4);
-    expect(sample(t, 'tailship_events_sent_total', { pipeline: 'web', output: 'rudderstack' })).toBe(4);
-    expect(sample(t, 'tailship_batches_total', { output: 'rudderstack', status: '2xx' })).toBeGreaterThanOrEqual(1);
+    expect(sample(t, 'tailship_output_sent_events_total', { pipeline: 'web', output: 'rudderstack' })).toBe(4);
+    // The events' bytes as sent, before gzip: each event is one JSON object in the batch array.
+    const sentBytes = collector.requests.flatMap((r) => (r.json as { batch: unknown[] }).batch).reduce((n: number, e) => n + Buffer.byteLength(JSON.stringify(e)), 0);
+    const counted = sample(t, 'tailship_output_sent_event_bytes_total', { pipeline: 'web', output: 'rudderstack' })!;
+    expect(counted).toBeGreaterThanOrEqual(sentBytes);
+    expect(counted).toBeLessThan(sentBytes + 4 * 64);
+    expect(sample(t, 'tailship_queue_events', { pipeline: 'web', output: 'rudderstack' })).toBe(0);
+    expect(sample(t, 'tailship_output_requests_total', { output: 'rudderstack', status: '2xx' })).toBeGreaterThanOrEqual(1);
     expect(sample(t, 'tailship_queue_bytes', { pipeline: 'web', output: 'rudderstack' })).toBe(0);
     expect(sample(t, 'tailship_file_lag_bytes', { pipeline: 'web', file: log })).toBe(0);
     expect(sample(t, 'tailship_files_open', { pipeline: 'web' })).toBe(1);
-    expect(sample(t, 'tailship_send_latency_seconds_count', { pipeline: 'web', output: 'rudderstack' })).toBeGreaterThanOrEqual(1);
+    expect(sample(t, 'tailship_output_request_duration_seconds_count', { pipeline: 'web', output: 'rudderstack' })).toBeGreaterThanOrEqual(1);
     expect(sample(t, 'tailship_store_commit_seconds_count', { pipeline: 'web' })).toBeGreaterThanOrEqual(1);
     expect(sample(t, 'tailship_backpressure_paused')).toBe(0);
     expect(t).toContain('tailship_build_info{');
     expect(t).not.toContain(WRITE_KEY);
     expect(t).not.toContain(BASIC);
+  });
+
+  it('shows every counter at zero for its known labels before anything happens, and queued events as a gauge', async () => {
+    collector.respond = () => ({ status: 503, body: 'not now' });
+    const log = path.join(tmp.dir, 'access.log');
+    writeFileSync(log, '');
+    const { base } = await start();
+    const t0 = (await get(`${base}/metrics`)).text;
+    for (const [name, labels] of [
+      ['tailship_dead_letters_total', { pipeline: 'web', output: 'rudderstack', reason: 'rejected' }],
+      ['tailship_dead_letters_total', { pipeline: 'web', output: 'rudderstack', reason: 'too_large' }],
+      ['tailship_dead_letters_total', { pipeline: 'web', output: 'none', reason: 'parse' }],
+      ['tailship_output_requests_total', { pipeline: 'web', output: 'rudderstack', status: '4xx' }],
+      ['tailship_output_requests_total', { pipeline: 'web', output: 'rudderstack', status: 'error' }],
+      ['tailship_output_sent_events_total', { pipeline: 'web', output: 'rudderstack' }],
+      ['tailship_output_sent_event_bytes_total', { pipeline: 'web', output: 'rudderstack' }],
+      ['tailship_output_retries_total', { pipeline: 'web', output: 'rudderstack' }],
+      ['tailship_output_request_duration_seconds_count', { pipeline: 'web', output: 'rudderstack' }],
+      ['tailship_queue_events', { pipeline: 'web', output: 'rudderstack' }],
+      ['tailship_input_lines_total', { pipeline: 'web' }],
+      ['tailship_lines_parsed_total', { pipeline: 'web', outcome: 'error' }],
+      ['tailship_reloads_total', { result: 'refused' }],
+    ] as const) {
+      expect(sample(t0, name, labels), `${name} ${JSON.stringify(labels)}`).toBe(0);
+    }
+    // The collector refuses (503, retried): the events wait in the queue and the gauge says how many.
+    appendFileSync(log, [1, 2, 3].map((n) => nginxLine(n)).join('\n') + '\n');
+    await waitUntil('3 queued events', async () => sample((await get(`${base}/metrics`)).text, 'tailship_queue_events', { pipeline: 'web', output: 'rudderstack' }) === 3);
+    await waitUntil('a refused request counted', async () => sample((await get(`${base}/metrics`)).text, 'tailship_output_requests_total', { pipeline: 'web', output: 'rudderstack', status: '5xx' })! >= 1);
+    expect(sample((await get(`${base}/metrics`)).text, 'tailship_queue_events', { pipeline: 'web', output: 'rudderstack' })).toBe(3);
   });
 
   it('answers /healthz, and /readyz turns unready while the collector fails, ready again after', async () => {
