@@ -113,6 +113,7 @@ export class AccessLogParser implements Parser {
     this.regex = new RegExp(`${src}$`);
     this.compiled = fields;
     const names = fields.flatMap((f) => (f.kind === K_REQUEST ? [f.name, ...REQUEST_PARTS, ...(withQuery ? ['query'] : [])] : [f.name]));
+    if (trailing === 'keep') names.push(TRAILING_FIELD);
     this.fields = [...new Set(names)];
     this.build = this.compileBuilder();
   }
@@ -149,7 +150,7 @@ export class AccessLogParser implements Parser {
       body += '  }\n';
     });
     if (this.trailing === 'keep') {
-      body += `  v = m[${this.fields.length + 1}];\n  if (v !== undefined && v !== "") rec[${JSON.stringify(TRAILING_FIELD)}] = v;\n`;
+      body += `  v = m[${this.compiled.length + 1}];\n  if (v !== undefined && v !== "") rec[${JSON.stringify(TRAILING_FIELD)}] = v;\n`;
     }
     body += '  return rec;\n};\n';
     const unescape = (v: string): string => this.unescape(v);

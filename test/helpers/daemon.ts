@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, expect } from 'vitest';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin/tailship.js');
@@ -23,10 +23,12 @@ export interface Child {
 
 /**
  * Every child still running, killed with its process group (its own processes included) after
- * each test, whatever the test did, and when the test process exits (a timeout, an interrupted
- * run): no daemon outlives its test.
+ * the test that started it, whatever the test did; one started by a beforeAll (a daemon the
+ * file's tests share) after the file's last test; and any left when the test process exits
+ * (a timeout, an interrupted run): no daemon outlives its test or its file.
  */
 const live = new Set<ChildProcess>();
+const startedInTest = new WeakSet<ChildProcess>();
 
 function killGroup(proc: ChildProcess): void {
   if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return;
@@ -37,17 +39,20 @@ function killGroup(proc: ChildProcess): void {
   }
 }
 
+async function killAndWait(procs: ChildProcess[]): Promise<void> {
+  procs.forEach(killGroup);
+  await Promise.all(procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => p.once('exit', r)))));
+}
+
 process.on('exit', () => live.forEach(killGroup));
-afterEach(async () => {
-  const left = [...live];
-  left.forEach(killGroup);
-  await Promise.all(left.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => p.once('exit', r)))));
-});
+afterEach(() => killAndWait([...live].filter((p) => startedInTest.has(p))));
+afterAll(() => killAndWait([...live]));
 
 /** Spawns the CLI in its own process group, tracked for killing. */
 function spawnTailship(args: string[], env: Record<string, string>): ChildProcess {
   const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   live.add(proc);
+  if (expect.getState().currentTestName !== undefined) startedInTest.add(proc);
   proc.on('exit', () => live.delete(proc));
   return proc;
 }

@@ -11,7 +11,7 @@
  * documented `npm pack` and `npm install -g`, and runs its bin).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -122,6 +122,20 @@ describe('README.md', () => {
   it('`npm ci` and `npm test` are what CI runs', () => {
     const ci = readFileSync(path.join(ROOT, '.ci/run'), 'utf8');
     for (const c of take('README.md', (c) => c === 'npm ci' || c === 'npm test')) expect(ci).toMatch(new RegExp(`^\\s*(TAILSHIP_PACK_FULL=1 )?${c}$`, 'm'));
+  });
+
+  it('the chaos suite and the busy-machine check are the script and flags their tests run', () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const chaos = take('README.md', (c) => c.startsWith('npm run chaos'));
+    expect(pkg.scripts.chaos).toContain('dist/chaos/run.js');
+    // The flags the README gives are the ones the suite reads (chaos/run.ts); `--short` is what test/chaos/short.test.ts runs.
+    const runner = readFileSync(path.join(ROOT, 'chaos/run.ts'), 'utf8');
+    for (const c of chaos) for (const flag of c.match(/--[a-z-]+/g) ?? []) expect(runner, flag).toContain(`'${flag}'`);
+    expect(readFileSync(path.join(ROOT, 'test/chaos/short.test.ts'), 'utf8')).toContain("'--short'");
+    const [busy] = take('README.md', (c) => c === 'scripts/test-busy.sh');
+    const script = readFileSync(path.join(ROOT, busy!), 'utf8');
+    expect(statSync(path.join(ROOT, busy!)).mode & 0o111).not.toBe(0);
+    expect(script).toMatch(/npm test/);
   });
 
   it('`npm start` prints the demo events', () => {
