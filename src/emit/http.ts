@@ -78,11 +78,6 @@ export function post(
   return send(dispatcher, 'POST', url, body, headers, timeoutMs, signal);
 }
 
-/** GETs a URL (its query string already encoded) and reads at most 4 KiB of the answer. */
-export function get(dispatcher: Dispatcher, url: string, timeoutMs: number, signal: AbortSignal): Promise<PostResult> {
-  return send(dispatcher, 'GET', url, undefined, {}, timeoutMs, signal);
-}
-
 async function send(
   dispatcher: Dispatcher,
   method: 'GET' | 'POST',
@@ -145,9 +140,9 @@ export function postTimed(
   return timed((ms, s) => post(dispatcher, url, body, headers, ms, s), timeout, signal, true);
 }
 
-/** GETs with the output's adaptive timeout, as postTimed; a GET's one event cannot be split. */
+/** GETs a URL (its query string already encoded) with the output's adaptive timeout, as postTimed; a GET's one event cannot be split. */
 export function getTimed(dispatcher: Dispatcher, url: string, timeout: AdaptiveTimeout, signal: AbortSignal): Promise<DeliveryResult> {
-  return timed((ms, s) => get(dispatcher, url, ms, s), timeout, signal, false);
+  return timed((ms, s) => send(dispatcher, 'GET', url, undefined, {}, ms, s), timeout, signal, false);
 }
 
 async function timed(

@@ -8,6 +8,7 @@ import type { AnalyticsEvent, JsonObject, SelfDescribing } from '../pipeline/eve
 import { VERSION } from '../version.js';
 import { EncodeRefusal, type Encoder } from './destination.js';
 import { IgluChecker, type SchemaSet } from './iglu-check.js';
+import type { SendStamp } from './send-stamp.js';
 
 export const TP2_PATH = '/com.snowplowanalytics.snowplow/tp2';
 export const GET_PATH = '/i';
@@ -21,8 +22,8 @@ export const ENVELOPE_HEAD = `{"schema":"${PAYLOAD_DATA_SCHEMA}","data":[`;
 export const ENVELOPE_TAIL = ']}';
 /** Bytes of the envelope around the events: 88, as the trackers count it. */
 export const ENVELOPE_BYTES = ENVELOPE_HEAD.length + ENVELOPE_TAIL.length;
-/** `"stm":"<13 digits>",` added to each event at send time. */
-export const STM_BYTES = 22;
+/** `"stm":"<13 digits>",` added to each event at each attempt (send-stamp.ts). */
+export const STM: SendStamp = { bytesPerMessage: 22, members: (nowMs) => `"stm":"${nowMs}",` };
 
 export interface SnowplowEncoding {
   readonly appId?: string | undefined;

@@ -9,7 +9,8 @@ import type { Dispatcher } from 'undici';
 import type { OutputConfig } from '../config/schema.js';
 import type { BatchLimits, DeliveryResult, Destination, RetryPolicy } from './destination.js';
 import { getTimed, makeDispatcher, postTimed } from './http.js';
-import { ENVELOPE_BYTES, ENVELOPE_HEAD, ENVELOPE_TAIL, GET_PATH, queryString, SnowplowEncoder, STM_BYTES, TP2_PATH, type SnowplowEncoding } from './snowplow-encoder.js';
+import { ENVELOPE_BYTES, ENVELOPE_HEAD, ENVELOPE_TAIL, GET_PATH, queryString, SnowplowEncoder, STM, TP2_PATH, type SnowplowEncoding } from './snowplow-encoder.js';
+import { stampedJoin } from './send-stamp.js';
 import { AdaptiveTimeout } from './timeout.js';
 
 type Config = Extract<OutputConfig, { type: 'snowplow' }> & { name: string };
@@ -20,7 +21,7 @@ export class SnowplowDestination implements Destination {
   readonly limits: BatchLimits;
   readonly retry: RetryPolicy;
   /** The comma between events and the `stm` field stamped at send time. */
-  readonly perEventOverhead = 1 + STM_BYTES;
+  readonly perEventOverhead = 1 + STM.bytesPerMessage;
   private readonly url: string;
   private readonly getUrl: string;
   private readonly method: 'post' | 'get';
@@ -75,11 +76,7 @@ export class SnowplowDestination implements Destination {
   }
 
   private async deliverPost(events: readonly string[], signal: AbortSignal): Promise<DeliveryResult> {
-    // Each item is `{...}`: `stm` goes right after the opening brace, no re-parse needed.
-    const stm = `{"stm":"${this.now()}",`;
-    let body = ENVELOPE_HEAD;
-    for (let i = 0; i < events.length; i++) body += (i ? ',' : '') + stm + events[i]!.slice(1);
-    body += ENVELOPE_TAIL;
+    const body = ENVELOPE_HEAD + stampedJoin(events, STM.members(this.now())) + ENVELOPE_TAIL;
     return postTimed(this.dispatcher, this.url, body, { 'content-type': 'application/json; charset=utf-8' }, this.timeout, signal);
   }
 
