@@ -36,6 +36,23 @@ async function withSetup<T>(fn: (ws: Workspace, c: ChaosCollector, daemons: Daem
   }
 }
 
+/** `app.log` (with its rotated copies when `rotated`), its line writer, and a config that ships it to the collector. */
+function appLog(ws: Workspace, c: ChaosCollector, pipeline: string, rotated: boolean): { log: string; w: LineWriter; cfg: string } {
+  const log = ws.file('app.log');
+  const w = new LineWriter(log, 'app');
+  const cfg = ws.file('tailship.yaml');
+  writeFileSync(cfg, config(ws.file('state'), jsonPipeline(pipeline, [rotated ? `${log}*` : log], c.url)));
+  return { log, w, cfg };
+}
+
+/** A daemon on `cfg`, started, and closed with the scenario's setup. */
+function startDaemon(daemons: DaemonProcess[], cfg: string): DaemonProcess {
+  const d = new DaemonProcess(cfg);
+  daemons.push(d);
+  d.start();
+  return d;
+}
+
 /** Waits until every line 1..w.n of the writer has arrived; returns how many are missing. */
 async function drain(c: ChaosCollector, w: LineWriter, ms = DRAIN_MS): Promise<number> {
   await waitUntil(() => c.missing(w.id, w.n).length === 0, ms, 500);
@@ -47,14 +64,9 @@ export function kills(o: ChaosOptions): Promise<Figures> {
   const total = o.short ? 8 : 100;
   return withSetup(async (ws, c, daemons) => {
     const started = Date.now();
-    const log = ws.file('app.log');
-    const w = new LineWriter(log, 'app');
+    const { log, w, cfg } = appLog(ws, c, 'kills', true);
     w.write(1);
-    const cfg = ws.file('tailship.yaml');
-    writeFileSync(cfg, config(ws.file('state'), jsonPipeline('kills', [`${log}*`], c.url)));
-    const d = new DaemonProcess(cfg);
-    daemons.push(d);
-    d.start();
+    const d = startDaemon(daemons, cfg);
     let done = false;
     const writing = w.run(o.short ? 2000 : 3500, () => done);
     for (let k = 1; k <= total; k++) {
@@ -183,13 +195,8 @@ export function diskFull(o: ChaosOptions): Promise<Figures> {
 export function outage(o: ChaosOptions): Promise<Figures> {
   return withSetup(async (ws, c, daemons) => {
     const started = Date.now();
-    const log = ws.file('app.log');
-    const w = new LineWriter(log, 'app');
-    const cfg = ws.file('tailship.yaml');
-    writeFileSync(cfg, config(ws.file('state'), jsonPipeline('outage', [log], c.url)));
-    const d = new DaemonProcess(cfg);
-    daemons.push(d);
-    d.start();
+    const { log, w, cfg } = appLog(ws, c, 'outage', false);
+    const d = startDaemon(daemons, cfg);
     c.down = true;
     const until = Date.now() + o.outageSeconds * 1000;
     await w.run(o.short ? 2000 : 1700, () => Date.now() >= until);
@@ -207,14 +214,9 @@ export function stopCont(o: ChaosOptions): Promise<Figures> {
   const cycles = o.short ? 3 : 15;
   return withSetup(async (ws, c, daemons) => {
     const started = Date.now();
-    const log = ws.file('app.log');
-    const w = new LineWriter(log, 'app');
+    const { log, w, cfg } = appLog(ws, c, 'stopcont', true);
     w.write(1);
-    const cfg = ws.file('tailship.yaml');
-    writeFileSync(cfg, config(ws.file('state'), jsonPipeline('stopcont', [`${log}*`], c.url)));
-    const d = new DaemonProcess(cfg);
-    daemons.push(d);
-    d.start();
+    const d = startDaemon(daemons, cfg);
     let done = false;
     const writing = w.run(2500, () => done);
     for (let i = 0; i < cycles; i++) {
@@ -238,10 +240,7 @@ export function stopCont(o: ChaosOptions): Promise<Figures> {
 export function twoDaemons(o: ChaosOptions): Promise<Figures> {
   return withSetup(async (ws, c, daemons) => {
     const started = Date.now();
-    const log = ws.file('app.log');
-    const w = new LineWriter(log, 'app');
-    const cfg = ws.file('tailship.yaml');
-    writeFileSync(cfg, config(ws.file('state'), jsonPipeline('two', [log], c.url)));
+    const { log, w, cfg } = appLog(ws, c, 'two', false);
     const a = new DaemonProcess(cfg);
     const b = new DaemonProcess(cfg);
     daemons.push(a, b);
