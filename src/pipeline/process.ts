@@ -193,8 +193,9 @@ function processLine(w: LineWork, text: string, start: number, end: number, cut:
   if (cut) record._truncated = true;
   w.stage = 'mapping';
   const meta = { fileKey, file, offset: start, readAtMs };
-  const hooks = counts;
-  const before = { dropped: hooks.dropped, sampledOut: hooks.sampledOut };
+  // The mapping hooks count into `counts`: what they add for this line says why it made no event.
+  const droppedBefore = counts.dropped;
+  const sampledOutBefore = counts.sampledOut;
   const encoded = w.encoded;
   encoded.length = 0;
   const lineLetters: DeadLetterInput[] = [];
@@ -231,8 +232,8 @@ function processLine(w: LineWork, text: string, start: number, end: number, cut:
   for (const l of lineLetters) letters.push(l);
   if (added > 0) outcomes.queued++;
   else if (lineLetters.length > 0) outcomes.deadLetterMapping++;
-  else if (hooks.dropped > before.dropped) outcomes.filtered++;
-  else if (hooks.sampledOut > before.sampledOut) outcomes.sampledOut++;
+  else if (counts.dropped > droppedBefore) outcomes.filtered++;
+  else if (counts.sampledOut > sampledOutBefore) outcomes.sampledOut++;
   else outcomes.unmatched++;
 }
 
