@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/load.js';
 import { TailshipError } from '../../src/errors.js';
+import { configErrorOf as errorOf } from '../helpers/config-error.js';
 
 const base = (extra = '', output = 'output: { type: stdout }') => `state_dir: ./state
 pipelines:
@@ -16,16 +17,6 @@ pipelines:
 ${extra}
     ${output}
 `;
-
-function errorOf(text: string, env: Record<string, string> = {}): TailshipError {
-  try {
-    loadConfigText(text, '/etc/tailship.yaml', '/etc', env);
-  } catch (err) {
-    if (err instanceof TailshipError) return err;
-    throw err;
-  }
-  throw new Error('expected a config error');
-}
 
 describe('config loading', () => {
   it('resolves defaults, durations, sizes and relative paths', () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/load.js';
 import { interpolate } from '../../src/config/env.js';
 import { TailshipError } from '../../src/errors.js';
+import { configErrorOf as errorOf } from '../helpers/config-error.js';
 
 const config = (input = '', rule = '', output = 'output: { type: stdout }') => `state_dir: ./state
 pipelines:
@@ -22,16 +23,6 @@ ${input}
 ${rule}
     ${output}
 `;
-
-function errorOf(text: string, env: Record<string, string> = {}): TailshipError {
-  try {
-    loadConfigText(text, '/etc/tailship.yaml', '/etc', env);
-  } catch (err) {
-    if (err instanceof TailshipError) return err;
-    throw err;
-  }
-  throw new Error('expected a config error');
-}
 
 describe('durations', () => {
   it('refuse a bare number, naming the key and both fixes', () => {
