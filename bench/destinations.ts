@@ -14,9 +14,9 @@ import { outputSchema } from '../src/config/schema.js';
 import type { Destination } from '../src/emit/destination.js';
 import { Emitter, type EmitterEvents } from '../src/emit/emitter.js';
 import { createDestination } from '../src/emit/registry.js';
-import { StdoutDestination } from '../src/emit/stdout.js';
-import type { AnalyticsEvent } from '../src/pipeline/event.js';
-import { ChunkBuilder } from '../src/pipeline/chunker.js';
+import { StdoutDestination } from '../src/emit/stdout/stdout.js';
+import type { AnalyticsEvent } from '../src/mapping/event.js';
+import { ChunkBuilder } from '../src/run/chunker.js';
 import { Store } from '../src/store/store.js';
 import { CountingCollector, WRITE_KEY } from './collector.js';
 

@@ -7,7 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import type { LogRecord } from '../parsers/types.js';
 import { pipelineSchema } from '../src/config/schema.js';
-import { compileMapper } from '../src/pipeline/mapping.js';
+import { compileMapper } from '../src/mapping/mapping.js';
 
 const RULES = [
   { when: 'request_path == "/healthz" or http_user_agent =~ /kube-probe/', drop: true },

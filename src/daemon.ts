@@ -4,9 +4,9 @@
  * stops reading, keeps delivering for up to shutdown_timeout, then closes everything. Whatever
  * is still queued then stays in the store for the next start.
  */
-import type { SchemaSet } from './emit/iglu-check.js';
-import { pipelineSchemaUris, resolveSchemas, type Resolution } from './emit/iglu.js';
-import { snowplowEncoding } from './emit/snowplow.js';
+import type { SchemaSet } from './emit/snowplow/iglu-check.js';
+import { pipelineSchemaUris, resolveSchemas, type Resolution } from './emit/snowplow/iglu.js';
+import { snowplowEncoding } from './emit/snowplow/snowplow.js';
 import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { buildParserAsync } from '../parsers/index.js';
@@ -25,12 +25,12 @@ import { LiveStatusSampler } from './ops/live-status.js';
 import { startServer, type OpsServer } from './ops/server.js';
 import { TapHub } from './ops/tap.js';
 import { planReload } from './reload.js';
-import { Backpressure } from './pipeline/backpressure.js';
-import { compileMapper, type MappingHooks } from './pipeline/mapping.js';
-import { listenToFieldPaths, RESERVED_NAMES, type PathKey } from './pipeline/template.js';
-import type { StagesSetup } from './pipeline/stages.js';
-import { workerCount } from './pipeline/worker-spawn.js';
-import { Pipeline, type PipelineParts } from './pipeline/pipeline.js';
+import { Backpressure } from './run/backpressure.js';
+import { compileMapper, type MappingHooks } from './mapping/mapping.js';
+import { listenToFieldPaths, RESERVED_NAMES, type PathKey } from './mapping/template.js';
+import type { StagesSetup } from './run/stages.js';
+import { workerCount } from './run/worker-spawn.js';
+import { Pipeline, type PipelineParts } from './run/pipeline.js';
 import { joinerFactory } from './source/joiners.js';
 import { acquireLock } from './store/lock.js';
 import { freeBytes } from './store/reserve.js';
@@ -80,7 +80,7 @@ export async function compilePipeline(loaded: LoadedConfig, p: PipelineConfig, i
   }
 }
 
-/** The Iglu schemas a pipeline's Snowplow events are checked against (emit/iglu.ts); throws located errors. */
+/** The Iglu schemas a pipeline's Snowplow events are checked against (emit/snowplow/iglu.ts); throws located errors. */
 export async function resolvePipelineSchemas(loaded: LoadedConfig, p: PipelineConfig): Promise<Resolution> {
   try {
     return await resolveSchemas(pipelineSchemaUris(p), loaded.config.iglu, loaded.config.state_dir);

@@ -3,8 +3,8 @@
  * once, so the queue holds ready-to-send bytes) and delivers a list of encoded events (at send
  * time). The emitter owns batching, retries, splitting and dead letters for every destination.
  */
-import type { AnalyticsEvent } from '../pipeline/event.js';
-import type { MessageDialect } from '../pipeline/message-json.js';
+import type { AnalyticsEvent } from '../mapping/event.js';
+import type { MessageDialect } from './rudderstack/message-json.js';
 
 export type DeliveryResult =
   | { readonly kind: 'ok' }

@@ -3,8 +3,8 @@
  * hold no HTTP client (undici alone took ~4 MB of each worker's heap; bench/RESULTS.md, attempt 27).
  */
 import { ndjsonEncoder, type Encoder } from './destination.js';
-import { RudderstackEncoder } from './rudderstack-encoder.js';
-import { SnowplowEncoder, type SnowplowEncoding } from './snowplow-encoder.js';
+import { RudderstackEncoder } from './rudderstack/rudderstack-encoder.js';
+import { SnowplowEncoder, type SnowplowEncoding } from './snowplow/snowplow-encoder.js';
 
 /** What an encoder needs of an output's config (no write keys: it goes to worker threads). */
 export interface EncoderConfig {

@@ -4,10 +4,10 @@
  */
 import type { OutputConfig } from '../config/schema.js';
 import type { Destination } from './destination.js';
-import { FileDestination } from './file.js';
-import { RudderstackDestination } from './rudderstack.js';
-import { SnowplowDestination } from './snowplow.js';
-import { StdoutDestination } from './stdout.js';
+import { FileDestination } from './file/file.js';
+import { RudderstackDestination } from './rudderstack/rudderstack.js';
+import { SnowplowDestination } from './snowplow/snowplow.js';
+import { StdoutDestination } from './stdout/stdout.js';
 
 type Named<T> = T & { name: string };
 /** `now` is the clock send-time fields are stamped from (tests pass their own). */

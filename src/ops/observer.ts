@@ -6,9 +6,9 @@
  */
 import type { DeliveryResult } from '../emit/destination.js';
 import type { EmitterEvents } from '../emit/emitter.js';
-import { LINE_OUTCOMES, OUTCOME_LABELS, addOutcomes, emptyOutcomes, type LineOutcomes } from '../pipeline/line-outcomes.js';
-import type { PipelineEvents } from '../pipeline/pipeline.js';
-import type { TapBatch } from '../pipeline/tap.js';
+import { LINE_OUTCOMES, OUTCOME_LABELS, addOutcomes, emptyOutcomes, type LineOutcomes } from '../run/line-outcomes.js';
+import type { PipelineEvents } from '../run/pipeline.js';
+import type { TapBatch } from '../run/tap.js';
 import type { Logger } from './logger.js';
 import { Metrics, type LiveView } from './metrics.js';
 

@@ -1,11 +1,11 @@
 /**
  * `tailship tap` on the daemon's side: viewers attach with a filter (pipeline, rules, call
  * types), a sample fraction and a rate limit; the pipelines copy out events only while a viewer
- * wants them (pipeline/tap.ts). A viewer that cannot keep up loses events, counted in its stats
+ * wants them (run/tap.ts). A viewer that cannot keep up loses events, counted in its stats
  * lines; the pipeline never waits for it.
  */
-import type { CallType } from '../pipeline/event.js';
-import type { TapBatch, TapSelector, TappedEvent } from '../pipeline/tap.js';
+import type { CallType } from '../mapping/event.js';
+import type { TapBatch, TapSelector, TappedEvent } from '../run/tap.js';
 
 /** Copies per batch at most: bounds the pipeline's extra work whatever the viewers ask. */
 export const TAP_MAX_PER_BATCH = 32;

@@ -10,7 +10,7 @@ import { Ajv } from 'ajv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/load.js';
 import type { Daemon } from '../../src/daemon.js';
-import { CONTEXTS_SCHEMA } from '../../src/emit/snowplow-encoder.js';
+import { CONTEXTS_SCHEMA } from '../../src/emit/snowplow/snowplow-encoder.js';
 import { Collector } from '../helpers/collector.js';
 import { nginxLine } from '../helpers/config.js';
 import { runTailship } from '../helpers/daemon.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
-import { ENVELOPE_BYTES, PAYLOAD_DATA_SCHEMA, UNSTRUCT_EVENT_SCHEMA } from '../../src/emit/snowplow-encoder.js';
+import { ENVELOPE_BYTES, PAYLOAD_DATA_SCHEMA, UNSTRUCT_EVENT_SCHEMA } from '../../src/emit/snowplow/snowplow-encoder.js';
 import { Collector } from '../helpers/collector.js';
 import { nginxLine } from '../helpers/config.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -4,7 +4,7 @@
  * getting only its own filter's events within its rate.
  */
 import { expect, it } from 'vitest';
-import type { TapSelector } from '../../src/pipeline/tap.js';
+import type { TapSelector } from '../../src/run/tap.js';
 import { TAP_MAX_PER_BATCH, TapHub } from '../../src/ops/tap.js';
 
 function setup() {

@@ -1,0 +1,26 @@
+/**
+ * RudderStack / Segment messages as queue rows hold them (protocols.md §1). No connections here:
+ * this module is loaded by the processing workers.
+ */
+import type { AnalyticsEvent } from '../../mapping/event.js';
+import { encodeMessage, type MessageDialect } from './message-json.js';
+import type { Encoder } from '../destination.js';
+import { isoTimeStamp, type SendStamp } from '../send-stamp.js';
+
+/** RudderStack's `sentAt`, stamped into each message at each attempt (rudderstack.ts). */
+export const SENT_AT: SendStamp = isoTimeStamp('sentAt');
+
+export class RudderstackEncoder implements Encoder {
+  readonly separator = ',';
+
+  readonly sendStampBytes: number;
+
+  /** Events of simple rules come already written in this form (Mapper.mapToJson). */
+  constructor(readonly messageJson: MessageDialect) {
+    this.sendStampBytes = messageJson === 'rudderstack' ? SENT_AT.bytesPerMessage : 0;
+  }
+
+  encode(e: AnalyticsEvent): string {
+    return encodeMessage(e, this.messageJson);
+  }
+}

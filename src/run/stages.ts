@@ -1,0 +1,34 @@
+/**
+ * Builds a pipeline's processing stages (parser, mapper, encoders) from plain data, so that each
+ * processing worker can build its own copy from what the main thread sends it: nothing with
+ * state or connections crosses threads, and no write key leaves the main thread.
+ */
+import { buildParserAsync } from '../../parsers/index.js';
+import type { PipelineConfig } from '../config/schema.js';
+import { createEncoder, type EncoderConfig } from '../emit/encoders.js';
+import { rowBytesFor } from './chunker.js';
+import { compileMapper } from '../mapping/mapping.js';
+import { commonMessageDialect, CountingHooks, type ProcessStages } from './process.js';
+
+export interface StagesSetup {
+  /** The pipeline's config without its outputs. */
+  readonly pipeline: Omit<PipelineConfig, 'output' | 'outputs'>;
+  readonly pipelineIndex: number;
+  readonly configDir: string;
+  readonly host: string;
+  readonly version: string;
+  readonly outputs: ReadonlyArray<EncoderConfig & { readonly name: string; readonly maxEvents: number; readonly maxBytes: number }>;
+}
+
+export async function buildStages(setup: StagesSetup): Promise<ProcessStages> {
+  const p = setup.pipeline as PipelineConfig;
+  const parser = await buildParserAsync(p.parser, { configDir: setup.configDir, keyPath: `pipelines[${setup.pipelineIndex}].parser` });
+  const hooks = new CountingHooks();
+  const outputs = setup.outputs.map((o) => {
+    const encoder = createEncoder(o);
+    return { name: o.name, maxEvents: o.maxEvents, maxBytes: o.maxBytes, encoder, row: rowBytesFor(encoder, o) };
+  });
+  const jsonDialect = commonMessageDialect(outputs);
+  const mapper = compileMapper(p, { pipelineIndex: setup.pipelineIndex, host: setup.host, version: setup.version, hooks, ...(jsonDialect ? { dialect: jsonDialect } : {}) });
+  return { config: p, parser, mapper, hooks, outputs, jsonDialect, limits: { maxDepth: p.limits.max_depth, maxFields: p.limits.max_fields } };
+}

@@ -1,0 +1,49 @@
+/**
+ * Starting processing worker threads: how many, and with which heap limits. A pipeline's pool
+ * starts them when it gets busy (workers.ts).
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * A worker's young generation: 12 MB (4 MiB semi-spaces) instead of V8's default, which grows
+ * to 48 MB under this load. 24 MB measured best while dead line batches piled up in the worker's
+ * old generation (bench/RESULTS.md, attempts 15 and 16); now that the worker frees them as soon
+ * as a batch is processed (release.ts), 12 MB runs as fast and peaks ~6 MB lower: the young
+ * generation grew from 8 to 16 MB during a run at 24 (attempt 42). The main thread allocates
+ * ~30 times less and runs with 2 MiB semi-spaces where deployed (attempt 34).
+ */
+export const WORKER_YOUNG_GENERATION_MB = 12;
+
+/**
+ * `workers: auto`: one per core beside the main thread's, 1 to 4. On 2 cores a second worker
+ * only competes with the main thread (bench/RESULTS.md, `--only workers`).
+ */
+export function workerCount(setting: 'auto' | number): number {
+  return setting === 'auto' ? Math.min(4, Math.max(1, availableParallelism() - 1)) : setting;
+}
+
+/** A new processing worker; it waits for its pipeline's setup as its first message (worker.ts). */
+export function startWorker(): Worker {
+  // V8 lets a `--max-semi-space-size` flag override a worker's `resourceLimits`, so the
+  // deployment's flag, sized for the main thread, would also shrink the workers' young generation
+  // (measured: +35 MB resident, as promoted Buffers wait for a full GC). Setting it to 0 ("not
+  // set") changes no running heap: V8 reads it only when it creates an isolate.
+  v8.setFlagsFromString('--max-semi-space-size=0');
+  return new Worker(WORKER_SCRIPT, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+}
+
+/**
+ * The compiled worker script. Under vitest this module runs from src/*.ts, which a worker
+ * thread cannot load: the build's copy is used (`npm test` builds first).
+ */
+const WORKER_SCRIPT = (() => {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return new URL('./worker.js', import.meta.url);
+  const built = here.replace(/\/src\/run\/worker-spawn\.ts$/, '/dist/src/run/worker.js');
+  if (!existsSync(built)) throw new Error(`processing worker ${built} is missing: run \`npm run build\` first`);
+  return new URL(`file://${built}`);
+})();
