@@ -13,7 +13,7 @@ if (!existsSync(cli)) {
   process.exit(1);
 }
 // `run` wants V8 settings that can only be given when node starts: small young-generation
-// semi-spaces on the main thread and no V8 helper threads (docs/decisions.md, 26). Where node
+// semi-spaces on the main thread and no V8 helper threads (docs/decisions/0026-no-prestarted-workers-the-backlog-s-last.md). Where node
 // can replace its own process image (process.execve: Node 22.15+, 23.11+), a `run` started
 // without them restarts itself with them, keeping its pid, stdio and environment. On older node
 // they come from NODE_OPTIONS, as the systemd unit and the container image set them.

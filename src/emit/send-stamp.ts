@@ -2,7 +2,7 @@
  * Send-time fields: members a protocol writes into every message of a request at each attempt,
  * as the official SDKs and trackers do (RudderStack's per-message `sentAt`, Snowplow's `stm`), so
  * that a retry carries the time of the retry while the event time stays what it was. Queue rows
- * hold the messages without them (docs/decisions.md 24); the members are spliced in right after
+ * hold the messages without them (docs/decisions/0024-send-time-fields-are-stamped-into-each.md); the members are spliced in right after
  * each message's opening brace when a request is made, from the stored rows or from events.
  */
 import { promisify } from 'node:util';

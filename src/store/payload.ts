@@ -3,7 +3,7 @@
  * one per line, each but the last followed by its output's separator ("," for JSON-array bodies,
  * nothing for NDJSON). Compressing on the processing threads keeps the queue small on disk
  * through a long outage; at send time the rows are decompressed off the main thread and each
- * message gets its send-time stamp (emit/send-stamp.ts, docs/decisions.md 24).
+ * message gets its send-time stamp (emit/send-stamp.ts, docs/decisions/0024-send-time-fields-are-stamped-into-each.md).
  * Rows written by earlier versions (TEXT, or raw deflate) still read.
  */
 import { constants as zlibConstants, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';

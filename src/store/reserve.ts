@@ -5,7 +5,7 @@
  * acknowledging would fail and the queue could never drain. So the store keeps a file of real
  * (not sparse) bytes beside the database; when an acknowledgement or a dead-lettering finds the
  * disk full, the file is deleted, and the room it held is what lets the queue drain. New events
- * are not committed again until the reserve is back (docs/decisions.md 25).
+ * are not committed again until the reserve is back (docs/decisions/0025-a-full-disk-a-reserve-file-spent.md).
  */
 import { closeSync, openSync, statSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
