@@ -3,7 +3,7 @@
  * deploy/systemd/tailship.service (the container image sets the same; test/ops/deploy.test.ts
  * checks that they agree). The benchmarks start the daemon with them, as operators run it;
  * `TAILSHIP_BENCH_NODE_OPTIONS=default` starts it with node's defaults instead, and the
- * `node-options` section compares the two (bench/RESULTS.md, attempt 28).
+ * `node-options` section compares the two.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -137,8 +137,8 @@ export class Emitter {
       let bytes = 0;
       let full = false;
       let after = this.cursor;
-      // Start small and double: a busy pipeline's rows hold a whole batch each, and reading
-      // 32 rows' metadata to use one cost 4% of the main thread (bench/RESULTS.md, attempt 5).
+      // Start small and double: a busy pipeline's rows hold a whole batch each, so reading many
+      // rows' metadata to use one wastes main-thread time.
       let want = 2;
       outer: while (!full) {
         const rows = this.store.queue.next(this.pipeline, this.dest.name, after, want);

@@ -1,6 +1,6 @@
 /**
  * Output `type` → its encoder alone, for the processing workers: this module and what it imports
- * hold no HTTP client (undici alone took ~4 MB of each worker's heap; bench/RESULTS.md, attempt 27).
+ * hold no HTTP client, which would cost each worker's heap memory (docs/decisions/0017-memory-workers-load-encoders-only-tailship-runs.md).
  */
 import { ndjsonEncoder, type Encoder } from './destination.js';
 import { RudderstackEncoder } from './rudderstack/rudderstack-encoder.js';

@@ -1,8 +1,7 @@
 /**
  * The parts of undici tailship uses, loaded from their own files. undici's package entry loads
  * all of it (fetch, WebSocket, EventSource, cache stores, mocks, interceptors): ~8 MB more heap on
- * the main thread, and ~10 MB of peak RSS in the end-to-end benchmark (bench/RESULTS.md, attempt
- * 36; docs/decisions/0020-undici-s-parts-not-its-package-entry.md). The package has no `exports` map, so these files are reachable; the
+ * the main thread, and more peak RSS (docs/decisions/0020-undici-s-parts-not-its-package-entry.md). The package has no `exports` map, so these files are reachable; the
  * lockfile pins the version, and test/emit/undici-parts.test.ts fails if an upgrade moves them.
  */
 import { createRequire } from 'node:module';
@@ -11,7 +10,7 @@ import type * as Undici from 'undici';
 
 // undici parses HTTP answers with llhttp compiled to WebAssembly. After a few hundred answers V8
 // recompiles llhttp's parser function with TurboFan: ~130 ms of CPU and a ~30 MB transient,
-// which set the daemon's peak RSS (bench/RESULTS.md, attempt 41; docs/decisions/0021-memory-peaks-undici-s-parser-stays-on.md). Its baseline
+// which set the daemon's peak RSS (docs/decisions/0021-memory-peaks-undici-s-parser-stays-on.md). Its baseline
 // compiler, Liftoff, parses the collector's short answers just as well. V8 reads these flags
 // when it compiles or tiers up a WebAssembly function, which undici first does at its first
 // connection. Node 24 applies a flag's implications only at start-up, so the two that

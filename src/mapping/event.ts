@@ -68,7 +68,7 @@ export interface Mapper {
   /**
    * The same outcomes, except that the events of rules that can be written straight to
    * RudderStack / Segment JSON come as that text, exactly `encodeMessage(event)`, with no
-   * objects built (about 4× cheaper per event; bench/RESULTS.md, attempt 19).
+   * objects built, which is cheaper per event.
    */
   mapToJson(record: LogRecord, meta: LineMeta): Array<MapOutcome | JsonOutcome>;
 }

@@ -25,8 +25,7 @@ export interface OutputEncoding extends ChunkLimits {
   /**
    * The output's row buffer, reused by every batch: a new one per batch grew from 64 KB to fit
    * a row (256 KB at batch_size 250), and those buffers, promoted while the batch ran, waited
-   * for a full GC (catching up after an outage peaked 30–45 MiB higher; bench/RESULTS.md,
-   * attempt 43).
+   * for a full GC, raising the peak while catching up after an outage.
    */
   readonly row: RowBytes;
 }

@@ -10,17 +10,15 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * A worker's young generation: 12 MB (4 MiB semi-spaces) instead of V8's default, which grows
- * to 48 MB under this load. 24 MB measured best while dead line batches piled up in the worker's
- * old generation (bench/RESULTS.md, attempts 15 and 16); now that the worker frees them as soon
- * as a batch is processed (release.ts), 12 MB runs as fast and peaks ~6 MB lower: the young
- * generation grew from 8 to 16 MB during a run at 24 (attempt 42). The main thread allocates
- * ~30 times less and runs with 2 MiB semi-spaces where deployed (attempt 34).
+ * to 48 MB under this load. Since the worker frees each batch's buffers once it is processed
+ * (release.ts), 12 MB runs as fast as larger sizes and peaks lower (docs/decisions/0021-memory-peaks-undici-s-parser-stays-on.md).
+ * The main thread allocates far less and runs with 2 MiB semi-spaces where deployed.
  */
 export const WORKER_YOUNG_GENERATION_MB = 12;
 
 /**
  * `workers: auto`: one per core beside the main thread's, 1 to 4. On 2 cores a second worker
- * only competes with the main thread (bench/RESULTS.md, `--only workers`).
+ * only competes with the main thread (`npm run bench -- --only workers` compares the counts).
  */
 export function workerCount(setting: 'auto' | number): number {
   return setting === 'auto' ? Math.min(4, Math.max(1, availableParallelism() - 1)) : setting;

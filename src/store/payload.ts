@@ -8,7 +8,7 @@
  */
 import { constants as zlibConstants, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 
-/** Level 1: on event JSON it compresses nearly as well as 6 at several times the speed (bench/RESULTS.md). */
+/** Level 1: on event JSON it compresses nearly as well as 6 at several times the speed. */
 const GZIP_LEVEL = 1;
 /** Shared with the requests, compressed whole at send time (emit/http.ts). */
 export const GZIP_OPTIONS = { level: GZIP_LEVEL, strategy: zlibConstants.Z_DEFAULT_STRATEGY };

@@ -23,7 +23,7 @@ export interface QueueChunk {
 /**
  * A queued row. `payload` is read from SQLite on first access (then kept): the emitter looks at
  * many rows' sizes to fill a batch but sends only some, and reading every payload with the
- * metadata cost most of the main thread (bench/RESULTS.md, attempt 1). `events()` decodes it.
+ * metadata would cost most of the main thread. `events()` decodes it.
  * A row's payload must be read before the row is acked or dead-lettered.
  */
 export interface QueueRow extends QueueChunk {

@@ -49,7 +49,7 @@ it("the daemon's HTTP code posts without undici's package entry, which it never 
 
 it.runIf(WASM_LIFTOFF_ONLY)("undici's WebAssembly HTTP parser stays on Liftoff: V8 never tiers it up to TurboFan", () => {
   // Without the flags src/emit/undici.ts sets, V8 recompiles llhttp's parser function with
-  // TurboFan within the first hundred answers (a ~30 MB transient, bench/RESULTS.md attempt 41).
+  // TurboFan within the first hundred answers, a transient that set the daemon's peak RSS.
   // --trace-wasm-compilation-times prints one line per compiled function, with its compiler.
   const script = `
     import { createServer } from 'node:http';

@@ -1,7 +1,7 @@
 /**
  * What a processing worker loads: every module reachable from src/run/worker.ts by static
  * imports. Each worker is a V8 isolate of its own, so a module it loads costs memory once per
- * worker; the HTTP client alone took ~4 MB of a worker's heap (bench/RESULTS.md, attempt 27).
+ * worker; the HTTP client alone took megabytes of a worker's heap.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -51,8 +51,8 @@ export function writeMessage(
 }
 
 /**
- * Written as a string rather than built as an object for JSON.stringify: a third less CPU per
- * event (bench/RESULTS.md, attempt 3).
+ * Written as a string rather than built as an object for JSON.stringify, which costs more CPU
+ * per event.
  */
 export function encodeMessage(e: AnalyticsEvent, dialect: MessageDialect): string {
   const json = (o: object | undefined): string | undefined => (o === undefined ? undefined : JSON.stringify(o));

@@ -3,8 +3,7 @@
  * Segment JSON (mapping.ts decides which), one function that reads the record's fields, checks
  * the event, and writes the message text, with no event object built. It is generated (with
  * `new Function`) because generic closures read every field and write every member through
- * shared code, which V8 cannot specialise: measured 2.5 µs per event against 1.3 µs for the same
- * writer written by hand (bench/RESULTS.md, attempt 21).
+ * shared code, which V8 cannot specialise (docs/decisions/0016-simple-rules-write-their-events-straight-to.md).
  *
  * Nothing from the config reaches the generated code except as a JSON literal (keys, constant
  * strings) or as an index into the list of compiled templates; templates with filters, text
