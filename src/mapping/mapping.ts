@@ -97,7 +97,7 @@ function renderEntities(list: readonly CompiledEntity[], s: Scope): SelfDescribi
   return out;
 }
 
-/** Fields each call type takes besides the common ones (protocols.md §1.3). */
+/** Fields each call type takes besides the common ones (docs/protocols/rudderstack-segment.md, Message types). */
 const TYPE_FIELDS: Readonly<Record<CallType, readonly string[]>> = {
   track: ['event', 'properties'],
   identify: ['traits'],

@@ -1,6 +1,6 @@
 /**
- * Checks a mapped event against the rules of its call type (protocols.md §1.3) before it is
- * queued: track needs `event`; group needs `groupId`; alias needs `userId` and `previousId`;
+ * Checks a mapped event against the rules of its call type (docs/protocols/rudderstack-segment.md,
+ * Message types) before it is queued: track needs `event`; group needs `groupId`; alias needs `userId` and `previousId`;
  * every other call needs `userId` or `anonymousId`; ids, `event`, `name`, `category` are
  * strings; `properties`, `traits`, `context`, `integrations` are objects. An invalid event
  * becomes a value `{ ok: false, reason, rule }` (a dead letter), never an exception.

@@ -1,7 +1,7 @@
 /**
- * An event as the JSON of a RudderStack / Segment message (protocols.md §1.3). The key order is
- * defined once, here, for both ways an event reaches that form: `encodeMessage` for an event
- * object (the RudderStack / Segment encoder), and `writeMessage` for the mapper's generated
+ * An event as the JSON of a RudderStack / Segment message (docs/protocols/rudderstack-segment.md,
+ * Message types). The key order is defined once, here, for both ways an event reaches that form:
+ * `encodeMessage` for an event object (the RudderStack / Segment encoder), and `writeMessage` for the mapper's generated
  * writers (message-writer.ts), which write a rule's objects as JSON text and never build them.
  */
 import type { AnalyticsEvent } from '../../mapping/event.js';

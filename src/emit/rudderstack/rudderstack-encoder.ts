@@ -1,5 +1,5 @@
 /**
- * RudderStack / Segment messages as queue rows hold them (protocols.md §1). No connections here:
+ * RudderStack / Segment messages as queue rows hold them (docs/protocols/rudderstack-segment.md). No connections here:
  * this module is loaded by the processing workers.
  */
 import type { AnalyticsEvent } from '../../mapping/event.js';

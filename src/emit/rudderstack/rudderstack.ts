@@ -1,6 +1,6 @@
 /**
- * RudderStack and Segment HTTP API (one payload family, protocols.md §1): POST {url}/v1/batch
- * with `{"batch":[...],"sentAt":...}`, Basic auth with the write key as user and an empty
+ * RudderStack and Segment HTTP API (one message family, docs/protocols/rudderstack-segment.md):
+ * POST {url}/v1/batch with `{"batch":[...],"sentAt":...}`, Basic auth with the write key as user and an empty
  * password, gzip for RudderStack by default (Segment gets plain JSON unless asked), one gzip
  * stream per request. Send-time fields are stamped at each attempt (send-stamp.ts): RudderStack
  * reads `sentAt` from each message (its gateway keeps only the batch's items), so every message
