@@ -11,9 +11,11 @@ import { pathToFileURL } from 'node:url';
 import { Analytics } from '@segment/analytics-node';
 import type { OutputConfig } from '../src/config/schema.js';
 import { outputSchema } from '../src/config/schema.js';
-import type { Destination } from '../src/emit/destination.js';
+import type { Destination, Encoder } from '../src/emit/destination.js';
 import { Emitter, type EmitterEvents } from '../src/emit/emitter.js';
-import { createDestination } from '../src/emit/registry.js';
+import { loadEncoder } from '../src/emit/encoders.js';
+import { ndjsonEncoder } from '../src/emit/ndjson-encoder.js';
+import { createDestination, encoderSpec } from '../src/emit/registry.js';
 import { StdoutDestination } from '../src/emit/stdout/stdout.js';
 import type { AnalyticsEvent } from '../src/mapping/event.js';
 import { ChunkBuilder } from '../src/run/chunker.js';
@@ -61,15 +63,20 @@ function output(raw: Record<string, unknown>): OutputConfig & { name: string } {
   return { ...o, name: String(raw.type) };
 }
 
+/** The output's encoder, as a processing worker builds it. */
+function encoderOf(o: OutputConfig & { name: string }): Promise<Encoder> {
+  return loadEncoder(encoderSpec(o, { schemas: {} }));
+}
+
 /** Encodes every event into queue chunks (as the pipeline does), then lets an Emitter drain them. */
-async function runOne(name: string, dest: Destination, events: AnalyticsEvent[], wait: () => Promise<void>, dir: string): Promise<Row> {
+async function runOne(name: string, dest: Destination, encoder: Encoder, events: AnalyticsEvent[], wait: () => Promise<void>, dir: string): Promise<Row> {
   const store = new Store(path.join(dir, name));
   try {
     const t0 = performance.now();
-    const builder = new ChunkBuilder(dest.name, dest.limits, dest.encoder, 'bench-file');
+    const builder = new ChunkBuilder(dest.name, dest.limits, encoder, 'bench-file');
     let off = 0;
     for (const e of events) {
-      builder.add(dest.encoder.encode(e), off, off + 170);
+      builder.add(encoder.encode(e), off, off + 170);
       off += 170;
     }
     const encodeMs = performance.now() - t0;
@@ -92,8 +99,8 @@ async function runOne(name: string, dest: Destination, events: AnalyticsEvent[],
 async function httpRow(name: string, raw: Record<string, unknown>, countKey: string, events: AnalyticsEvent[], dir: string): Promise<Row> {
   const collector = await new CountingCollector({ countKey, ...(raw.write_key ? { writeKey: WRITE_KEY } : {}) }).start();
   try {
-    const dest = createDestination(output({ ...raw, url: collector.url }));
-    const row = await runOne(name, dest, events, () => collector.waitFor(events.length, 120_000), dir);
+    const o = output({ ...raw, url: collector.url });
+    const row = await runOne(name, await createDestination(o), await encoderOf(o), events, () => collector.waitFor(events.length, 120_000), dir);
     return { ...row, requests: collector.requests, wireBytes: collector.bodyBytes };
   } finally {
     await collector.stop();
@@ -138,10 +145,11 @@ export async function benchDestinations(): Promise<{ title: string; markdown: st
     rows.push(await httpRow('segment', { type: 'segment', ...http }, 'messageId', events, dir));
     rows.push(await httpRow('snowplow (40 kB requests)', { type: 'snowplow', batch_size: 250, flush_interval: '1s', concurrency: 2 }, 'eid', events, dir));
     const filePath = path.join(dir, 'events.ndjson');
-    const fileRow = await runOne('file', createDestination(output({ type: 'file', path: filePath, max_file_bytes: '1GiB' })), events, async () => undefined, dir);
+    const file = output({ type: 'file', path: filePath, max_file_bytes: '1GiB' });
+    const fileRow = await runOne('file', await createDestination(file), await encoderOf(file), events, async () => undefined, dir);
     rows.push({ ...fileRow, wireBytes: statSync(filePath).size });
     const devnull = createWriteStream('/dev/null');
-    rows.push(await runOne('stdout (to /dev/null)', new StdoutDestination({ type: 'stdout', name: 'stdout', batch_size: 500, flush_interval: 200 }, devnull), events, async () => undefined, dir));
+    rows.push(await runOne('stdout (to /dev/null)', new StdoutDestination({ type: 'stdout', name: 'stdout', batch_size: 500, flush_interval: 200 }, devnull), ndjsonEncoder, events, async () => undefined, dir));
     devnull.destroy();
     rows.push(await sdkRow(events));
   } finally {

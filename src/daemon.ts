@@ -6,7 +6,6 @@
  */
 import type { SchemaSet } from './emit/snowplow/iglu-check.js';
 import { pipelineSchemaUris, resolveSchemas, type Resolution } from './emit/snowplow/iglu.js';
-import { snowplowEncoding } from './emit/snowplow/snowplow.js';
 import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { buildParserAsync } from '../parsers/index.js';
@@ -16,7 +15,7 @@ import { didYouMean } from './config/suggest.js';
 import { TailshipError, type Problem } from './errors.js';
 import type { Destination } from './emit/destination.js';
 import { Emitter } from './emit/emitter.js';
-import { createDestination } from './emit/registry.js';
+import { createDestination, encoderSpec } from './emit/registry.js';
 import { LoopMonitor, readiness } from './ops/health.js';
 import { addLogSecrets, type Logger } from './ops/logger.js';
 import { Observer } from './ops/observer.js';
@@ -127,8 +126,7 @@ function stagesSetup(
     version: VERSION,
     outputs: destinations.map((d, i) => {
       const c = configs[i]!;
-      const snowplow = c.type === 'snowplow' ? snowplowEncoding(c, schemas) : undefined;
-      return { name: d.name, type: d.type, snowplow, maxEvents: d.limits.maxEvents, maxBytes: d.limits.maxBytes };
+      return { name: d.name, encoder: encoderSpec(c, { schemas }), maxEvents: d.limits.maxEvents, maxBytes: d.limits.maxBytes };
     }),
   };
 }
@@ -255,7 +253,7 @@ export class Daemon {
     const outputs = pipelineOutputs(p);
     const destinations: Destination[] = [];
     try {
-      for (const o of outputs) destinations.push(createDestination(o));
+      for (const o of outputs) destinations.push(await createDestination(o));
     } catch (err) {
       await Promise.all(destinations.map((d) => d.close()));
       throw locateError(err, loaded);

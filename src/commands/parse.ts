@@ -12,9 +12,9 @@ import type { LoadedConfig } from '../config/load.js';
 import { pipelineOutputs } from '../config/load.js';
 import type { PipelineConfig } from '../config/schema.js';
 import { compilePipeline, resolvePipelineSchemas } from '../daemon.js';
-import { EncodeRefusal } from '../emit/destination.js';
-import { snowplowEncoding } from '../emit/snowplow/snowplow.js';
-import { SnowplowEncoder } from '../emit/snowplow/snowplow-encoder.js';
+import { EncodeRefusal, type Encoder } from '../emit/destination.js';
+import { loadEncoder } from '../emit/encoders.js';
+import { encoderSpec } from '../emit/registry.js';
 import type { AnalyticsEvent } from '../mapping/event.js';
 import { TailshipError } from '../errors.js';
 import { Framer } from '../source/framer.js';
@@ -40,7 +40,7 @@ async function parse(input: string | undefined, opts: ParseOptions): Promise<voi
   let timestampFailed = false;
   let timestampFailures = 0;
   const { parser, mapper, newJoiner } = await compilePipeline(loaded, p, index, { timestampFallback: () => (timestampFailed = true) });
-  const snowplow = await snowplowEncoders(loaded, p);
+  const encoders = await outputEncoders(loaded, p);
   const joiner = newJoiner?.();
   const fromFile = input !== undefined && input !== '-';
   const file = fromFile ? path.resolve(input) : '<stdin>';
@@ -65,7 +65,7 @@ async function parse(input: string | undefined, opts: ParseOptions): Promise<voi
     const outcomes = mapper.map(parsed, { fileKey: 'parse', file, offset: line.start, readAtMs: Date.now() });
     if (timestampFailed) timestampFailures++;
     // What each Snowplow output refuses (its Iglu schemas), as the running pipeline dead-letters it.
-    const refusals = outcomes.map((o) => (o.ok ? refusedBy(snowplow, o.event) : []));
+    const refusals = outcomes.map((o) => (o.ok ? refusedBy(encoders, o.event) : []));
     if (opts.json) {
       const events = outcomes.map((o, i) => (o.ok ? (refusals[i]!.length ? { ...o.event, refused: refusals[i] } : o.event) : { error: o.reason }));
       out.write(JSON.stringify({ ...base, record: parsed, events, ...(timestampFailed ? { timestampFallback: true } : {}) }) + '\n');
@@ -117,15 +117,14 @@ function assertReadable(file: string): void {
   if (directory) throw new TailshipError('TAILSHIP_INPUT_UNREADABLE', 'cannot read sample lines: is a directory', { file });
 }
 
-/** The pipeline's Snowplow outputs' encoders, with their Iglu schemas. */
-async function snowplowEncoders(loaded: LoadedConfig, p: PipelineConfig): Promise<Array<{ output: string; encoder: SnowplowEncoder }>> {
-  const outputs = pipelineOutputs(p).filter((o) => o.type === 'snowplow');
-  if (!outputs.length) return [];
+/** The pipeline's outputs' encoders (Snowplow's with their Iglu schemas), to show what an output would refuse. */
+async function outputEncoders(loaded: LoadedConfig, p: PipelineConfig): Promise<Array<{ output: string; encoder: Encoder }>> {
+  const outputs = pipelineOutputs(p);
   const { schemas } = await resolvePipelineSchemas(loaded, p);
-  return outputs.map((o) => ({ output: o.name, encoder: new SnowplowEncoder(snowplowEncoding(o as Extract<typeof o, { type: 'snowplow' }>, schemas)) }));
+  return Promise.all(outputs.map(async (o) => ({ output: o.name, encoder: await loadEncoder(encoderSpec(o, { schemas })) })));
 }
 
-function refusedBy(encoders: ReadonlyArray<{ output: string; encoder: SnowplowEncoder }>, ev: AnalyticsEvent): Array<{ output: string; reason: string }> {
+function refusedBy(encoders: ReadonlyArray<{ output: string; encoder: Encoder }>, ev: AnalyticsEvent): Array<{ output: string; reason: string }> {
   const out: Array<{ output: string; reason: string }> = [];
   for (const { output, encoder } of encoders) {
     try {

@@ -7,7 +7,7 @@ import { emitKeypressEvents } from 'node:readline';
 import { Option, type Command } from 'commander';
 import logUpdate from 'log-update';
 import { TailshipError } from '../errors.js';
-import { parseDurationMs } from '../config/duration.js';
+import { parseDurationMs } from '../fields/duration.js';
 import type { LiveStatus } from '../ops/live-status.js';
 import { opsGet, opsTarget, type OpsTarget } from '../ops/ops-client.js';
 import { renderTop, SORTS, type TopSort } from '../ops/top-view.js';

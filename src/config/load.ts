@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import { TailshipError, type ErrorPlace, type Problem } from '../errors.js';
 import { interpolate, type Env } from './env.js';
 import { configSchema, type Config } from './schema.js';
+import { OUTPUT_TYPES, protocolOf } from '../emit/registry.js';
 import { didYouMean } from './suggest.js';
 
 export interface LoadedConfig {
@@ -88,8 +89,10 @@ export function loadConfigText(text: string, source: string, configDir: string, 
     }
     // Output files (the file output's path, a CA bundle) are relative to the config file too.
     for (const o of p.outputs ?? (p.output ? [p.output] : [])) {
-      if (o.type === 'file') o.path = path.resolve(configDir, o.path);
-      if ('ca_file' in o && o.ca_file) o.ca_file = path.resolve(configDir, o.ca_file);
+      const options = o as unknown as Record<string, unknown>;
+      for (const key of protocolOf(o.type).pathOptions ?? []) {
+        if (typeof options[key] === 'string' && options[key]) options[key] = path.resolve(configDir, options[key]);
+      }
     }
   }
   return { config, source, configDir, locate, secrets: collectSecrets(config) };
@@ -184,8 +187,6 @@ function schemaIssues(error: z.ZodError, raw: unknown, locate: (keyPath: string)
   return problems;
 }
 
-const OUTPUT_TYPES = ['rudderstack', 'segment', 'snowplow', 'stdout', 'file'];
-
 function valueAt(raw: unknown, parts: ReadonlyArray<PropertyKey>): unknown {
   let v = raw;
   for (const p of parts) {
@@ -250,7 +251,10 @@ function collectSecrets(config: Config): string[] {
   for (const p of config.pipelines) {
     if (p.hash_salt) out.push(p.hash_salt);
     for (const o of p.outputs ?? (p.output ? [p.output] : [])) {
-      if ('write_key' in o && o.write_key) out.push(o.write_key);
+      for (const key of protocolOf(o.type).secretOptions ?? []) {
+        const value = (o as unknown as Record<string, unknown>)[key];
+        if (typeof value === 'string' && value) out.push(value);
+      }
     }
   }
   return out;

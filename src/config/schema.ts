@@ -2,61 +2,11 @@
  * The configuration schema: the single source of truth for option names, types, defaults and
  * help text (`.describe()`), from which docs/configuration.md is generated. Durations and sizes
  * are resolved here to numbers with units in their names, so the hot path reads plain numbers.
+ * Each output's options are its protocol's (emit/registry.ts).
  */
 import { z } from 'zod';
-import { parseDurationMs, parseSizeBytes } from './duration.js';
-
-/** A URL tailship can send to: http:// or https:// (z.url() alone also takes e.g. foo://host). */
-const httpUrl = () => z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
-
-const duration = (def: string, help: string) =>
-  z
-    .union([z.number(), z.string()])
-    .default(def)
-    .transform((v, ctx) => {
-      const d = parseDurationMs(v);
-      if ('error' in d) {
-        ctx.addIssue({ code: 'custom', message: d.error });
-        return z.NEVER;
-      }
-      return d.ms;
-    })
-    .describe(help);
-
-/** A size; `max`, when given, is a protocol limit a larger value would break. */
-const size = (def: number | string, help: string, max?: { bytes: number; why: string }) =>
-  z
-    .union([z.number(), z.string()])
-    .default(def)
-    .transform((v, ctx) => {
-      const n = parseSizeBytes(v);
-      if (n === undefined) {
-        ctx.addIssue({ code: 'custom', message: `expected a size such as 65536, "64KiB" or "10MB", got ${JSON.stringify(v)}` });
-        return z.NEVER;
-      }
-      if (max && n > max.bytes) {
-        ctx.addIssue({ code: 'custom', message: `at most ${max.bytes} bytes (${max.why}), got ${n}` });
-        return z.NEVER;
-      }
-      return n;
-    })
-    .describe(help);
-
-/** The RudderStack gateway refuses (413) a request body over 4000 KiB, decompressed; keep clear of it. */
-const RUDDERSTACK_MAX_REQUEST = { bytes: 4_000_000, why: 'the RudderStack gateway refuses requests over 4 MB' };
-const RUDDERSTACK_MAX_MESSAGE = { bytes: 4_000_000 - 1, why: 'one message must stay below 4 MB' };
-const SEGMENT_MAX_BATCH = { bytes: 512_000, why: 'Segment refuses batches over 500 KB' };
-const SEGMENT_MAX_MESSAGE = { bytes: 32_768, why: 'Segment refuses messages over 32 KB' };
-
-/** Integers may arrive as strings after ${VAR} interpolation; anything else is named as it was written. */
-const int = (def: number, min: number, max: number, help: string) =>
-  z
-    .preprocess(
-      (v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v),
-      z.number({ error: (iss) => `expected an integer, got ${JSON.stringify(iss.input)}` }).int({ error: (iss) => `expected an integer, got ${JSON.stringify(iss.input)}` }).min(min).max(max),
-    )
-    .default(def)
-    .describe(help);
+import { outputSchema, protocolOf } from '../emit/registry.js';
+import { duration, httpUrl, int, size } from '../fields/fields.js';
 
 export const inputSchema = z
   .strictObject({
@@ -147,72 +97,7 @@ export const ruleSchema = z
   })
   .describe('One mapping rule: which records it takes and the event it makes from them.');
 
-const retrySchema = z
-  .strictObject({
-    base: duration('500ms', 'First retry delay; doubles each attempt, with jitter.'),
-    cap: duration('30s', 'Longest delay between retries.'),
-    max_retry_age: duration('0s', 'After failing this long a batch goes to dead letters (0: retry forever).'),
-  })
-  .prefault({});
-
-const httpCommon = {
-  name: z.string().optional().describe('Name of this output (default: its type); unique within the pipeline.'),
-  batch_size: int(250, 1, 2500, 'Events per request at most.'),
-  max_batch_bytes: size(512_000, 'Uncompressed bytes per request at most.'),
-  max_message_bytes: size(32_768, 'One event larger than this is a dead letter.'),
-  flush_interval: duration('5s', 'Send a partial batch after waiting this long (a backlog\'s last batch leaves as soon as reading catches up).'),
-  timeout: duration('10s', 'Request timeout.'),
-  concurrency: int(2, 1, 64, 'Requests in flight at once.'),
-  retry: retrySchema,
-  ca_file: z.string().optional().describe('PEM file of extra CAs to trust.'),
-  proxy: z.string().optional().describe('HTTP(S) proxy URL (default: HTTPS_PROXY from the environment).'),
-};
-
-export const outputSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('rudderstack'),
-    url: httpUrl().describe('Data plane URL; events go to {url}/v1/batch.'),
-    write_key: z.string().min(1).describe('Source write key (Basic auth user). Never logged.'),
-    gzip: z.boolean().default(true).describe('Compress request bodies (the RudderStack gateway accepts gzip).'),
-    ...httpCommon,
-    max_batch_bytes: size(512_000, 'Uncompressed bytes per request at most (up to 4 MB).', RUDDERSTACK_MAX_REQUEST),
-    max_message_bytes: size(32_768, 'One event larger than this is a dead letter (below 4 MB).', RUDDERSTACK_MAX_MESSAGE),
-  }),
-  z.strictObject({
-    type: z.literal('segment'),
-    url: httpUrl().default('https://api.segment.io').describe('API host; e.g. https://events.eu1.segmentapis.com for EU workspaces.'),
-    write_key: z.string().min(1).describe('Source write key (Basic auth user). Never logged.'),
-    gzip: z.boolean().default(false).describe('Compress request bodies (Segment does not document gzip: off).'),
-    ...httpCommon,
-    max_batch_bytes: size(491_520, 'Uncompressed bytes per request at most (Segment refuses over 500 KB).', SEGMENT_MAX_BATCH),
-    max_message_bytes: size(32_768, 'One event larger than this is a dead letter (Segment refuses over 32 KB).', SEGMENT_MAX_MESSAGE),
-  }),
-  z.strictObject({
-    type: z.literal('snowplow'),
-    url: httpUrl().describe('Collector URL; events go to {url}/com.snowplowanalytics.snowplow/tp2.'),
-    app_id: z.string().optional().describe('Snowplow `aid`.'),
-    method: z.enum(['post', 'get']).default('post').describe('post: batches to {url}/com.snowplowanalytics.snowplow/tp2; get: one event per request to {url}/i, URL-encoded.'),
-    base64: z.boolean().default(true).describe('Self-describing data and contexts base64url-encoded in `ue_px`/`cx` (the trackers\' default), or as JSON text in `ue_pr`/`co`.'),
-    max_get_bytes: size(40_000, 'With method get: an event whose query string would be longer is a dead letter (the Go tracker\'s limit).'),
-    ...httpCommon,
-    max_batch_bytes: size(40_000, 'Bytes per request at most (the trackers use 40000).'),
-  }),
-  z.strictObject({
-    type: z.literal('stdout'),
-    name: z.string().optional(),
-    batch_size: int(500, 1, 100_000, 'Events written per write.'),
-    flush_interval: duration('200ms', 'Write a partial batch after waiting this long.'),
-  }),
-  z.strictObject({
-    type: z.literal('file'),
-    name: z.string().optional(),
-    path: z.string().min(1).describe('NDJSON file to append events to.'),
-    max_file_bytes: size('100MiB', 'Rotate the file when a write would take it past this size.'),
-    max_files: int(5, 1, 1000, 'Rotated files kept (<path>.1 is the newest); older ones are deleted.'),
-    batch_size: int(500, 1, 100_000, 'Events written per write.'),
-    flush_interval: duration('1s', 'Write a partial batch after waiting this long.'),
-  }),
-]);
+export { outputSchema };
 
 export const pipelineSchema = z
   .strictObject({
@@ -255,15 +140,10 @@ export const pipelineSchema = z
   .superRefine((p, ctx) => {
     if (!p.output && !p.outputs) ctx.addIssue({ code: 'custom', message: 'a pipeline needs `output` or `outputs`' });
     if (p.output && p.outputs) ctx.addIssue({ code: 'custom', message: 'give either `output` or `outputs`, not both' });
-    // The Snowplow trackers have no identify, group or alias call: such a rule needs the schema
-    // of the self-describing event it stands for, rather than silently becoming something else.
-    if ((p.outputs ?? (p.output ? [p.output] : [])).some((o) => o.type === 'snowplow')) {
-      p.events.forEach((r, i) => {
-        const type = r.type ?? 'track';
-        if (!r.drop && r.schema === undefined && (type === 'identify' || type === 'group' || type === 'alias')) {
-          ctx.addIssue({ code: 'custom', path: ['events', i, 'schema'], message: `${type === 'group' ? 'a' : 'an'} ${type} rule needs \`schema\` with a Snowplow output: Snowplow has no ${type} event, so it is sent as the self-describing event of that schema` });
-        }
-      });
+    // What a protocol cannot send (e.g. a Snowplow output and an identify rule without schema).
+    const types = new Set((p.outputs ?? (p.output ? [p.output] : [])).map((o) => o.type));
+    for (const type of types) {
+      for (const problem of protocolOf(type).checkRules?.(p.events) ?? []) ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
     }
   });
 
@@ -323,7 +203,7 @@ export type Config = z.output<typeof configSchema>;
 export type PipelineConfig = z.output<typeof pipelineSchema>;
 export type InputConfig = z.output<typeof inputSchema>;
 export type RuleConfig = z.output<typeof ruleSchema>;
-export type OutputConfig = z.output<typeof outputSchema>;
+export type { OutputConfig } from '../emit/registry.js';
 export type IgluConfig = NonNullable<Config['iglu']>;
 export type MultilineConfig = z.output<typeof multilineSchema>;
 export type ParserConfig = z.output<typeof parserSchema>;

@@ -1,7 +1,8 @@
 /**
- * The destination contract. A destination encodes one event to its wire form (at commit time,
- * once, so the queue holds ready-to-send bytes) and delivers a list of encoded events (at send
- * time). The emitter owns batching, retries, splitting and dead letters for every destination.
+ * The destination contract. Events are encoded to an output's wire form where they are
+ * processed (its Encoder, built in each processing worker: encoders.ts), so the queue holds
+ * ready-to-send bytes; a destination delivers a list of encoded events at send time. The
+ * emitter owns batching, retries, splitting and dead letters for every destination.
  */
 import type { AnalyticsEvent } from '../mapping/event.js';
 import type { MessageDialect } from './rudderstack/message-json.js';
@@ -69,8 +70,6 @@ export interface Destination {
   readonly name: string;
   readonly limits: BatchLimits;
   readonly retry: RetryPolicy;
-  /** Encodes events at commit time (the same encoder is built in the processing workers). */
-  readonly encoder: Encoder;
   /** Bytes one encoded event adds to a request beyond its own length (separators). */
   readonly perEventOverhead: number;
   deliver(events: readonly string[], signal: AbortSignal): Promise<DeliveryResult>;
@@ -83,6 +82,3 @@ export interface Destination {
   readonly stored?: StoredDelivery | undefined;
   close(): Promise<void>;
 }
-
-/** The event as JSON, one per line (stdout and file outputs). */
-export const ndjsonEncoder: Encoder = { encode: (e) => JSON.stringify(e), separator: '' };

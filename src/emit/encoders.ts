@@ -1,27 +1,24 @@
 /**
- * Output `type` → its encoder alone, for the processing workers: this module and what it imports
- * hold no HTTP client, which would cost each worker's heap memory (docs/decisions/0017-memory-workers-load-encoders-only-tailship-runs.md).
+ * An output's encoder, built where events are processed: in each processing worker (or on the
+ * main thread for a pipeline without workers), from plain data its protocol gives
+ * (Protocol.encoderSettings). The module is imported by name, so a worker loads the encoder
+ * alone: an HTTP client or the config schema would cost each worker's heap memory
+ * (docs/decisions/0017-memory-workers-load-encoders-only-tailship-runs.md).
  */
-import { ndjsonEncoder, type Encoder } from './destination.js';
-import { RudderstackEncoder } from './rudderstack/rudderstack-encoder.js';
-import { SnowplowEncoder, type SnowplowEncoding } from './snowplow/snowplow-encoder.js';
+import type { Encoder } from './destination.js';
 
-/** What an encoder needs of an output's config (no write keys: it goes to worker threads). */
-export interface EncoderConfig {
-  readonly type: string;
-  /** Snowplow outputs: their options and the Iglu schemas resolved at start. */
-  readonly snowplow?: SnowplowEncoding | undefined;
+export interface EncoderSpec {
+  /** Path under src/emit/ of a module exporting `createEncoder(settings)`, e.g. "rudderstack/rudderstack-encoder.js". */
+  readonly module: string;
+  /** What `createEncoder` takes; copied to each worker. */
+  readonly settings?: unknown;
 }
 
-/** The output's encoder alone, without its connections (for the processing workers). */
-export function createEncoder(cfg: EncoderConfig): Encoder {
-  switch (cfg.type) {
-    case 'rudderstack':
-    case 'segment':
-      return new RudderstackEncoder(cfg.type);
-    case 'snowplow':
-      return new SnowplowEncoder(cfg.snowplow);
-    default:
-      return ndjsonEncoder;
-  }
+const MODULE = /^(?:[a-z0-9-]+\/)?[a-z0-9-]+\.js$/;
+
+export async function loadEncoder(spec: EncoderSpec): Promise<Encoder> {
+  if (!MODULE.test(spec.module)) throw new Error(`not an encoder module: ${spec.module}`);
+  // Resolved at run time, relative to this module (in src/ under the tests, in dist/ otherwise).
+  const m = (await import(/* @vite-ignore */ `./${spec.module}`)) as { createEncoder(settings: unknown): Encoder };
+  return m.createEncoder(spec.settings);
 }

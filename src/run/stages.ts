@@ -5,7 +5,7 @@
  */
 import { buildParserAsync } from '../../parsers/index.js';
 import type { PipelineConfig } from '../config/schema.js';
-import { createEncoder, type EncoderConfig } from '../emit/encoders.js';
+import { loadEncoder, type EncoderSpec } from '../emit/encoders.js';
 import { rowBytesFor } from './chunker.js';
 import { compileMapper } from '../mapping/mapping.js';
 import { commonMessageDialect, CountingHooks, type ProcessStages } from './process.js';
@@ -17,17 +17,19 @@ export interface StagesSetup {
   readonly configDir: string;
   readonly host: string;
   readonly version: string;
-  readonly outputs: ReadonlyArray<EncoderConfig & { readonly name: string; readonly maxEvents: number; readonly maxBytes: number }>;
+  readonly outputs: ReadonlyArray<{ readonly name: string; readonly encoder: EncoderSpec; readonly maxEvents: number; readonly maxBytes: number }>;
 }
 
 export async function buildStages(setup: StagesSetup): Promise<ProcessStages> {
   const p = setup.pipeline as PipelineConfig;
   const parser = await buildParserAsync(p.parser, { configDir: setup.configDir, keyPath: `pipelines[${setup.pipelineIndex}].parser` });
   const hooks = new CountingHooks();
-  const outputs = setup.outputs.map((o) => {
-    const encoder = createEncoder(o);
-    return { name: o.name, maxEvents: o.maxEvents, maxBytes: o.maxBytes, encoder, row: rowBytesFor(encoder, o) };
-  });
+  const outputs = await Promise.all(
+    setup.outputs.map(async (o) => {
+      const encoder = await loadEncoder(o.encoder);
+      return { name: o.name, maxEvents: o.maxEvents, maxBytes: o.maxBytes, encoder, row: rowBytesFor(encoder, o) };
+    }),
+  );
   const jsonDialect = commonMessageDialect(outputs);
   const mapper = compileMapper(p, { pipelineIndex: setup.pipelineIndex, host: setup.host, version: setup.version, hooks, ...(jsonDialect ? { dialect: jsonDialect } : {}) });
   return { config: p, parser, mapper, hooks, outputs, jsonDialect, limits: { maxDepth: p.limits.max_depth, maxFields: p.limits.max_fields } };

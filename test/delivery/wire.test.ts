@@ -116,7 +116,7 @@ describe('rudderstack', () => {
 });
 
 describe('segment', () => {
-  it('defaults: api.segment.io, plain JSON, 480 KiB batches, 32 KB messages', () => {
+  it('defaults: api.segment.io, plain JSON, 480 KiB batches, 32 KB messages', async () => {
     const loaded = loadConfigText(
       pipelineYaml({ dir: tmp.dir, outputs: '      - type: segment\n        write_key: wk-1234' }),
       'test.yaml',
@@ -125,7 +125,7 @@ describe('segment', () => {
     );
     const [o] = pipelineOutputs(loaded.config.pipelines[0]!);
     expect(o).toMatchObject({ type: 'segment', url: 'https://api.segment.io', gzip: false, max_batch_bytes: 491_520, max_message_bytes: 32_768 });
-    const dest = createDestination(o!);
+    const dest = await createDestination(o!);
     expect(dest.limits).toMatchObject({ maxBytes: 491_520, maxMessageBytes: 32_768 });
     void dest.close();
   });

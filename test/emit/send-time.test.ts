@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfigText, pipelineOutputs } from '../../src/config/load.js';
 import { Emitter } from '../../src/emit/emitter.js';
-import { createDestination } from '../../src/emit/registry.js';
+import { createDestination, encoderSpec } from '../../src/emit/registry.js';
 import type { Destination } from '../../src/emit/destination.js';
 import { ChunkBuilder } from '../../src/run/chunker.js';
 import { buildStages } from '../../src/run/stages.js';
@@ -69,11 +69,11 @@ pipelines:
   const loaded = loadConfigText(yaml, 'test.yaml', tmp.dir, {});
   const p = loaded.config.pipelines[0]!;
   const [o] = pipelineOutputs(p);
-  const dest: Destination = createDestination(o!, now);
+  const dest: Destination = await createDestination(o!, now);
   const { output: _o, outputs: _os, ...pipeline } = p;
   const stages = await buildStages({
     pipeline, pipelineIndex: 0, configDir: tmp.dir, host: 'h', version: '1.2.3',
-    outputs: [{ name: dest.name, type, maxEvents: dest.limits.maxEvents, maxBytes: dest.limits.maxBytes }],
+    outputs: [{ name: dest.name, encoder: encoderSpec(o!, { schemas: {} }), maxEvents: dest.limits.maxEvents, maxBytes: dest.limits.maxBytes }],
   });
   const builder = new ChunkBuilder(dest.name, dest.limits, stages.outputs[0]!.encoder, 'file-key');
   LINES.forEach((line, i) => {

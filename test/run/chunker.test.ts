@@ -1,10 +1,10 @@
 /** Queue chunks of one batch for one output, with the row buffer an output keeps from batch to batch. */
 import { expect, it } from 'vitest';
-import { createEncoder } from '../../src/emit/encoders.js';
+import { createEncoder } from '../../src/emit/rudderstack/rudderstack-encoder.js';
 import { ChunkBuilder, rowBytesFor } from '../../src/run/chunker.js';
 import { unpackEvents } from '../../src/store/payload.js';
 
-const encoder = createEncoder({ type: 'rudderstack' });
+const encoder = createEncoder('rudderstack');
 const limits = { maxEvents: 2, maxBytes: 10_000 };
 
 it('batches sharing one row buffer each get their own events, even after a batch that failed midway', () => {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { PROTOCOLS } from '../../src/emit/registry.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -29,12 +30,22 @@ function externalImports(entry: string): Set<string> {
   return external;
 }
 
+const HEAVY = ['undici', 'node:http', 'node:https', 'node:tls', 'better-sqlite3', 'prom-client', 'pino', 'zod', 'yaml', 'chokidar'];
+
 it('a processing worker loads no HTTP, TLS or store module', () => {
   const loaded = externalImports(path.join(ROOT, 'src/run/worker.ts'));
   // The scan itself works: the worker does need these.
   expect(loaded).toContain('node:worker_threads');
   expect(loaded).toContain('node:zlib');
-  for (const heavy of ['undici', 'node:http', 'node:https', 'node:tls', 'better-sqlite3', 'prom-client', 'pino', 'zod', 'yaml', 'chokidar']) {
+  for (const heavy of HEAVY) {
     expect(loaded, `${heavy} is reachable from src/run/worker.ts`).not.toContain(heavy);
+  }
+});
+
+it("nor does any protocol's encoder, which each worker imports by name", () => {
+  expect(PROTOCOLS.length).toBeGreaterThan(0);
+  for (const p of PROTOCOLS) {
+    const loaded = externalImports(path.join(ROOT, 'src/emit', p.encoderModule.replace(/\.js$/, '.ts')));
+    for (const heavy of HEAVY) expect(loaded, `${heavy} is reachable from the ${p.type} encoder`).not.toContain(heavy);
   }
 });

@@ -29,7 +29,7 @@ pipelines:
     '/tmp',
   );
   const { output: _output, outputs: _outputs, ...pipeline } = config.pipelines[0]!;
-  return { pipeline, pipelineIndex: 0, configDir: '/tmp', host: 'h', version: '0', outputs: [{ name: 'stdout', type: 'stdout', maxEvents: 100, maxBytes: 100_000 }] };
+  return { pipeline, pipelineIndex: 0, configDir: '/tmp', host: 'h', version: '0', outputs: [{ name: 'stdout', encoder: { module: 'ndjson-encoder.js' }, maxEvents: 100, maxBytes: 100_000 }] };
 }
 
 const lines = ['{"what":"Signed Up","who":"a"}', '{"what":"Paid","who":"b"}', 'not json'].map((text, i) => ({ text, start: 100 * i, end: 100 * i + 99 }));

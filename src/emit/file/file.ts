@@ -5,10 +5,10 @@
  * fdatasync'ed, so a power loss cannot take back what was acknowledged.
  */
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import type { OutputConfig } from '../../config/schema.js';
-import { ndjsonEncoder, type BatchLimits, type DeliveryResult, type Destination, type RetryPolicy } from '../destination.js';
+import type { FileOptions } from './options.js';
+import type { BatchLimits, DeliveryResult, Destination, RetryPolicy } from '../destination.js';
 
-type Config = Extract<OutputConfig, { type: 'file' }> & { name: string };
+type Config = FileOptions & { name: string };
 
 export class FileDestination implements Destination {
   readonly type = 'file';
@@ -16,7 +16,6 @@ export class FileDestination implements Destination {
   readonly limits: BatchLimits;
   readonly retry: RetryPolicy = { baseMs: 200, capMs: 30_000, maxRetryAgeMs: 0 };
   readonly perEventOverhead = 1;
-  readonly encoder = ndjsonEncoder;
   private readonly path: string;
   private readonly maxFileBytes: number;
   private readonly maxFiles: number;

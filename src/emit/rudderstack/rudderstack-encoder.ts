@@ -24,3 +24,8 @@ export class RudderstackEncoder implements Encoder {
     return encodeMessage(e, this.messageJson);
   }
 }
+
+/** Built in each processing worker from the output's dialect (protocol.ts). */
+export function createEncoder(dialect: MessageDialect): Encoder {
+  return new RudderstackEncoder(dialect);
+}

@@ -8,14 +8,14 @@
  * as analytics-node sends it. The event time is in the stored message (message-json.ts).
  */
 import type { Dispatcher } from 'undici';
-import type { OutputConfig } from '../../config/schema.js';
 import type { BatchLimits, DeliveryResult, Destination, RetryPolicy, StoredDelivery } from '../destination.js';
 import { gzip, makeDispatcher, postTimed } from '../http.js';
-import { RudderstackEncoder, SENT_AT } from './rudderstack-encoder.js';
+import type { RudderstackOptions } from './options.js';
+import { SENT_AT } from './rudderstack-encoder.js';
 import { stampedJoin, stampedRows, type SendStamp } from '../send-stamp.js';
 import { AdaptiveTimeout } from '../timeout.js';
 
-type Config = Extract<OutputConfig, { type: 'rudderstack' | 'segment' }> & { name: string };
+type Config = RudderstackOptions & { name: string };
 
 const BODY_HEAD = '{"batch":[';
 
@@ -25,7 +25,6 @@ export class RudderstackDestination implements Destination {
   readonly limits: BatchLimits;
   readonly retry: RetryPolicy;
   readonly perEventOverhead: number;
-  readonly encoder: RudderstackEncoder;
   readonly stored: StoredDelivery;
   private readonly url: string;
   private readonly auth: string;
@@ -38,7 +37,6 @@ export class RudderstackDestination implements Destination {
   constructor(cfg: Config, private readonly now: () => number = Date.now) {
     this.type = cfg.type;
     this.name = cfg.name;
-    this.encoder = new RudderstackEncoder(cfg.type);
     this.stamp = cfg.type === 'rudderstack' ? SENT_AT : undefined;
     this.perEventOverhead = 1 + (this.stamp?.bytesPerMessage ?? 0);
     this.url = cfg.url.replace(/\/+$/, '') + '/v1/batch';

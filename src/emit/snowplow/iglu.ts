@@ -10,7 +10,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { IgluConfig, PipelineConfig } from '../../config/schema.js';
-import { pipelineOutputs } from '../../config/load.js';
 import { TailshipError } from '../../errors.js';
 import { IgluChecker, type SchemaSet } from './iglu-check.js';
 import { SCREEN_VIEW_SCHEMA } from './snowplow-encoder.js';
@@ -138,7 +137,7 @@ async function readHttp(base: string, rel: string, cacheDir: string, timeoutMs: 
 
 /** The Iglu schemas a pipeline's events name, when it has a Snowplow output (none otherwise). */
 export function pipelineSchemaUris(p: PipelineConfig): string[] {
-  if (!pipelineOutputs(p).some((o) => o.type === 'snowplow')) return [];
+  if (!(p.outputs ?? (p.output ? [p.output] : [])).some((o) => o.type === 'snowplow')) return [];
   const uris = (p.contexts ?? []).map((c) => c.schema);
   for (const r of p.events) {
     if (r.drop) continue;

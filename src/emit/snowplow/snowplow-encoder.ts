@@ -158,3 +158,8 @@ function setText(item: Record<string, string>, key: string, v: unknown): void {
   const t = text(v);
   if (t !== undefined) item[key] = t;
 }
+
+/** Built in each processing worker from the output's encoding options and Iglu schemas (protocol.ts). */
+export function createEncoder(encoding: SnowplowEncoding): Encoder {
+  return new SnowplowEncoder(encoding);
+}

@@ -6,14 +6,14 @@
  * and sent through `deliver`, never as stored.
  */
 import type { Dispatcher } from 'undici';
-import type { OutputConfig } from '../../config/schema.js';
 import type { BatchLimits, DeliveryResult, Destination, RetryPolicy } from '../destination.js';
 import { getTimed, makeDispatcher, postTimed } from '../http.js';
-import { ENVELOPE_BYTES, ENVELOPE_HEAD, ENVELOPE_TAIL, GET_PATH, queryString, SnowplowEncoder, STM, TP2_PATH, type SnowplowEncoding } from './snowplow-encoder.js';
+import type { SnowplowOptions } from './options.js';
+import { ENVELOPE_BYTES, ENVELOPE_HEAD, ENVELOPE_TAIL, GET_PATH, queryString, STM, TP2_PATH } from './snowplow-encoder.js';
 import { stampedJoin } from '../send-stamp.js';
 import { AdaptiveTimeout } from '../timeout.js';
 
-type Config = Extract<OutputConfig, { type: 'snowplow' }> & { name: string };
+type Config = SnowplowOptions & { name: string };
 
 export class SnowplowDestination implements Destination {
   readonly type = 'snowplow';
@@ -25,7 +25,6 @@ export class SnowplowDestination implements Destination {
   private readonly url: string;
   private readonly getUrl: string;
   private readonly method: 'post' | 'get';
-  readonly encoder: SnowplowEncoder;
   /**
    * GET sends a request's events one by one: how many of a request's events the collector has
    * taken, so that a retry of the same request resumes after them instead of sending them again.
@@ -40,7 +39,6 @@ export class SnowplowDestination implements Destination {
     this.url = base + TP2_PATH;
     this.getUrl = base + GET_PATH;
     this.method = cfg.method;
-    this.encoder = new SnowplowEncoder(snowplowEncoding(cfg), now);
     this.timeout = new AdaptiveTimeout(cfg.timeout);
     // Requests are bounded by bytes including the envelope, so the events get what is left.
     const maxBytes = Math.max(256, cfg.max_batch_bytes - ENVELOPE_BYTES);
@@ -83,9 +81,4 @@ export class SnowplowDestination implements Destination {
   close(): Promise<void> {
     return this.dispatcher.close();
   }
-}
-
-/** An output's encoding options (the Iglu schemas are added by the daemon once resolved). */
-export function snowplowEncoding(cfg: Pick<Config, 'app_id' | 'method' | 'base64' | 'max_get_bytes'>, schemas: SnowplowEncoding['schemas'] = {}): SnowplowEncoding {
-  return { appId: cfg.app_id, method: cfg.method, base64: cfg.base64, maxGetBytes: cfg.max_get_bytes, schemas };
 }

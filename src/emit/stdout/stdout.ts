@@ -1,9 +1,9 @@
 /** Stdout: events as NDJSON, for dry runs, demos and piping into other tools. */
 import type { Writable } from 'node:stream';
-import type { OutputConfig } from '../../config/schema.js';
-import { ndjsonEncoder, type BatchLimits, type DeliveryResult, type Destination, type RetryPolicy } from '../destination.js';
+import type { StdoutOptions } from './options.js';
+import type { BatchLimits, DeliveryResult, Destination, RetryPolicy } from '../destination.js';
 
-type Config = Extract<OutputConfig, { type: 'stdout' }> & { name: string };
+type Config = StdoutOptions & { name: string };
 
 export class StdoutDestination implements Destination {
   readonly type = 'stdout';
@@ -11,7 +11,6 @@ export class StdoutDestination implements Destination {
   readonly limits: BatchLimits;
   readonly retry: RetryPolicy = { baseMs: 100, capMs: 5_000, maxRetryAgeMs: 0 };
   readonly perEventOverhead = 1;
-  readonly encoder = ndjsonEncoder;
 
   constructor(cfg: Config, private readonly out: Writable = process.stdout) {
     this.name = cfg.name;
