@@ -7,8 +7,8 @@
  * the record itself), comparisons (== != === !== < <= > >=),
  * `and` `or` `not` (also && || !), `in` (value in a list, substring in a string, key in a map),
  * `=~` / `!~` (regex match), arithmetic (+ - * / % on numbers; + also joins two strings),
- * and the functions has(path) / exists(path), lower(x), upper(x), len(x), int(x), float(x),
- * starts_with(s, p), ends_with(s, p), contains(s, p).
+ * has(path) / exists(path), and the functions of functions.ts called with the value first
+ * (`int(x)`, `starts_with(s, p)`, `default(x, "none")`): the same functions as the template filters.
  *
  * Missing fields never throw: a missing value compares equal only to another missing value or
  * null, makes ordering comparisons and `in` false, and turns arithmetic into "missing".
@@ -19,18 +19,32 @@ import jsep from 'jsep';
 import jsepRegex from '@jsep-plugin/regex';
 import type { RecordValue } from '../../parsers/types.js';
 import { TailshipError } from '../errors.js';
+import { matchText, numeric as num } from './conversions.js';
+import { bindFunction, functionArity, FunctionError, FUNCTION_NAMES, type BoundFunction } from './functions.js';
 import { compilePath, noteFieldPath, type PathKey, type Scope } from './template.js';
 
-jsep.plugins.register(jsepRegex);
-jsep.addBinaryOp('or', 1);
-jsep.addBinaryOp('and', 2);
-jsep.addBinaryOp('=~', 6);
-jsep.addBinaryOp('!~', 6);
-jsep.addBinaryOp('in', 7);
-jsep.addUnaryOp('not');
-for (const op of ['|', '^', '&', '<<', '>>', '>>>', '??']) jsep.removeBinaryOp(op);
-jsep.removeUnaryOp('~');
-jsep.addIdentifierChar('@'); // `@timestamp`, common in JSON logs
+let jsepConfigured = false;
+
+/**
+ * jsep keeps its operators and plugins in process-wide tables, so the `when` language's
+ * operators are set there: once, by the first compile, not when this module is imported.
+ * Nothing else in tailship parses with jsep.
+ */
+function whenParser(): typeof jsep {
+  if (jsepConfigured) return jsep;
+  jsep.plugins.register(jsepRegex);
+  jsep.addBinaryOp('or', 1);
+  jsep.addBinaryOp('and', 2);
+  jsep.addBinaryOp('=~', 6);
+  jsep.addBinaryOp('!~', 6);
+  jsep.addBinaryOp('in', 7);
+  jsep.addUnaryOp('not');
+  for (const op of ['|', '^', '&', '<<', '>>', '>>>', '??']) jsep.removeBinaryOp(op);
+  jsep.removeUnaryOp('~');
+  jsep.addIdentifierChar('@'); // `@timestamp`, common in JSON logs
+  jsepConfigured = true;
+  return jsep;
+}
 
 /** A value while evaluating: a record value, a regex literal, or missing. */
 type EValue = RecordValue | RegExp | undefined;
@@ -59,22 +73,12 @@ export function truthy(v: EValue): boolean {
   return true;
 }
 
-/** A number for ordering/arithmetic: numbers as they are, numeric strings converted. */
-function num(v: EValue): number | undefined {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && v.trim() !== '') {
-    const n = Number(v);
-    return Number.isNaN(n) ? undefined : n;
-  }
-  return undefined;
-}
-
 function equals(a: EValue, b: EValue): boolean {
   if (a === b) return true;
   if (a === undefined || a === null) return b === undefined || b === null;
   if (b === undefined || b === null) return false;
-  if (typeof a === 'number' && typeof b === 'string') return b.trim() !== '' && Number(b) === a;
-  if (typeof a === 'string' && typeof b === 'number') return a.trim() !== '' && Number(a) === b;
+  if (typeof a === 'number' && typeof b === 'string') return num(b) === a;
+  if (typeof a === 'string' && typeof b === 'number') return num(a) === b;
   if (typeof a === 'object' && typeof b === 'object' && !(a instanceof RegExp) && !(b instanceof RegExp)) {
     return JSON.stringify(a) === JSON.stringify(b);
   }
@@ -103,12 +107,6 @@ function member(v: EValue, coll: EValue): boolean {
   if (typeof coll === 'string') return typeof v === 'string' || typeof v === 'number' ? coll.includes(String(v)) : false;
   if (coll !== null && typeof coll === 'object' && !(coll instanceof RegExp)) return typeof v === 'string' && Object.hasOwn(coll, v);
   return false;
-}
-
-function matchText(v: EValue): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return undefined;
 }
 
 /** `not` binds looser than comparisons: lift it over the binary operators other than and/or. */
@@ -144,29 +142,41 @@ function pathOf(node: jsep.Expression, ctx: Ctx): PathKey[] | undefined {
   return fail(ctx, 'a [key] in a field path must be a string or a non-negative integer', locate(ctx, '['));
 }
 
-type FnImpl = { arity: [number, number]; make: (args: Eval[]) => Eval };
+/** A function argument as the function table takes it: a regex literal is no value there. */
+function plain(v: EValue): RecordValue | undefined {
+  return v instanceof RegExp ? undefined : v;
+}
 
-const FUNCTIONS: ReadonlyMap<string, FnImpl> = new Map<string, FnImpl>([
-  ['lower', { arity: [1, 1], make: ([a]) => (s) => { const v = (a as Eval)(s); return typeof v === 'string' ? v.toLowerCase() : v; } }],
-  ['upper', { arity: [1, 1], make: ([a]) => (s) => { const v = (a as Eval)(s); return typeof v === 'string' ? v.toUpperCase() : v; } }],
-  [
-    'len',
-    {
-      arity: [1, 1],
-      make: ([a]) => (s) => {
-        const v = (a as Eval)(s);
-        if (typeof v === 'string' || Array.isArray(v)) return v.length;
-        if (v !== null && typeof v === 'object' && !(v instanceof RegExp)) return Object.keys(v).length;
-        return undefined;
-      },
-    },
-  ],
-  ['int', { arity: [1, 1], make: ([a]) => (s) => { const n = num((a as Eval)(s)); return n === undefined ? undefined : Math.trunc(n); } }],
-  ['float', { arity: [1, 1], make: ([a]) => (s) => num((a as Eval)(s)) }],
-  ['starts_with', { arity: [2, 2], make: ([a, b]) => (s) => { const x = matchText((a as Eval)(s)); const y = matchText((b as Eval)(s)); return x !== undefined && y !== undefined && x.startsWith(y); } }],
-  ['ends_with', { arity: [2, 2], make: ([a, b]) => (s) => { const x = matchText((a as Eval)(s)); const y = matchText((b as Eval)(s)); return x !== undefined && y !== undefined && x.endsWith(y); } }],
-  ['contains', { arity: [2, 2], make: ([a, b]) => (s) => { const x = matchText((a as Eval)(s)); const y = matchText((b as Eval)(s)); return x !== undefined && y !== undefined && x.includes(y); } }],
-]);
+/**
+ * A call of the function table (functions.ts): its value is the first argument. Arguments after
+ * it that are literals are bound once; others are bound per record, and arguments the function
+ * cannot take then make the result missing.
+ */
+function compileCall(name: string, c: jsep.CallExpression, ctx: Ctx): Eval {
+  const [subject, ...rest] = c.arguments.map((a) => compileNode(a, ctx));
+  if (subject === undefined) return fail(ctx, `${name}() takes a value to work on, e.g. ${name}(status)`, locate(ctx, name));
+  const argNodes = c.arguments.slice(1);
+  if (argNodes.every((a) => a.type === 'Literal' && !((a as jsep.Literal).value instanceof RegExp))) {
+    let fn: BoundFunction;
+    try {
+      fn = bindFunction(name, argNodes.map((a) => (a as jsep.Literal).value as RecordValue), 'call');
+    } catch (e) {
+      if (e instanceof FunctionError) return fail(ctx, e.message, locate(ctx, name));
+      throw e;
+    }
+    return (s) => fn(plain(subject(s)));
+  }
+  return (s) => {
+    let fn: BoundFunction;
+    try {
+      fn = bindFunction(name, rest.map((a) => plain(a(s))), 'call');
+    } catch (e) {
+      if (e instanceof FunctionError) return undefined;
+      throw e;
+    }
+    return fn(plain(subject(s)));
+  };
+}
 
 function compileNode(raw: jsep.Expression, ctx: Ctx): Eval {
   const node = liftNot(raw);
@@ -212,13 +222,13 @@ function compileNode(raw: jsep.Expression, ctx: Ctx): Eval {
           return v !== undefined && v !== null;
         };
       }
-      const fn = FUNCTIONS.get(name);
-      if (!fn) return fail(ctx, `unknown function "${name}" (known: has, exists, ${[...FUNCTIONS.keys()].join(', ')})`, locate(ctx, name));
-      const [min, max] = fn.arity;
-      if (c.arguments.length < min || c.arguments.length > max) {
-        return fail(ctx, `${name}() takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${c.arguments.length}`, locate(ctx, name));
+      const arity = functionArity(name);
+      if (!arity) return fail(ctx, `unknown function "${name}" (known: has, exists, ${FUNCTION_NAMES.join(', ')})`, locate(ctx, name));
+      const [min, max] = arity;
+      if (c.arguments.length < min + 1 || c.arguments.length > max + 1) {
+        return fail(ctx, `${name}() takes ${min === max ? min + 1 : `${min + 1} to ${max + 1}`} argument(s), got ${c.arguments.length}`, locate(ctx, name));
       }
-      return fn.make(c.arguments.map((a) => compileNode(a, ctx)));
+      return compileCall(name, c, ctx);
     }
     case 'BinaryExpression':
       return compileBinary(node as jsep.BinaryExpression, ctx);
@@ -315,7 +325,7 @@ export function compileExpression(src: string, path: string): Predicate {
   const ctx: Ctx = { src, path };
   let ast: jsep.Expression;
   try {
-    ast = jsep(src);
+    ast = whenParser()(src);
   } catch (e) {
     const err = e as { description?: unknown; index?: unknown; message?: unknown };
     const msg = typeof err.description === 'string' ? err.description : String(err.message);

@@ -17,12 +17,13 @@ import type { PipelineConfig, RuleConfig } from '../config/schema.js';
 import { TailshipError } from '../errors.js';
 import type { AnalyticsEvent, CallType, JsonObject, JsonOutcome, LineMeta, Mapper, MapOutcome, SelfDescribing } from './event.js';
 import { compileExpression, type Predicate } from './expression.js';
-import { splitUrl, type Value } from './filters.js';
+import type { Value } from './conversions.js';
 import type { MessageDialect } from '../emit/rudderstack/message-json.js';
 import { generateMessageWriter, SCALAR_FIELDS, type MessageWriter, type WriterSpec } from '../emit/rudderstack/message-writer.js';
 import { messageIdFactory, type MessageIdFactory } from './message-id.js';
 import { compileObject, compileTemplate, type Render, type Scope } from './template.js';
 import { compileTimestamp, type TimestampParser } from './timestamp.js';
+import { splitUrl } from './url.js';
 import { validateEvent } from './validate.js';
 
 /** Counters the daemon wires to metrics; each is called once per occurrence. */

@@ -12,9 +12,13 @@
 import { setField } from '../../parsers/record.js';
 import type { LogRecord, RecordValue } from '../../parsers/types.js';
 import { TailshipError } from '../errors.js';
-import { bindFilter, FilterError, type FilterArg, type FilterFn, type Value } from './filters.js';
+import type { Value } from './conversions.js';
+import { bindFunction, FunctionError, type BoundFunction } from './functions.js';
 
-export type { Value } from './filters.js';
+export type { Value } from './conversions.js';
+
+/** Literal argument of a filter, as written in the template. */
+type FilterArg = string | number | boolean | null;
 
 /** What templates and `when` expressions read: the record, plus where its line came from. */
 export interface Scope {
@@ -248,7 +252,7 @@ class ExprReader {
 
 interface ParsedExpr {
   head: { path: PathKey[] } | { literal: FilterArg };
-  filters: FilterFn[];
+  filters: BoundFunction[];
 }
 
 function parseExpr(src: string, start: number, end: number): ParsedExpr {
@@ -257,7 +261,7 @@ function parseExpr(src: string, start: number, end: number): ParsedExpr {
   const c = r.peek();
   if (c === '') r.fail('empty expression');
   const head = c === '"' || c === "'" || c === '-' || /\d/.test(c) ? { literal: r.literal() } : { path: r.path() };
-  const filters: FilterFn[] = [];
+  const filters: BoundFunction[] = [];
   r.spaces();
   while (r.peek() === '|') {
     r.i++;
@@ -279,9 +283,9 @@ function parseExpr(src: string, start: number, end: number): ParsedExpr {
       }
     }
     try {
-      filters.push(bindFilter(name, args));
+      filters.push(bindFunction(name, args, 'filter'));
     } catch (e) {
-      if (e instanceof FilterError) throw new TemplateSyntaxError(e.message, nameAt);
+      if (e instanceof FunctionError) throw new TemplateSyntaxError(e.message, nameAt);
       throw e;
     }
     r.spaces();
@@ -295,7 +299,7 @@ function exprRender(p: ParsedExpr): Render {
   const fs = p.filters;
   if (fs.length === 0) return base;
   if (fs.length === 1) {
-    const f = fs[0] as FilterFn;
+    const f = fs[0] as BoundFunction;
     return (s) => f(base(s));
   }
   return (s) => {

@@ -10,7 +10,7 @@
  */
 import { DateTime } from 'luxon';
 import { TailshipError } from '../errors.js';
-import type { Value } from './filters.js';
+import type { Value } from './conversions.js';
 
 /** Parses a value into an ISO 8601 UTC string, or `undefined` when it cannot. */
 export type TimestampParser = (v: Value, readAtMs: number) => string | undefined;

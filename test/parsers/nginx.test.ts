@@ -163,7 +163,7 @@ describe('nginx main and custom formats', () => {
 
 describe('query component decoding', () => {
   it('agrees with decodeURIComponent on valid input and keeps malformed input raw', async () => {
-    const { decodeComponent } = await import('../../parsers/access-log.js');
+    const { decodeComponent } = await import('../../parsers/query-string.js');
     const fc = (await import('fast-check')).default;
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 30 }), (s) => {

@@ -12,7 +12,7 @@
  */
 import type { RecordValue } from '../../../parsers/types.js';
 import type { CallType, LineMeta } from '../../mapping/event.js';
-import type { Value } from '../../mapping/filters.js';
+import type { Value } from '../../mapping/conversions.js';
 import { jsonString, jsonValue } from './json-text.js';
 import { writeMessage, type MessageDialect } from './message-json.js';
 import { compileString, compileTemplate, plainFieldPath, type Render, type Scope } from '../../mapping/template.js';
