@@ -8,6 +8,7 @@ import type { SchemaSet } from './emit/snowplow/iglu-check.js';
 import { pipelineSchemaUris, resolveSchemas, type Resolution } from './emit/snowplow/iglu.js';
 import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { systemClock, type Clock } from './clock.js';
 import { buildParserAsync } from '../parsers/index.js';
 import type { PipelineConfig } from './config/schema.js';
 import { pipelineOutputs, type LoadedConfig } from './config/load.js';
@@ -40,6 +41,14 @@ import { VERSION } from './version.js';
 const STORE_CHECK_MS = 1000;
 /** How often the daemon looks for rows another process (dead-letter replay) put in the queue. */
 const OTHER_WRITERS_POLL_MS = 1000;
+/** How often a stop, a reload or the end of a --once run looks whether the emitters are done. */
+const IDLE_POLL_MS = 20;
+
+/** Resolves once every emitter is idle (nothing queued or in flight), or after `timeoutMs`. */
+async function untilIdle(emitters: readonly Emitter[], clock: Clock, timeoutMs = Infinity): Promise<void> {
+  const deadline = clock.now() + timeoutMs;
+  while (clock.now() < deadline && !emitters.every((e) => e.idle())) await clock.sleep(IDLE_POLL_MS);
+}
 
 export interface DaemonOptions {
   /** Read every file to its current end, deliver everything, then resolve `finished`. */
@@ -52,6 +61,8 @@ export interface DaemonOptions {
   readonly onFatal?: (err: unknown) => void;
   /** /healthz fails when the event loop or a processing thread is stuck this long (default 10 s). */
   readonly livenessLimitMs?: number;
+  /** Time for the pipelines, the queue's backpressure and the waits on stop (default: the system's). */
+  readonly clock?: Clock;
 }
 
 /** Adds file:line:column to an error raised while compiling part of the config. */
@@ -63,7 +74,7 @@ export function locateError(err: unknown, loaded: LoadedConfig): unknown {
 }
 
 /** Compiles a pipeline's parser and mapping rules (what `validate` checks); throws located errors. */
-export async function compilePipeline(loaded: LoadedConfig, p: PipelineConfig, index: number, hooks?: MappingHooks) {
+export async function compilePipeline(loaded: LoadedConfig, p: PipelineConfig, index: number, hooks?: MappingHooks, clock: Clock = systemClock) {
   try {
     const parser = await buildParserAsync(p.parser, { configDir: loaded.configDir, keyPath: `pipelines[${index}].parser` });
     const reads: Array<{ keys: readonly PathKey[]; where: string }> = [];
@@ -72,7 +83,7 @@ export async function compilePipeline(loaded: LoadedConfig, p: PipelineConfig, i
       () => compileMapper(p, { pipelineIndex: index, host: hostname(), version: VERSION, ...(hooks ? { hooks } : {}) }),
     );
     checkFieldsRead(loaded, p, parser.fields, reads);
-    const newJoiner = joinerFactory(p, index);
+    const newJoiner = joinerFactory(p, index, clock);
     return { parser, mapper, newJoiner };
   } catch (err) {
     throw locateError(err, loaded);
@@ -155,6 +166,7 @@ export class Daemon {
   private readonly emittersOf = new Map<Pipeline, Emitter[]>();
   /** Reloads run one at a time. */
   private reloading: Promise<unknown> = Promise.resolve();
+  private readonly clock: Clock;
 
   private constructor(
     /** The config running now; replaced by a successful reload. */
@@ -163,6 +175,7 @@ export class Daemon {
     private readonly options: DaemonOptions,
   ) {
     const { config } = loaded;
+    this.clock = options.clock ?? systemClock;
     this.releaseLock = acquireLock(config.state_dir);
     try {
       this.store = new Store(config.state_dir);
@@ -177,6 +190,7 @@ export class Daemon {
         paused
           ? log.warn({ rows, bytes }, 'queue above its high-water mark: reading paused until the outputs catch up')
           : log.info({ rows, bytes }, 'queue below its low-water mark: reading resumed'),
+      this.clock,
     );
     this.warnIfDiskSmallerThanQueue();
     this.syncQueueDepth();
@@ -247,7 +261,7 @@ export class Daemon {
    * build their own copies when the pipeline starts.
    */
   private async compile(loaded: LoadedConfig, p: PipelineConfig, index: number) {
-    const { newJoiner } = await compilePipeline(loaded, p, index);
+    const { newJoiner } = await compilePipeline(loaded, p, index, undefined, this.clock);
     const iglu = await resolvePipelineSchemas(loaded, p);
     for (const u of iglu.unchecked) this.log.warn({ pipeline: p.name, schema: u.uri, reason: u.reason }, 'Iglu schema unavailable (no registry answered, none cached): its data is sent unchecked');
     const outputs = pipelineOutputs(p);
@@ -267,13 +281,14 @@ export class Daemon {
     this.observer.declare(p.name, destinations.map((d) => d.name));
     const scrub = makeScrubber(this.loaded.secrets);
     const emitters = destinations.map(
-      (dest) => new Emitter(p.name, dest, this.store, events, Date.now, (err) => this.fatal(`output ${dest.name} of pipeline ${p.name}`, 'emitter', err), scrub),
+      (dest) => new Emitter(p.name, dest, this.store, events, () => this.clock.now(), (err) => this.fatal(`output ${dest.name} of pipeline ${p.name}`, 'emitter', err), scrub),
     );
     const parts: PipelineParts = { config: p, stages, workers: workerCount(p.workers), newJoiner };
     const pipeline = new Pipeline(parts, this.store, this.backpressure, events, () => emitters.forEach((e) => e.wake()), {
       once: this.options.once ?? false,
       onCaughtUp: () => emitters.forEach((e) => e.caughtUp()),
       onFailed: (err) => this.fatal(`pipeline ${p.name}`, 'pipeline', err),
+      clock: this.clock,
     });
     this.pipelines.push(pipeline);
     this.emitters.push(...emitters);
@@ -392,7 +407,7 @@ export class Daemon {
         outputs: () => this.observer.outputs.values(),
       },
       { failures: server?.unready_after_failures ?? 5, failingForMs: server?.unready_after ?? 60_000 },
-      Date.now(),
+      this.clock.now(),
     );
   }
 
@@ -444,8 +459,7 @@ export class Daemon {
         // An output that goes away delivers its queue first (bounded); one that stays is picked up by its successor.
         const leaving = emitters.filter((e) => !kept.has(e.name));
         for (const e of leaving) e.drain();
-        const deadline = Date.now() + timeout;
-        while (Date.now() < deadline && !leaving.every((e) => e.idle())) await new Promise((r) => setTimeout(r, 20));
+        await untilIdle(leaving, this.clock, timeout);
         await Promise.all(emitters.map((e) => e.stop()));
         this.pipelines.splice(this.pipelines.indexOf(p), 1);
         for (const e of emitters) this.emitters.splice(this.emitters.indexOf(e), 1);
@@ -473,7 +487,7 @@ export class Daemon {
   async finished(): Promise<void> {
     await Promise.all(this.pipelines.map((p) => p.caughtUpPromise));
     for (const e of this.emitters) e.drain();
-    while (!this.emitters.every((e) => e.idle())) await new Promise((r) => setTimeout(r, 20));
+    await untilIdle(this.emitters, this.clock);
   }
 
   /** Graceful stop: no more reading, deliver for up to shutdown_timeout, close. */
@@ -485,8 +499,7 @@ export class Daemon {
       await this.reloading;
       await Promise.all(this.pipelines.map((p) => p.stop()));
       for (const e of this.emitters) e.drain();
-      const deadline = Date.now() + this.loaded.config.shutdown_timeout;
-      while (Date.now() < deadline && !this.emitters.every((e) => e.idle())) await new Promise((r) => setTimeout(r, 20));
+      await untilIdle(this.emitters, this.clock, this.loaded.config.shutdown_timeout);
       const left = this.store.queue.depthByOutput().reduce((n, d) => n + d.events, 0);
       await this.close();
       this.log.info({ eventsLeftQueued: left }, left ? 'stopped; undelivered events stay queued for the next start' : 'stopped; queue empty');

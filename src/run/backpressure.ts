@@ -3,6 +3,8 @@
  * Above either mark, reading pauses; it resumes once both are below `resume_ratio` of the marks.
  * Memory stays flat however large the backlog: the backlog stays on disk, in the files.
  */
+import { systemClock, type Clock } from '../clock.js';
+
 export interface BackpressureLimits {
   readonly maxRows: number;
   readonly maxBytes: number;
@@ -21,6 +23,7 @@ export class Backpressure {
   constructor(
     private readonly limits: BackpressureLimits,
     private readonly onChange: (paused: boolean, rows: number, bytes: number) => void = () => {},
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Sets the depth (from the store at start-up, and after another process changed the queue). */
@@ -41,7 +44,7 @@ export class Backpressure {
   }
 
   /** Milliseconds spent paused so far, the current pause included. */
-  pausedTotalMs(now = Date.now()): number {
+  pausedTotalMs(now = this.clock.now()): number {
     return this.pausedMs + (this.paused ? now - this.pausedSince : 0);
   }
 
@@ -65,11 +68,11 @@ export class Backpressure {
     const { maxRows, maxBytes, resumeRatio } = this.limits;
     if (!this.paused && (this.rows >= maxRows || this.bytes >= maxBytes)) {
       this.paused = true;
-      this.pausedSince = Date.now();
+      this.pausedSince = this.clock.now();
       this.onChange(true, this.rows, this.bytes);
     } else if (this.paused && this.rows < maxRows * resumeRatio && this.bytes < maxBytes * resumeRatio) {
       this.paused = false;
-      this.pausedMs += Date.now() - this.pausedSince;
+      this.pausedMs += this.clock.now() - this.pausedSince;
       this.onChange(false, this.rows, this.bytes);
       this.releaseAll();
     }

@@ -7,6 +7,7 @@
  * yet in the queue: a partial line or an unfinished multiline group is read again after a
  * restart.
  */
+import { systemClock, type Clock } from '../clock.js';
 import type { InputConfig, PipelineConfig } from '../config/schema.js';
 import { Discovery } from '../source/discovery.js';
 import type { Line, LineJoiner } from '../source/line.js';
@@ -88,6 +89,7 @@ export class Pipeline {
   private wakeUp: (() => void) | undefined;
   /** Ends the wait before a held commit's retry; new files and commits elsewhere do not. */
   private retryNow: (() => void) | undefined;
+  private readonly clock: Clock;
   /** In --once mode: resolves when every file was read to its end. */
   private caughtUp: { resolve: () => void; reject: (err: unknown) => void } | undefined;
   readonly caughtUpPromise: Promise<void>;
@@ -116,16 +118,19 @@ export class Pipeline {
       onFailed?: (err: unknown) => void;
       /** Reading caught up with every file and all it read is committed (after reading something). */
       onCaughtUp?: () => void;
+      /** Time for reads, polls and retries (default: the system's). */
+      clock?: Clock;
     } = {},
   ) {
     this.name = parts.config.name;
+    this.clock = options.clock ?? systemClock;
     this.buf = Buffer.allocUnsafe(Math.max(...parts.config.inputs.map((i) => i.max_read_bytes)));
     this.maxPending = Math.max(2, 2 * parts.workers);
     this.inputs = parts.config.inputs.map((input) => {
       const sourceEvents: SourceEvents = Object.assign(Object.create(events) as SourceEvents, {
         partialLineDropped: (path: string, fileKey: string) => this.droppedAtTruncation(path, fileKey, 1),
       });
-      const tailer = new Tailer(this.name, input, store.files, sourceEvents);
+      const tailer = new Tailer(this.name, input, store.files, sourceEvents, () => this.clock.now());
       const newPaths = new Set<string>();
       const discovery = new Discovery(
         { include: input.paths, exclude: input.exclude, includeCompressed: input.include_compressed, rescanMs: input.rescan_interval },
@@ -162,7 +167,7 @@ export class Pipeline {
       this.filesMatchedAtStart += n;
       if (n === 0) this.events.noFileMatched?.(this.name, rt.input.paths);
       rt.tailer.markInitialScanDone();
-      const purgeBefore = Date.now() - rt.input.clean_removed_after;
+      const purgeBefore = this.clock.now() - rt.input.clean_removed_after;
       this.store.files.purgeRemoved(this.name, purgeBefore);
       this.store.lineAccounts.purgeForgotten(this.name);
     }
@@ -185,7 +190,9 @@ export class Pipeline {
     try {
       // A processing thread stuck on a line would hold the last commits forever: after a while
       // the threads are stopped, which fails those reads (they are read again at the next start).
-      const waited = await Promise.race([this.loopDone?.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), STOP_WAIT_MS).unref())]);
+      const giveUp = new AbortController();
+      const waited = await Promise.race([this.loopDone?.then(() => true), this.clock.sleep(STOP_WAIT_MS, giveUp.signal).then(() => false)]);
+      giveUp.abort();
       if (waited === false) {
         await this.processing?.close();
         await this.loopDone;
@@ -237,14 +244,14 @@ export class Pipeline {
         await this.backpressure.whenOpen();
         continue;
       }
-      const maintain = Date.now() - maintainedAt >= pollMs;
+      const maintain = this.clock.now() - maintainedAt >= pollMs;
       if (maintain || this.inputs.some((rt) => rt.newPaths.size > 0)) {
         // Files are added, reopened and recognised as copies only with every read committed:
         // those decisions read and write file states in the store.
         await this.commitAll();
         if (this.held) continue;
         if (maintain) {
-          maintainedAt = Date.now();
+          maintainedAt = this.clock.now();
           // Closed handles (open-file budget, inactivity): reopen grown files, notice moved ones.
           for (const rt of this.inputs) for (const p of rt.tailer.maintain()) rt.newPaths.add(p);
         }
@@ -284,14 +291,11 @@ export class Pipeline {
         return;
       }
       if (this.inputs.some((rt) => rt.newPaths.size > 0)) continue;
-      await new Promise<void>((resolve) => {
-        // Not unref(): this timer is what keeps a daemon with idle files alive.
-        const timer = setTimeout(() => this.wake(), pollMs);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      // Not unref'd: this sleep is what keeps a daemon with idle files alive.
+      const woken = new AbortController();
+      this.wakeUp = () => woken.abort();
+      await this.clock.sleep(pollMs, woken.signal);
+      this.wakeUp = undefined;
     }
     // Stopping: what was read is committed (unless the store refuses: then it is read again next start).
     await this.commitAll();
@@ -304,14 +308,14 @@ export class Pipeline {
     if (!this.parts.newJoiner) {
       const builder = new LineBatchBuilder(this.buf.length);
       n = rt.tailer.read(f, this.buf, builder);
-      if (builder.lines > 0) batch = builder.finish(f.path, f.key, Date.now());
+      if (builder.lines > 0) batch = builder.finish(f.path, f.key, this.clock.now());
     } else {
       const lines: Line[] = [];
       n = rt.tailer.read(f, this.buf, lines);
       // After the read: a read that finds the file truncated starts a new life (a new key), whose
       // lines must not join (or time out as) the old life's groups.
       const joiner = this.joinerFor(f)!;
-      const now = Date.now();
+      const now = this.clock.now();
       const ready: Line[] = [];
       for (const l of lines) ready.push(...joiner.push(l, now));
       ready.push(...joiner.tick(now));
@@ -333,10 +337,10 @@ export class Pipeline {
         if (joiner) {
           const partial: Line[] = [];
           f.framer.takePartial(partial);
-          for (const l of partial) rest.push(...joiner.push(l, Date.now()));
+          for (const l of partial) rest.push(...joiner.push(l, this.clock.now()));
           rest.push(...joiner.flush());
         } else f.framer.takePartial(rest);
-        if (rest.length) this.submit(rt, f, textBatch(rest, f.path, f.key, Date.now()));
+        if (rest.length) this.submit(rt, f, textBatch(rest, f.path, f.key, this.clock.now()));
       }
     }
   }
@@ -374,7 +378,7 @@ export class Pipeline {
     const state = f.fd !== undefined ? rt.tailer.stateAt(f, offset) : { ...f.state, offset };
     rt.tailer.committed(f, state);
     const result = batch ? this.processing!.run(batch) : Promise.resolve(emptyResult());
-    const pending: PendingCommit = { path: f.path, fileKey: batch?.fileKey ?? state.fileKey, state, readAtMs: batch?.readAtMs ?? Date.now(), startedAt: performance.now(), result, done: false };
+    const pending: PendingCommit = { path: f.path, fileKey: batch?.fileKey ?? state.fileKey, state, readAtMs: batch?.readAtMs ?? this.clock.now(), startedAt: this.clock.now(), result, done: false };
     // Also marks a rejection handled: commitNext() awaits it in order and stops the pipeline then.
     const settle = (): void => void (pending.done = true);
     result.then(settle, settle);
@@ -386,7 +390,7 @@ export class Pipeline {
    * stuck on a line (a parser plugin that never returns) does not block the main thread, so
    * liveness asks here (daemon.ts, /healthz).
    */
-  processingForMs(now = performance.now()): number {
+  processingForMs(now = this.clock.now()): number {
     const stuck = this.pending.find((p) => !p.done);
     return stuck ? now - stuck.startedAt : 0;
   }
@@ -409,12 +413,12 @@ export class Pipeline {
     } catch (err) {
       if (!isTransientStoreError(err)) throw err;
       if (this.held) this.held.failures++;
-      else this.held = { since: Date.now(), failures: 0 };
+      else this.held = { since: this.clock.now(), failures: 0 };
       this.events.storeUnavailable?.(this.name, err, storeRetryDelayMs(this.held.failures), this.held.failures + 1);
       return;
     }
     if (this.held) {
-      this.events.storeRecovered?.(this.name, Date.now() - this.held.since);
+      this.events.storeRecovered?.(this.name, this.clock.now() - this.held.since);
       this.held = undefined;
     }
   }
@@ -444,7 +448,7 @@ export class Pipeline {
       if (parse) this.events.linesDeadLettered(this.name, 'parse', parse);
       if (letters.length > parse) this.events.linesDeadLettered(this.name, 'mapping', letters.length - parse);
     }
-    this.events.committed(this.name, counts.events, performance.now() - p.startedAt);
+    this.events.committed(this.name, counts.events, this.clock.now() - p.startedAt);
     if (r.tapped) this.events.tapped?.(this.name, r.tapped);
     if (counts.events) this.onCommitted();
   }
@@ -454,14 +458,9 @@ export class Pipeline {
     const h = this.held!;
     // Only the timer, stop() or the store's room coming back end this wait: new files and
     // rescans (wake()) must not turn the retry delay into a busy loop.
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, storeRetryDelayMs(h.failures));
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.retryNow = done;
-    });
+    const now = new AbortController();
+    this.retryNow = () => now.abort();
+    await this.clock.sleep(storeRetryDelayMs(h.failures), now.signal);
     this.retryNow = undefined;
     if (this.running) await this.commitNext();
   }

@@ -3,6 +3,7 @@
  * json-file pieces) are joined first, when the parser is `cri` or `docker`; then multiline
  * groups, when the pipeline has a `multiline` section. Returns undefined when neither applies.
  */
+import { systemClock, type Clock } from '../clock.js';
 import type { PipelineConfig } from '../config/schema.js';
 import type { Line, LineJoiner } from './line.js';
 import { createMultiline } from './multiline.js';
@@ -13,6 +14,7 @@ class ChainedJoiner implements LineJoiner {
   constructor(
     private readonly first: LineJoiner,
     private readonly second: LineJoiner,
+    private readonly clock: Clock,
   ) {}
 
   push(line: Line, nowMs: number): Line[] {
@@ -26,7 +28,7 @@ class ChainedJoiner implements LineJoiner {
   }
 
   flush(): Line[] {
-    const out = this.feed(this.first.flush(), Date.now());
+    const out = this.feed(this.first.flush(), this.clock.now());
     out.push(...this.second.flush());
     return out;
   }
@@ -45,7 +47,7 @@ class ChainedJoiner implements LineJoiner {
 }
 
 /** A factory of fresh joiner chains (one per file), or undefined. Throws located config errors. */
-export function joinerFactory(p: PipelineConfig, pipelineIndex: number): (() => LineJoiner) | undefined {
+export function joinerFactory(p: PipelineConfig, pipelineIndex: number, clock: Clock = systemClock): (() => LineJoiner) | undefined {
   const type = 'type' in p.parser ? p.parser.type : undefined;
   const container = type === 'cri' || type === 'docker' ? type : undefined;
   const timeoutMs = Math.max(...p.inputs.map((i) => i.partial_line_timeout));
@@ -56,7 +58,7 @@ export function joinerFactory(p: PipelineConfig, pipelineIndex: number): (() => 
     const partial = container ? createPartialJoiner({ format: container, timeoutMs }) : undefined;
     // With a container parser the multiline rules test the inner message, not the runtime's line.
     const grouped = multiline ? createMultiline(multiline, `pipelines[${pipelineIndex}].multiline`, container) : undefined;
-    if (partial && grouped) return new ChainedJoiner(partial, grouped);
+    if (partial && grouped) return new ChainedJoiner(partial, grouped, clock);
     return (partial ?? grouped)!;
   };
 }
