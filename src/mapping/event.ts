@@ -3,9 +3,7 @@
  * Segment message. Each output's protocol encodes it to its own wire form (see src/emit/).
  */
 import type { LogRecord, RecordValue } from '../../parsers/types.js';
-
-export type CallType = 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-export const CALL_TYPES: readonly CallType[] = ['track', 'identify', 'page', 'screen', 'group', 'alias'];
+import type { CallType } from './call-types.js';
 
 export type JsonObject = { [key: string]: RecordValue };
 

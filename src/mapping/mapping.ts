@@ -15,11 +15,12 @@ import { isPlainObject, setField } from '../../parsers/record.js';
 import type { LogRecord, RecordValue } from '../../parsers/types.js';
 import type { PipelineConfig, RuleConfig } from '../config/schema.js';
 import { TailshipError } from '../errors.js';
-import type { AnalyticsEvent, CallType, JsonObject, JsonOutcome, LineMeta, Mapper, MapOutcome, SelfDescribing } from './event.js';
+import { CALL_TYPE_RULES, SCALAR_FIELDS, TYPED_FIELDS, type CallType } from './call-types.js';
+import type { AnalyticsEvent, JsonObject, JsonOutcome, LineMeta, Mapper, MapOutcome, SelfDescribing } from './event.js';
 import { compileExpression, type Predicate } from './expression.js';
 import type { Value } from './conversions.js';
 import type { MessageDialect } from '../emit/rudderstack/message-json.js';
-import { generateMessageWriter, SCALAR_FIELDS, type MessageWriter, type WriterSpec } from '../emit/rudderstack/message-writer.js';
+import { generateMessageWriter, type MessageWriter, type WriterSpec } from '../emit/rudderstack/message-writer.js';
 import { messageIdFactory, type MessageIdFactory } from './message-id.js';
 import { compileObject, compileTemplate, type Render, type Scope } from './template.js';
 import { compileTimestamp, type TimestampParser } from './timestamp.js';
@@ -98,25 +99,6 @@ function renderEntities(list: readonly CompiledEntity[], s: Scope): SelfDescribi
   return out;
 }
 
-/** Fields each call type takes besides the common ones (docs/protocols/rudderstack-segment.md, Message types). */
-const TYPE_FIELDS: Readonly<Record<CallType, readonly string[]>> = {
-  track: ['event', 'properties'],
-  identify: ['traits'],
-  page: ['name', 'category', 'properties'],
-  screen: ['name', 'category', 'properties'],
-  group: ['groupId', 'traits'],
-  alias: ['previousId'],
-};
-const TYPED_FIELDS = ['event', 'name', 'category', 'previousId', 'groupId', 'properties', 'traits'] as const;
-const REQUIRED: Readonly<Record<CallType, readonly string[]>> = {
-  track: ['event'],
-  identify: [],
-  page: [],
-  screen: [],
-  group: ['groupId'],
-  alias: ['userId', 'previousId'],
-};
-
 function configError(message: string, path: string): TailshipError {
   return new TailshipError('TAILSHIP_CONFIG_INVALID', message, { path });
 }
@@ -136,7 +118,7 @@ function compileRule(rule: RuleConfig, index: number, base: string, times: TimeP
   const path = `${base}.events[${index}]`;
   const type: CallType = rule.type ?? 'track';
   if (!rule.drop) {
-    const allowed = TYPE_FIELDS[type];
+    const allowed: readonly string[] = CALL_TYPE_RULES[type].fields;
     for (const f of TYPED_FIELDS) {
       if (rule[f] !== undefined && !allowed.includes(f)) {
         throw configError(`"${f}" is not a field of ${type} events (${type} takes ${allowed.join(', ') || 'no type-specific fields'} besides userId, anonymousId, context, integrations, timestamp)`, `${path}.${f}`);
@@ -145,8 +127,8 @@ function compileRule(rule: RuleConfig, index: number, base: string, times: TimeP
     if (typeof rule.timestamp === 'string' && !rule.timestamp.includes('{{')) {
       throw configError(`timestamp is a template over the record, e.g. "{{ time_local }}"; got the constant ${JSON.stringify(rule.timestamp)}`, `${path}.timestamp`);
     }
-    for (const f of REQUIRED[type]) {
-      if (rule[f as keyof RuleConfig] === undefined) throw configError(`a ${type} rule needs "${f}"`, `${path}.${f}`);
+    for (const f of CALL_TYPE_RULES[type].required) {
+      if (rule[f] === undefined) throw configError(`a ${type} rule needs "${f}"`, `${path}.${f}`);
     }
   }
   return {

@@ -1,15 +1,12 @@
 /**
- * Checks a mapped event against the rules of its call type (docs/protocols/rudderstack-segment.md,
- * Message types) before it is queued: track needs `event`; group needs `groupId`; alias needs `userId` and `previousId`;
- * every other call needs `userId` or `anonymousId`; ids, `event`, `name`, `category` are
- * strings; `properties`, `traits`, `context`, `integrations` are objects. An invalid event
+ * Checks a mapped event against the rules of its call type (call-types.ts) before it is queued:
+ * the fields its type requires, `userId` or `anonymousId`, one-value fields are strings and
+ * `properties`, `traits`, `context`, `integrations` are objects. An invalid event
  * becomes a value `{ ok: false, reason, rule }` (a dead letter), never an exception.
  */
 import { isPlainObject } from '../../parsers/record.js';
+import { CALL_TYPE_RULES, IDENTITY_FIELDS, OBJECT_FIELDS, SCALAR_FIELDS } from './call-types.js';
 import type { AnalyticsEvent, MapOutcome } from './event.js';
-
-const STRING_FIELDS = ['event', 'name', 'category', 'userId', 'anonymousId', 'previousId', 'groupId'] as const;
-const OBJECT_FIELDS = ['properties', 'traits', 'context', 'integrations'] as const;
 
 function present(v: unknown): boolean {
   return typeof v === 'string' && v !== '';
@@ -18,7 +15,7 @@ function present(v: unknown): boolean {
 /** Why `event` is invalid for its type, or undefined when it is valid. */
 export function invalidReason(event: AnalyticsEvent): string | undefined {
   const e = event as unknown as Record<string, unknown>;
-  for (const f of STRING_FIELDS) {
+  for (const f of SCALAR_FIELDS) {
     const v = e[f];
     if (v !== undefined && typeof v !== 'string') return `"${f}" must be a string, got ${Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v}`;
   }
@@ -26,21 +23,10 @@ export function invalidReason(event: AnalyticsEvent): string | undefined {
     const v = e[f];
     if (v !== undefined && !isPlainObject(v)) return `"${f}" must be an object, got ${Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v}`;
   }
-  switch (event.type) {
-    case 'track':
-      if (!present(event.event)) return '"event" is required for track (missing or empty)';
-      break;
-    case 'group':
-      if (!present(event.groupId)) return '"groupId" is required for group (missing or empty)';
-      break;
-    case 'alias':
-      if (!present(event.userId)) return '"userId" is required for alias (missing or empty)';
-      if (!present(event.previousId)) return '"previousId" is required for alias (missing or empty)';
-      break;
-    default:
-      break;
+  for (const f of CALL_TYPE_RULES[event.type].required) {
+    if (!present(e[f])) return `"${f}" is required for ${event.type} (missing or empty)`;
   }
-  if (!present(event.userId) && !present(event.anonymousId)) return '"userId" or "anonymousId" is required (both missing or empty)';
+  if (!IDENTITY_FIELDS.some((f) => present(e[f]))) return `${IDENTITY_FIELDS.map((f) => `"${f}"`).join(' or ')} is required (both missing or empty)`;
   return undefined;
 }
 

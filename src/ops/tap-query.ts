@@ -3,7 +3,7 @@
  * separated), `type` (call types, comma separated), `sample` (0 < s <= 1) and `rate` (events per
  * second). Each bad value gets an error that names it.
  */
-import { CALL_TYPES, type CallType } from '../mapping/event.js';
+import { CALL_TYPES, type CallType } from '../mapping/call-types.js';
 import type { TapHub, TapRequest } from './tap.js';
 
 export const TAP_DEFAULT_RATE = 20;

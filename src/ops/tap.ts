@@ -4,7 +4,7 @@
  * wants them (run/tap.ts). A viewer that cannot keep up loses events, counted in its stats
  * lines; the pipeline never waits for it.
  */
-import type { CallType } from '../mapping/event.js';
+import type { CallType } from '../mapping/call-types.js';
 import type { TapBatch, TapSelector, TappedEvent } from '../run/tap.js';
 
 /** Copies per batch at most: bounds the pipeline's extra work whatever the viewers ask. */

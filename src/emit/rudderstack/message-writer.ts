@@ -11,15 +11,13 @@
  * `encodeMessage` of the event the object path builds: test/emit/rudderstack/message-json.property.test.ts.
  */
 import type { RecordValue } from '../../../parsers/types.js';
-import type { CallType, LineMeta } from '../../mapping/event.js';
+import { CALL_TYPE_RULES, IDENTITY_FIELDS, SCALAR_FIELDS, type CallType, type ScalarField } from '../../mapping/call-types.js';
+import type { LineMeta } from '../../mapping/event.js';
 import type { Value } from '../../mapping/conversions.js';
 import { jsonString, jsonValue } from './json-text.js';
 import { writeMessage, type MessageDialect } from './message-json.js';
 import { compileString, compileTemplate, plainFieldPath, type Render, type Scope } from '../../mapping/template.js';
 
-/** The one-value fields, in the order the object path sets them. */
-export const SCALAR_FIELDS = ['event', 'name', 'category', 'userId', 'anonymousId', 'previousId', 'groupId'] as const;
-type ScalarField = (typeof SCALAR_FIELDS)[number];
 const TEXT_FIELDS: ReadonlySet<ScalarField> = new Set(['event', 'name', 'category']);
 
 /** What the object path's rule shares with the generated writer. */
@@ -71,9 +69,8 @@ export function generateMessageWriter(spec: WriterSpec, helpers: WriterHelpers):
   }
   // The checks of validate.ts's invalidReason: any failure leaves the event to the object path.
   for (const f of fields) g.line(`if (${f} !== undefined && typeof ${f} !== 'string') return undefined;`);
-  const required: Record<CallType, readonly ScalarField[]> = { track: ['event'], group: ['groupId'], alias: ['userId', 'previousId'], identify: [], page: [], screen: [] };
-  for (const f of required[spec.type]) g.line(fields.includes(f) ? `if (${f} === undefined || ${f} === '') return undefined;` : 'return undefined;');
-  const ids = (['userId', 'anonymousId'] as const).filter((f) => fields.includes(f)).map((f) => `(${f} !== undefined && ${f} !== '')`);
+  for (const f of CALL_TYPE_RULES[spec.type].required) g.line(fields.includes(f) ? `if (${f} === undefined || ${f} === '') return undefined;` : 'return undefined;');
+  const ids = IDENTITY_FIELDS.filter((f) => fields.includes(f)).map((f) => `(${f} !== undefined && ${f} !== '')`);
   g.line(ids.length ? `if (!(${ids.join(' || ')})) return undefined;` : 'return undefined;');
 
   g.line(`const originalTimestamp = time(meta);`);

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { pipelineSchema } from '../../../src/config/schema.js';
-import type { CallType } from '../../../src/mapping/event.js';
+import type { CallType } from '../../../src/mapping/call-types.js';
 import { compileMapper } from '../../../src/mapping/mapping.js';
 import { encodeMessage, type MessageDialect } from '../../../src/emit/rudderstack/message-json.js';
 import { CountingHooks } from '../../../src/run/process.js';
