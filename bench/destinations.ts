@@ -82,7 +82,7 @@ async function runOne(name: string, dest: Destination, encoder: Encoder, events:
     const encodeMs = performance.now() - t0;
     const chunks = builder.finish();
     for (let i = 0; i < chunks.length; i += 50) store.commit({ pipeline: 'bench', chunks: chunks.slice(i, i + 50), deadLetters: [] });
-    const emitter = new Emitter('bench', dest, store, quiet);
+    const emitter = new Emitter('bench', dest, store, quiet, { onFailed: (err) => console.error(`${name}: emitter failed (${err.code}): ${err.message}`) });
     const t1 = performance.now();
     emitter.start();
     emitter.drain();

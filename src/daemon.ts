@@ -281,7 +281,7 @@ export class Daemon {
     this.observer.declare(p.name, destinations.map((d) => d.name));
     const scrub = makeScrubber(this.loaded.secrets);
     const emitters = destinations.map(
-      (dest) => new Emitter(p.name, dest, this.store, events, () => this.clock.now(), (err) => this.fatal(`output ${dest.name} of pipeline ${p.name}`, 'emitter', err), scrub),
+      (dest) => new Emitter(p.name, dest, this.store, events, { clock: this.clock, onFailed: (err) => this.fatal(`output ${dest.name} of pipeline ${p.name}`, 'emitter', err), scrub }),
     );
     const parts: PipelineParts = { config: p, stages, workers: workerCount(p.workers), newJoiner };
     const pipeline = new Pipeline(parts, this.store, this.backpressure, events, () => emitters.forEach((e) => e.wake()), {

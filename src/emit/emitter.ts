@@ -6,19 +6,41 @@
  * or is a dead letter with its reason. Retryable failures back off (Retry-After wins) and keep
  * the rows; a refused request is split in halves to find the events the collector refuses.
  */
+import { systemClock, type Clock } from '../clock.js';
+import { TailshipError } from '../errors.js';
 import type { Store, QueueRow, DeadLetterInput } from '../store/store.js';
 import { isGzipPayload } from '../store/payload.js';
 import { isTransientStoreError, storeRetryDelayMs } from '../store/transient.js';
 import { backoffDelayMs } from './backoff.js';
 import type { DeliveryResult, Destination } from './destination.js';
 
+/** Why events of an output became dead letters (the metrics' `reason`; the full text is in the dead letter). */
+export const DELIVERY_DEAD_LETTER_CODES = ['rejected', 'too_large', 'max_retry_age'] as const;
+export type DeliveryDeadLetterCode = (typeof DELIVERY_DEAD_LETTER_CODES)[number];
+
 export interface EmitterEvents {
   batchSent(output: string, events: number, bytes: number, latencyMs: number): void;
   batchFailed(output: string, result: Exclude<DeliveryResult, { kind: 'ok' }>, attempt: number, delayMs: number): void;
-  deadLettered(output: string, count: number, reason: string): void;
-  /** Acknowledging (or dead-lettering) failed on a store error worth waiting out; retried. */
+  /** `count` events became dead letters for `code`; `reason` is the first one's. */
+  deadLettered(output: string, count: number, code: DeliveryDeadLetterCode, reason: string): void;
+  /** A store write or read failed on an error worth waiting out (`code`, e.g. SQLITE_FULL); retried. */
   storeRetry?(output: string, code: string, retryInMs: number, failures: number): void;
 }
+
+export interface EmitterOptions {
+  /** Time for flush deadlines and retry delays. */
+  readonly clock?: Clock;
+  /**
+   * The emitter stopped on an error it cannot wait out (a corrupt store, a bug): the daemon
+   * logs it with its code, counts it and stops cleanly, as for a pipeline's failure. The error
+   * has a string `code`: the store's (SQLITE_CORRUPT, ...) or TAILSHIP_OUTPUT_FAILED.
+   */
+  readonly onFailed: (err: Error & { code: string }) => void;
+  /** Removes secrets from what is stored with a dead letter: a collector may echo the write key. */
+  readonly scrub?: (s: string) => string;
+}
+
+type Letter = DeadLetterInput & { readonly code: DeliveryDeadLetterCode };
 
 const ROWS_PER_READ = 32;
 
@@ -43,27 +65,32 @@ export class Emitter {
   /** Reading caught up with that backlog: its last partial batch leaves without waiting. */
   private backlogRead = false;
   private wakeUp: (() => void) | undefined;
-  private timer: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
   private loopDone: Promise<void> | undefined;
+  /** Batches being sent; each settles without rejecting. */
+  private readonly sending = new Set<Promise<void>>();
+  /** Set once the emitter stopped on an error it cannot wait out. */
+  private failed = false;
+  /** Store reads that failed in a row on an error worth waiting out. */
+  private readFailures = 0;
   /** Last delivery error, for status and health; cleared by a success. */
   lastError: string | undefined;
   consecutiveFailures = 0;
+  private readonly clock: Clock;
+  private readonly onFailed: EmitterOptions['onFailed'];
+  private readonly scrub: (s: string) => string;
 
   constructor(
     private readonly pipeline: string,
     private readonly dest: Destination,
     private readonly store: Store,
     private readonly events: EmitterEvents,
-    private readonly now: () => number = Date.now,
-    /**
-     * The emitter stopped on an error it cannot wait out (a corrupt store, a bug): the daemon
-     * logs it with its code and stops cleanly. Without it the error is logged here only.
-     */
-    private readonly onFailed: (err: unknown) => void = () => {},
-    /** Removes secrets from what is stored with a dead letter: a collector may echo the write key. */
-    private readonly scrub: (s: string) => string = (s) => s,
-  ) {}
+    options: EmitterOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.onFailed = options.onFailed;
+    this.scrub = options.scrub ?? ((s) => s);
+  }
 
   get name(): string {
     return this.dest.name;
@@ -98,9 +125,20 @@ export class Emitter {
     this.wake();
   }
 
-  /** True when nothing is queued or in flight for this output. */
+  /**
+   * True when nothing is queued or in flight for this output, or when it stopped on a failure
+   * (nothing more will leave: what is queued waits for the next start).
+   */
   idle(): boolean {
-    return this.inflight === 0 && this.store.queue.next(this.pipeline, this.dest.name, 0, 1).length === 0;
+    if (this.failed) return true;
+    if (this.inflight > 0) return false;
+    try {
+      return this.store.queue.next(this.pipeline, this.dest.name, 0, 1).length === 0;
+    } catch (err) {
+      if (isTransientStoreError(err)) return false;
+      this.fail(err);
+      return true;
+    }
   }
 
   /** Stops sending; in-flight requests are aborted (their rows stay queued for next time). */
@@ -108,24 +146,43 @@ export class Emitter {
     this.running = false;
     this.abort.abort();
     this.wake();
-    if (this.timer) clearTimeout(this.timer);
     await this.loopDone;
     await this.dest.close();
   }
 
   private async loop(): Promise<void> {
     while (this.running) {
-      const waitMs = this.dispatchReady();
-      await new Promise<void>((resolve) => {
-        this.wakeUp = resolve;
-        if (waitMs !== undefined) {
-          this.timer = setTimeout(() => this.wake(), waitMs);
-          this.timer.unref();
-        }
-      });
-      if (this.timer) clearTimeout(this.timer);
+      const waitMs = this.dispatchSafely();
+      const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
+      if (waitMs === undefined) await woken;
+      else {
+        const timer = new AbortController();
+        await Promise.race([woken, this.clock.sleep(waitMs, timer.signal)]);
+        timer.abort();
+      }
     }
-    while (this.inflight > 0) await new Promise<void>((r) => setTimeout(r, 10));
+    await Promise.all(this.sending);
+  }
+
+  /**
+   * dispatchReady, with its store reads' failures on the emitter's failure path: one worth
+   * waiting out (a busy or failing disk) is retried after a delay, any other stops the emitter.
+   */
+  private dispatchSafely(): number | undefined {
+    try {
+      const waitMs = this.dispatchReady();
+      this.readFailures = 0;
+      return waitMs;
+    } catch (err) {
+      if (!isTransientStoreError(err)) {
+        this.fail(err);
+        return undefined;
+      }
+      const delay = storeRetryDelayMs(this.readFailures++);
+      this.lastError = `state store: ${err.code}`;
+      this.events.storeRetry?.(this.dest.name, err.code, delay, this.readFailures);
+      return delay;
+    }
   }
 
   /** Starts every batch that is ready; returns how long until a partial batch is due, if any. */
@@ -164,26 +221,28 @@ export class Emitter {
         this.backlogRead = false;
         return undefined;
       }
-      const dueIn = batch[0]!.createdAt + flushIntervalMs - this.now();
+      const dueIn = batch[0]!.createdAt + flushIntervalMs - this.clock.now();
       if (!full && !this.draining && !this.backlogRead && dueIn > 0) return dueIn;
       if (full) this.backlog = true;
       else this.backlog = this.backlogRead = false;
       this.cursor = batch[batch.length - 1]!.id;
       this.inflight++;
-      // Every failure ends here, never as an unhandled rejection: the rows stay queued.
-      void this.send(batch)
+      // Every failure ends in fail(), never as an unhandled rejection: the rows stay queued.
+      const sent: Promise<void> = this.send(batch)
         .catch((err: unknown) => this.fail(err))
         .finally(() => {
           this.inflight--;
+          this.sending.delete(sent);
           this.wake();
         });
+      this.sending.add(sent);
     }
     return undefined;
   }
 
   private async send(rows: QueueRow[]): Promise<void> {
-    const started = this.now();
-    const letters: DeadLetterInput[] = [];
+    const started = this.clock.now();
+    const letters: Letter[] = [];
     try {
       const stored = this.storedRequest(rows);
       if (stored) await this.deliverAll(stored, rows, letters, started);
@@ -195,15 +254,37 @@ export class Emitter {
     const settled = await this.settle(() =>
       letters.length ? this.store.deadLetterRows(this.pipeline, this.dest.name, rows, letters) : this.store.ack(this.pipeline, this.dest.name, rows),
     );
-    if (settled && letters.length) this.events.deadLettered(this.dest.name, letters.length, letters[0]!.reason);
+    if (settled) this.reportDeadLetters(letters);
   }
 
+  /** Counts dead letters by code, each code with its first reason. */
+  private reportDeadLetters(letters: readonly Letter[]): void {
+    const byCode = new Map<DeliveryDeadLetterCode, { count: number; reason: string }>();
+    for (const l of letters) {
+      const seen = byCode.get(l.code);
+      if (seen) seen.count++;
+      else byCode.set(l.code, { count: 1, reason: l.reason });
+    }
+    for (const [code, { count, reason }] of byCode) this.events.deadLettered(this.dest.name, count, code, reason);
+  }
+
+  /**
+   * The one way out for an error the emitter cannot wait out: it stops sending (the rows stay
+   * queued) and hands the error, with its code, to the daemon's failure path. Never throws.
+   */
   private fail(err: unknown): void {
-    if (this.abort.signal.aborted || !this.running) return;
+    if (this.abort.signal.aborted || this.failed) return;
+    this.failed = true;
     this.running = false;
-    this.lastError = `stopped: ${(err as { code?: string }).code ?? (err as Error).message}`;
+    const failure = withCode(err);
+    this.lastError = `stopped: ${failure.code}`;
     this.wake();
-    this.onFailed(err);
+    try {
+      this.onFailed(failure);
+    } catch {
+      // The failure path itself failed: the emitter is stopped all the same, and the last
+      // resort (ops/last-resort.ts) is for errors that nothing handles, not for this one.
+    }
   }
 
   /**
@@ -228,7 +309,7 @@ export class Emitter {
   }
 
   /** The rows' events decoded, too large ones dead-lettered, cut into requests within the limits. */
-  private decodedRequests(rows: readonly QueueRow[], letters: DeadLetterInput[]): Request[] {
+  private decodedRequests(rows: readonly QueueRow[], letters: Letter[]): Request[] {
     const { maxMessageBytes } = this.dest.limits;
     const toSend: string[] = [];
     /** UTF-8 size of each event in toSend, measured once for both limits. */
@@ -237,7 +318,7 @@ export class Emitter {
       for (const e of r.events()) {
         const size = Buffer.byteLength(e);
         if (size > maxMessageBytes) {
-          letters.push(this.letter(e, `message larger than max_message_bytes (${maxMessageBytes})`, r));
+          letters.push(this.letter('too_large', e, `message larger than max_message_bytes (${maxMessageBytes})`, r));
         } else {
           toSend.push(e);
           sizes.push(size);
@@ -266,22 +347,22 @@ export class Emitter {
         if (this.abort.signal.aborted) return false;
         const delay = storeRetryDelayMs(failures);
         this.events.storeRetry?.(this.dest.name, err.code, delay, failures + 1);
-        await this.sleep(delay);
+        await this.clock.sleep(delay, this.abort.signal);
       }
     }
   }
 
   /** Delivers a request, retrying what is retryable and bisecting what is refused as a whole. */
-  private async deliverAll(req: Request, rows: QueueRow[], letters: DeadLetterInput[], firstTry: number): Promise<void> {
+  private async deliverAll(req: Request, rows: QueueRow[], letters: Letter[], firstTry: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       if (this.abort.signal.aborted) throw new Error('aborted');
-      const t0 = this.now();
+      const t0 = this.clock.now();
       const result = await req.deliver(this.abort.signal);
       if (this.abort.signal.aborted) throw new Error('aborted');
       if (result.kind === 'ok') {
         this.consecutiveFailures = 0;
         this.lastError = undefined;
-        this.events.batchSent(this.dest.name, req.count, req.bytes, this.now() - t0);
+        this.events.batchSent(this.dest.name, req.count, req.bytes, this.clock.now() - t0);
         return;
       }
       this.consecutiveFailures++;
@@ -296,17 +377,17 @@ export class Emitter {
       }
       if (result.kind === 'split' || result.kind === 'reject') {
         this.events.batchFailed(this.dest.name, result, attempt, 0);
-        for (const e of req.events()) letters.push(this.letter(e, result.reason, rows[0]!, result.status, result.response, attempt + 1));
+        for (const e of req.events()) letters.push(this.letter('rejected', e, result.reason, rows[0]!, result.status, result.response, attempt + 1));
         return;
       }
       const { maxRetryAgeMs } = this.dest.retry;
-      if (maxRetryAgeMs > 0 && this.now() - firstTry >= maxRetryAgeMs) {
-        for (const e of req.events()) letters.push(this.letter(e, `gave up after max_retry_age: ${result.reason}`, rows[0]!, result.status, undefined, attempt + 1));
+      if (maxRetryAgeMs > 0 && this.clock.now() - firstTry >= maxRetryAgeMs) {
+        for (const e of req.events()) letters.push(this.letter('max_retry_age', e, `gave up after max_retry_age: ${result.reason}`, rows[0]!, result.status, undefined, attempt + 1));
         return;
       }
       const delay = result.retryAfterMs ?? backoffDelayMs(this.dest.retry, attempt);
       this.events.batchFailed(this.dest.name, result, attempt, delay);
-      await this.sleep(delay);
+      await this.clock.sleep(delay, this.abort.signal);
     }
   }
 
@@ -329,24 +410,12 @@ export class Emitter {
     if (part.length) yield part;
   }
 
-  private letter(payload: string, reason: string, row: QueueRow, status?: number, response?: string, attempts = 0): DeadLetterInput {
+  private letter(code: DeliveryDeadLetterCode, payload: string, reason: string, row: QueueRow, status?: number, response?: string, attempts = 0): Letter {
     return {
+      code,
       output: this.dest.name, kind: 'delivery', reason: this.scrub(reason), status: status ?? null, response: response === undefined ? null : this.scrub(response),
       file: row.fileKey, offset: row.startOffset, attempts, payload,
     };
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      const signal = this.abort.signal;
-      function done(): void {
-        clearTimeout(t);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done);
-    });
   }
 }
 
@@ -354,4 +423,12 @@ function sumLength(events: readonly string[]): number {
   let n = 0;
   for (const e of events) n += e.length;
   return n;
+}
+
+/** The error with a string code: its own (a store error's SQLITE_*) or TAILSHIP_OUTPUT_FAILED around it. */
+function withCode(err: unknown): Error & { code: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (err instanceof Error && typeof code === 'string') return err as Error & { code: string };
+  const message = err instanceof Error ? err.message : String(err);
+  return new TailshipError('TAILSHIP_OUTPUT_FAILED', message, {}, { cause: err });
 }

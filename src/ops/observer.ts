@@ -5,7 +5,7 @@
  * only add to plain numbers; labels are resolved when /metrics is scraped.
  */
 import type { DeliveryResult } from '../emit/destination.js';
-import type { EmitterEvents } from '../emit/emitter.js';
+import { DELIVERY_DEAD_LETTER_CODES, type DeliveryDeadLetterCode, type EmitterEvents } from '../emit/emitter.js';
 import { LINE_OUTCOMES, OUTCOME_LABELS, addOutcomes, emptyOutcomes, type LineOutcomes } from '../run/line-outcomes.js';
 import type { PipelineEvents } from '../run/pipeline.js';
 import type { TapBatch } from '../run/tap.js';
@@ -17,8 +17,7 @@ export const DEFAULT_MAX_FILE_LABELS = 100;
 export const OTHER_FILE = 'other';
 
 export type MappingOutcome = 'event' | 'error' | 'dropped' | 'sampled_out' | 'unmatched';
-export type DeadLetterReason = 'parse' | 'mapping' | 'rejected' | 'too_large' | 'max_retry_age';
-const OUTPUT_DEAD_LETTER_REASONS: readonly DeadLetterReason[] = ['rejected', 'too_large', 'max_retry_age'];
+export type DeadLetterReason = 'parse' | 'mapping' | DeliveryDeadLetterCode;
 const STATUS_CLASSES = ['2xx', '4xx', '5xx', 'error'] as const;
 
 /** Running totals of one pipeline (kept across reloads, so counters stay monotonic). */
@@ -80,7 +79,7 @@ export class OutputTotals {
     // Every known label value from the start, at zero: a counter that first appears at 3 hides
     // its first increase from increase()/rate().
     for (const status of STATUS_CLASSES) this.batches.set(status, 0);
-    for (const reason of OUTPUT_DEAD_LETTER_REASONS) this.deadLetters.set(reason, 0);
+    for (const reason of DELIVERY_DEAD_LETTER_CODES) this.deadLetters.set(reason, 0);
   }
 }
 
@@ -302,11 +301,10 @@ export class Observer {
           'state store cannot write: acknowledgement retried (delivered events stay queued until it goes through)',
         );
       },
-      deadLettered(output, count, reason) {
+      deadLettered(output, count, code, reason) {
         const o = self.output(name, output);
-        const r = deadLetterReason(reason);
-        o.deadLetters.set(r, (o.deadLetters.get(r) ?? 0) + count);
-        log.error({ output, count, reason }, 'events moved to dead letters');
+        o.deadLetters.set(code, (o.deadLetters.get(code) ?? 0) + count);
+        log.error({ output, count, code, reason }, 'events moved to dead letters');
       },
     };
     this.bound.set(name, b);
@@ -353,11 +351,4 @@ export class Observer {
 /** "2xx", "4xx", "5xx", or "error" for a failure without a status (network, timeout). */
 export function statusClass(status: number | undefined): string {
   return status === undefined ? 'error' : `${Math.floor(status / 100)}xx`;
-}
-
-/** A bounded reason for a delivery dead letter (the full reason is in the dead letter row). */
-export function deadLetterReason(reason: string): DeadLetterReason {
-  if (reason.includes('max_message_bytes')) return 'too_large';
-  if (reason.includes('max_retry_age')) return 'max_retry_age';
-  return 'rejected';
 }

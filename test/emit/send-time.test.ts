@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfigText, pipelineOutputs } from '../../src/config/load.js';
+import { systemClock } from '../../src/clock.js';
 import { Emitter } from '../../src/emit/emitter.js';
 import { createDestination, encoderSpec } from '../../src/emit/registry.js';
 import type { Destination } from '../../src/emit/destination.js';
@@ -85,7 +86,7 @@ pipelines:
   store = new Store(tmp.dir);
   store.commit({ pipeline: 'web', chunks: builder.finish(), deadLetters: [] });
   const noop = (): void => undefined;
-  emitter = new Emitter('web', dest, store, { batchSent: noop, batchFailed: noop, deadLettered: noop }, now);
+  emitter = new Emitter('web', dest, store, { batchSent: noop, batchFailed: noop, deadLettered: noop }, { clock: { now, sleep: systemClock.sleep }, onFailed: noop });
   emitter.start();
   emitter.drain();
 }
