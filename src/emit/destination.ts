@@ -4,7 +4,7 @@
  * ready-to-send bytes; a destination delivers a list of encoded events at send time. The
  * emitter owns batching, retries, splitting and dead letters for every destination.
  */
-import type { AnalyticsEvent } from '../mapping/event.js';
+import type { AnalyticsEvent, CompiledRules, RuleWriters } from '../mapping/event.js';
 import type { MessageDialect } from './rudderstack/message-json.js';
 
 export type DeliveryResult =
@@ -41,10 +41,15 @@ export interface Encoder {
   /** Written after each event of a queue row but the last: "," where rows are sent as stored, else "". */
   readonly separator: string;
   /**
-   * Set when `encode` is message-json.ts's `encodeMessage` in this dialect: the mapper may then
-   * hand over events already written in that form (Mapper.mapToJson), queued as they are.
+   * Set when `encode` is message-json.ts's `encodeMessage` in this dialect: outputs that agree
+   * on it share the writers below, and the events they write are queued as they are.
    */
   readonly messageJson?: MessageDialect;
+  /**
+   * Writers that write the rules' events in this wire form straight from the record, each
+   * exactly what `encode` makes of the event (Mapper.mapWith).
+   */
+  ruleWriters?(rules: CompiledRules): RuleWriters;
   /** Bytes the output's send-time stamp adds to each event in a request (send-stamp.ts); rows count them. */
   readonly sendStampBytes?: number;
 }

@@ -67,6 +67,20 @@ export function toStringValue(v: Value): Value {
   return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
 }
 
+/** An id field (`userId`, `groupId`, …): ids are strings on the wire, so numbers and booleans become text; empty strings and null are missing. */
+export function toEventId(v: Value): Value {
+  if (typeof v === 'string') return v === '' ? undefined : v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v === null) return undefined;
+  return v; // an object or list: left for validation to refuse, naming the field
+}
+
+/** `event`, `name`, `category`: numbers and booleans become text; null is missing. */
+export function toEventText(v: Value): Value {
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return v === null ? undefined : v;
+}
+
 /** The text a value is matched on (`=~`, starts_with, …): strings, and numbers and booleans as text. */
 export function matchText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;

@@ -16,11 +16,9 @@ import type { LogRecord, RecordValue } from '../../parsers/types.js';
 import type { PipelineConfig, RuleConfig } from '../config/schema.js';
 import { TailshipError } from '../errors.js';
 import { CALL_TYPE_RULES, SCALAR_FIELDS, TYPED_FIELDS, type CallType } from './call-types.js';
-import type { AnalyticsEvent, JsonObject, JsonOutcome, LineMeta, Mapper, MapOutcome, SelfDescribing } from './event.js';
+import type { AnalyticsEvent, CompiledRules, JsonObject, LineMeta, Mapper, MapOutcome, RuleRuntime, RuleWriters, SelfDescribing, WrittenOutcome } from './event.js';
 import { compileExpression, type Predicate } from './expression.js';
-import type { Value } from './conversions.js';
-import type { MessageDialect } from '../emit/rudderstack/message-json.js';
-import { generateMessageWriter, type MessageWriter, type WriterSpec } from '../emit/rudderstack/message-writer.js';
+import { toEventId, toEventText, type Value } from './conversions.js';
 import { messageIdFactory, type MessageIdFactory } from './message-id.js';
 import { compileObject, compileTemplate, type Render, type Scope } from './template.js';
 import { compileTimestamp, type TimestampParser } from './timestamp.js';
@@ -47,8 +45,6 @@ export interface CompileMapperOptions {
   /** tailship version, sent as `context.library.version`. */
   version: string;
   hooks?: MappingHooks;
-  /** The message JSON `mapToJson` writes (default rudderstack): where its event time goes. */
-  dialect?: MessageDialect;
 }
 
 type ObjRender = (s: Scope) => JsonObject | undefined;
@@ -166,20 +162,6 @@ function timeParser(rule: RuleConfig, path: string, times: TimeParsers): Timesta
     times.set(key, p);
   }
   return p;
-}
-
-/** Ids are strings on the wire: numbers and booleans are converted, empty strings are missing. */
-function toId(v: Value): RecordValue | undefined {
-  if (typeof v === 'string') return v === '' ? undefined : v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (v === null) return undefined;
-  return v; // an object or list: left for validation to refuse, naming the field
-}
-
-/** `event`, `name`, `category`: numbers and booleans become strings; null is missing. */
-function toText(v: Value): RecordValue | undefined {
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return v === null ? undefined : v;
 }
 
 /** Stable hash of a string into [0, 1): FNV-1a, then the murmur3 finaliser to spread the bits. */
@@ -308,8 +290,6 @@ function applyAt(root: JsonObject, path: FieldPath, fn: (parent: JsonObject, key
   if (Object.hasOwn(o, k)) fn(o, k);
 }
 
-const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
-
 /** A page's `name` and `category` copied into its properties, as the SDKs do (Segment's Page spec). */
 function pageProperties(ev: AnalyticsEvent): void {
   if (ev.name === undefined && ev.category === undefined) return;
@@ -327,41 +307,6 @@ function identifyContext(ev: AnalyticsEvent): void {
   ev.context = library === undefined ? { ...rest, traits: ev.traits } : { ...rest, traits: ev.traits, library };
 }
 
-/**
- * What the rule's generated writer needs, or undefined where writing the message directly could
- * differ from building the event and encoding it: events that redaction, hashing or enrichment
- * change after rendering, and contexts whose merge or `library` key could reorder or replace
- * their members.
- */
-function writerSpec(pipeline: PipelineConfig, rule: RuleConfig, path: string, dialect: MessageDialect): WriterSpec | undefined {
-  if (rule.drop || pipeline.redact.length || pipeline.hash.length || pipeline.enrich.user_agent || pipeline.enrich.referrer) return undefined;
-  const contexts = [pipeline.context, rule.context].filter((c): c is Record<string, unknown> => c !== undefined);
-  const keys = contexts.flatMap((c) => Object.keys(c));
-  if (keys.includes('library')) return undefined;
-  const type = rule.type ?? 'track';
-  // identifyContext and pageProperties replace a key in place when the config already sets it.
-  if (type === 'identify' && keys.includes('traits')) return undefined;
-  if (type === 'page' && (rule.name !== undefined || rule.category !== undefined)) {
-    const props = rule.properties;
-    if (props !== undefined && (!isPlainObject(props) || 'name' in props || 'category' in props)) return undefined;
-  }
-  // Both present are deep-merged: written one after the other only when that is what the merge gives.
-  if (contexts.length === 2 && (new Set(keys).size < keys.length || keys.some((k) => ARRAY_INDEX.test(k)))) return undefined;
-  const scalars: WriterSpec['scalars'] = {};
-  for (const f of SCALAR_FIELDS) if (rule[f] !== undefined) scalars[f] = rule[f];
-  return {
-    type,
-    dialect,
-    scalars,
-    hasAnonymousFrom: rule.anonymous_id_from !== undefined,
-    contexts,
-    properties: rule.properties,
-    traits: rule.traits,
-    integrations: rule.integrations,
-    path,
-  };
-}
-
 /** Compiles a pipeline's rules into a Mapper. Throws TailshipError (with `place.path`) on a bad config. */
 export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptions): Mapper {
   const base = `pipelines[${opts.pipelineIndex}]`;
@@ -376,7 +321,6 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
   const enrichReferrer = pipeline.enrich.referrer;
   const hooks = opts.hooks ?? {};
   const library = { name: 'tailship', version: opts.version };
-  const libraryMember = '"library":' + JSON.stringify(library);
   const pipelineName = pipeline.name;
   const ids = new Map<string, MessageIdFactory>();
   const scope: Scope = { record: NO_RECORD, file: '', offset: 0, host: opts.host };
@@ -404,13 +348,13 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
   /** Event fields that are one value each, in the order they are set on an event object. */
   function renderScalars(rule: CompiledRule, s: Scope, e: Record<string, Value>): void {
     let v: Value;
-    if (rule.event && (v = toText(rule.event(s))) !== undefined) e.event = v;
-    if (rule.name && (v = toText(rule.name(s))) !== undefined) e.name = v;
-    if (rule.category && (v = toText(rule.category(s))) !== undefined) e.category = v;
-    if (rule.userId && (v = toId(rule.userId(s))) !== undefined) e.userId = v;
-    if (rule.anonymousId && (v = toId(rule.anonymousId(s))) !== undefined) e.anonymousId = v;
-    if (rule.previousId && (v = toId(rule.previousId(s))) !== undefined) e.previousId = v;
-    if (rule.groupId && (v = toId(rule.groupId(s))) !== undefined) e.groupId = v;
+    if (rule.event && (v = toEventText(rule.event(s))) !== undefined) e.event = v;
+    if (rule.name && (v = toEventText(rule.name(s))) !== undefined) e.name = v;
+    if (rule.category && (v = toEventText(rule.category(s))) !== undefined) e.category = v;
+    if (rule.userId && (v = toEventId(rule.userId(s))) !== undefined) e.userId = v;
+    if (rule.anonymousId && (v = toEventId(rule.anonymousId(s))) !== undefined) e.anonymousId = v;
+    if (rule.previousId && (v = toEventId(rule.previousId(s))) !== undefined) e.previousId = v;
+    if (rule.groupId && (v = toEventId(rule.groupId(s))) !== undefined) e.groupId = v;
     if (rule.anonFrom && e.userId === undefined && e.anonymousId === undefined && (v = anonymousFrom(rule.anonFrom, s)) !== undefined) e.anonymousId = v;
   }
 
@@ -469,25 +413,28 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
     return validateEvent(ev, rule.index);
   }
 
-  const writers = pipeline.events.map((r, i): MessageWriter | undefined => {
-    const spec = writerSpec(pipeline, r, `${base}.events[${i}]`, opts.dialect ?? 'rudderstack');
-    const rule = rules[i]!;
-    return spec && generateMessageWriter(spec, {
-      toText,
-      toId,
+  const compiled: CompiledRules = {
+    pipeline,
+    path: base,
+    rewritesEvents: redact.length > 0 || hash.length > 0 || parseUa !== undefined || enrichReferrer,
+    library,
+    rules: rules.map((rule): RuleRuntime => ({
+      index: rule.index,
+      config: pipeline.events[rule.index]!,
+      path: `${base}.events[${rule.index}]`,
+      type: rule.type,
       anonymousFrom: (s) => anonymousFrom(rule.anonFrom ?? [], s),
       time: (meta) => timestampOf(rule, meta),
       messageId: (meta, index) => idsFor(meta.fileKey)(meta.offset, index),
-      libraryMember,
-    });
-  });
+    })),
+  };
 
-  function mapWith(record: LogRecord, meta: LineMeta, json: boolean): Array<MapOutcome | JsonOutcome> {
+  function mapWith(record: LogRecord, meta: LineMeta, writers: RuleWriters | undefined): Array<MapOutcome | WrittenOutcome> {
     const s = scope;
     s.record = record;
     s.file = meta.file;
     s.offset = meta.offset;
-    const out: Array<MapOutcome | JsonOutcome> = [];
+    const out: Array<MapOutcome | WrittenOutcome> = [];
     let matched = false;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!;
@@ -506,7 +453,7 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
         }
       }
       try {
-        const w = json ? writers[i] : undefined;
+        const w = writers?.[i];
         const text = w && w(s, meta, out.length);
         out.push(text !== undefined ? { ok: true, json: text, rule: rule.index } : build(rule, meta, out.length));
       } catch (err) {
@@ -521,7 +468,8 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
   }
 
   return {
-    map: (record, meta) => mapWith(record, meta, false) as MapOutcome[],
-    mapToJson: (record, meta) => mapWith(record, meta, true),
+    rules: compiled,
+    map: (record, meta) => mapWith(record, meta, undefined) as MapOutcome[],
+    mapWith,
   };
 }

@@ -11,7 +11,7 @@ import type { DeadLetterInput } from '../store/dead-letters.js';
 import type { RowBytes } from '../store/payload.js';
 import type { QueueChunk } from '../store/queue.js';
 import { ChunkBuilder, type ChunkLimits } from './chunker.js';
-import type { Mapper } from '../mapping/event.js';
+import type { Mapper, RuleWriters } from '../mapping/event.js';
 import type { LineBatch } from './line-batch.js';
 import type { MappingHooks } from '../mapping/mapping.js';
 import { recordOverLimits, type RecordLimits } from '../mapping/record-limits.js';
@@ -90,13 +90,15 @@ export interface ProcessStages {
   readonly outputs: readonly OutputEncoding[];
   /** Set while a `tailship tap` viewer is attached to the pipeline. */
   tap?: Tap | undefined;
-  /** The dialect the mapper's `mapToJson` writes, when every output takes it. */
+  /** The message JSON every output takes, when they all take the same one. */
   readonly jsonDialect?: MessageDialect | undefined;
+  /** Writers of that form, built by the outputs' protocol from the mapper's rules (stages.ts). */
+  readonly writers?: RuleWriters | undefined;
 }
 
 /**
- * The message JSON every output takes, when they all take the same one: the mapper (compiled
- * for it, stages.ts) can then write events straight to it.
+ * The message JSON every output takes, when they all take the same one: the mapper can then
+ * write events straight to it with the writers its protocol builds (stages.ts).
  */
 export function commonMessageDialect(outputs: ReadonlyArray<Pick<OutputEncoding, 'encoder'>>): MessageDialect | undefined {
   const first = outputs[0]?.encoder.messageJson;
@@ -112,8 +114,8 @@ export function processBatch(stages: ProcessStages, batch: LineBatch): ProcessRe
   const bytes = batch.bytes ? Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength) : undefined;
   const truncated = new Set(batch.truncated);
   const tapped: TapBatch | undefined = stages.tap && { events: [], overflow: 0 };
-  const json = stages.jsonDialect !== undefined && commonMessageDialect(outputs) === stages.jsonDialect;
-  const line: LineWork = { stages, batch, builders, letters, counts, json, encoded: [], tapped };
+  const writers = stages.jsonDialect !== undefined && commonMessageDialect(outputs) === stages.jsonDialect ? stages.writers : undefined;
+  const line: LineWork = { stages, batch, builders, letters, counts, writers, encoded: [], tapped };
   for (let i = 0; i < batch.count; i++) {
     const k = 4 * i;
     const start = spans[k + 2]!;
@@ -146,7 +148,8 @@ interface LineWork {
   readonly builders: ChunkBuilder[];
   readonly letters: DeadLetterInput[];
   readonly counts: ProcessCounts;
-  readonly json: boolean;
+  /** The writers events are written with, when every output takes what they write. */
+  readonly writers: RuleWriters | undefined;
   /** Per event, its text for each output (undefined: that output's protocol refused it): all are made before any is added to a row. */
   readonly encoded: Array<string | undefined>;
   readonly tapped: TapBatch | undefined;
@@ -199,7 +202,7 @@ function processLine(w: LineWork, text: string, start: number, end: number, cut:
   encoded.length = 0;
   const lineLetters: DeadLetterInput[] = [];
   let added = 0;
-  for (const o of w.json ? mapper.mapToJson(record, meta) : mapper.map(record, meta)) {
+  for (const o of w.writers ? mapper.mapWith(record, meta, w.writers) : mapper.map(record, meta)) {
     if (!o.ok) {
       counts.mappingErrors++;
       lineLetters.push({ kind: 'mapping', reason: o.reason, file, offset: start, payload: text });

@@ -31,6 +31,8 @@ export async function buildStages(setup: StagesSetup): Promise<ProcessStages> {
     }),
   );
   const jsonDialect = commonMessageDialect(outputs);
-  const mapper = compileMapper(p, { pipelineIndex: setup.pipelineIndex, host: setup.host, version: setup.version, hooks, ...(jsonDialect ? { dialect: jsonDialect } : {}) });
-  return { config: p, parser, mapper, hooks, outputs, jsonDialect, limits: { maxDepth: p.limits.max_depth, maxFields: p.limits.max_fields } };
+  const mapper = compileMapper(p, { pipelineIndex: setup.pipelineIndex, host: setup.host, version: setup.version, hooks });
+  // The outputs' protocol builds the writers of its wire form from the compiled rules.
+  const writers = jsonDialect === undefined ? undefined : outputs[0]?.encoder.ruleWriters?.(mapper.rules);
+  return { config: p, parser, mapper, hooks, outputs, jsonDialect, writers, limits: { maxDepth: p.limits.max_depth, maxFields: p.limits.max_fields } };
 }

@@ -78,7 +78,7 @@ pipelines:
   });
   const builder = new ChunkBuilder(dest.name, dest.limits, stages.outputs[0]!.encoder, 'file-key');
   LINES.forEach((line, i) => {
-    for (const out of stages.mapper.mapToJson(line, { fileKey: 'file-key', file: 'x.log', offset: i * 100, readAtMs: OUTAGE_START })) {
+    for (const out of stages.mapper.mapWith(line, { fileKey: 'file-key', file: 'x.log', offset: i * 100, readAtMs: OUTAGE_START }, stages.writers)) {
       if (!out.ok) throw new Error(out.reason);
       builder.add('json' in out ? out.json : stages.outputs[0]!.encoder.encode(out.event), i * 100, i * 100 + 99);
     }

@@ -1,7 +1,7 @@
 /**
  * Generated message writers: for a rule whose events can be written straight to RudderStack /
- * Segment JSON (mapping.ts decides which), one function that reads the record's fields, checks
- * the event, and writes the message text, with no event object built. It is generated (with
+ * Segment JSON (`messageWriters` decides which, from the compiled rules), one function that reads
+ * the record's fields, checks the event, and writes the message text, with no event object built. It is generated (with
  * `new Function`) because generic closures read every field and write every member through
  * shared code, which V8 cannot specialise (docs/decisions/0016-simple-rules-write-their-events-straight-to.md).
  *
@@ -10,10 +10,11 @@
  * around them or odd keys are rendered by their compiled closures. The result must equal
  * `encodeMessage` of the event the object path builds: test/emit/rudderstack/message-json.property.test.ts.
  */
+import { isPlainObject } from '../../../parsers/record.js';
 import type { RecordValue } from '../../../parsers/types.js';
 import { CALL_TYPE_RULES, IDENTITY_FIELDS, SCALAR_FIELDS, type CallType, type ScalarField } from '../../mapping/call-types.js';
-import type { LineMeta } from '../../mapping/event.js';
-import type { Value } from '../../mapping/conversions.js';
+import { toEventId, toEventText } from '../../mapping/conversions.js';
+import type { CompiledRules, RuleRuntime, RuleWriter, RuleWriters } from '../../mapping/event.js';
 import { jsonString, jsonValue } from './json-text.js';
 import { writeMessage, type MessageDialect } from './message-json.js';
 import { compileString, compileTemplate, plainFieldPath, type Render, type Scope } from '../../mapping/template.js';
@@ -21,7 +22,7 @@ import { compileString, compileTemplate, plainFieldPath, type Render, type Scope
 const TEXT_FIELDS: ReadonlySet<ScalarField> = new Set(['event', 'name', 'category']);
 
 /** What the object path's rule shares with the generated writer. */
-export interface WriterSpec {
+interface WriterSpec {
   readonly type: CallType;
   /** Config templates of the one-value fields the rule has. */
   readonly scalars: Partial<Record<ScalarField, unknown>>;
@@ -36,22 +37,58 @@ export interface WriterSpec {
   readonly dialect: MessageDialect;
 }
 
-export interface WriterHelpers {
-  toText(v: Value): RecordValue | undefined;
-  toId(v: Value): RecordValue | undefined;
-  /** The anonymousId from `anonymous_id_from`, or undefined. */
-  anonymousFrom(s: Scope): string | undefined;
-  /** The event time (calls the fallback hook when it falls back). */
-  time(meta: LineMeta): string;
-  messageId(meta: LineMeta, index: number): string;
-  /** `"library":{...}`, the context's last member. */
-  readonly libraryMember: string;
+const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * What the rule's generated writer needs, or undefined where writing the message directly could
+ * differ from building the event and encoding it: events that redaction, hashing or enrichment
+ * change after rendering, and contexts whose merge or `library` key could reorder or replace
+ * their members.
+ */
+function writerSpec(rules: CompiledRules, rule: RuleRuntime, dialect: MessageDialect): WriterSpec | undefined {
+  const { pipeline } = rules;
+  const config = rule.config;
+  if (config.drop || rules.rewritesEvents) return undefined;
+  const contexts = [pipeline.context, config.context].filter((c): c is Record<string, unknown> => c !== undefined);
+  const keys = contexts.flatMap((c) => Object.keys(c));
+  if (keys.includes('library')) return undefined;
+  const type = rule.type;
+  // The mapper's identifyContext and pageProperties replace a key in place when the config already sets it.
+  if (type === 'identify' && keys.includes('traits')) return undefined;
+  if (type === 'page' && (config.name !== undefined || config.category !== undefined)) {
+    const props = config.properties;
+    if (props !== undefined && (!isPlainObject(props) || 'name' in props || 'category' in props)) return undefined;
+  }
+  // Both present are deep-merged: written one after the other only when that is what the merge gives.
+  if (contexts.length === 2 && (new Set(keys).size < keys.length || keys.some((k) => ARRAY_INDEX.test(k)))) return undefined;
+  const scalars: WriterSpec['scalars'] = {};
+  for (const f of SCALAR_FIELDS) if (config[f] !== undefined) scalars[f] = config[f];
+  return {
+    type,
+    dialect,
+    scalars,
+    hasAnonymousFrom: config.anonymous_id_from !== undefined,
+    contexts,
+    properties: config.properties,
+    traits: config.traits,
+    integrations: config.integrations,
+    path: rule.path,
+  };
 }
 
-/** Writes the event of a rule, or returns undefined when it would be invalid (the object path then makes the dead letter). */
-export type MessageWriter = (s: Scope, meta: LineMeta, index: number) => string | undefined;
+/**
+ * The writers of a pipeline's rules for RudderStack / Segment messages in `dialect`: one per
+ * rule whose events can be written straight from the record (see writerSpec), none for the others.
+ */
+export function messageWriters(rules: CompiledRules, dialect: MessageDialect): RuleWriters {
+  const libraryMember = '"library":' + JSON.stringify(rules.library);
+  return rules.rules.map((rule) => {
+    const spec = writerSpec(rules, rule, dialect);
+    return spec && generateMessageWriter(spec, rule, libraryMember);
+  });
+}
 
-export function generateMessageWriter(spec: WriterSpec, helpers: WriterHelpers): MessageWriter {
+function generateMessageWriter(spec: WriterSpec, rule: RuleRuntime, libraryMember: string): RuleWriter {
   const g = new Generator(spec.path);
   const fields: string[] = [];
   for (const f of SCALAR_FIELDS) {
@@ -95,8 +132,8 @@ export function generateMessageWriter(spec: WriterSpec, helpers: WriterHelpers):
   const factory = new Function(
     'R', 'toText', 'toId', 'anonymousFrom', 'time', 'messageIdOf', 'libraryMember', 'jsonValue', 'writeMessage',
     `'use strict';\nreturn function writeEvent(s, meta, index) {\n  const r = s.record;\n  ${g.body.join('\n  ')}\n};`,
-  ) as (...args: unknown[]) => MessageWriter;
-  return factory(g.renders, helpers.toText, helpers.toId, helpers.anonymousFrom, helpers.time, helpers.messageId, helpers.libraryMember, jsonValue, writeMessage);
+  ) as (...args: unknown[]) => RuleWriter;
+  return factory(g.renders, toEventText, toEventId, rule.anonymousFrom, rule.time, rule.messageId, libraryMember, jsonValue, writeMessage);
 }
 
 /** Emits the statements of one writer; every value gets a variable of its own. */

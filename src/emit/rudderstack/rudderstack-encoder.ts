@@ -2,8 +2,9 @@
  * RudderStack / Segment messages as queue rows hold them (docs/protocols/rudderstack-segment.md). No connections here:
  * this module is loaded by the processing workers.
  */
-import type { AnalyticsEvent } from '../../mapping/event.js';
+import type { AnalyticsEvent, CompiledRules, RuleWriters } from '../../mapping/event.js';
 import { encodeMessage, type MessageDialect } from './message-json.js';
+import { messageWriters } from './message-writer.js';
 import type { Encoder } from '../destination.js';
 import { isoTimeStamp, type SendStamp } from '../send-stamp.js';
 
@@ -15,13 +16,17 @@ export class RudderstackEncoder implements Encoder {
 
   readonly sendStampBytes: number;
 
-  /** Events of simple rules come already written in this form (Mapper.mapToJson). */
   constructor(readonly messageJson: MessageDialect) {
     this.sendStampBytes = messageJson === 'rudderstack' ? SENT_AT.bytesPerMessage : 0;
   }
 
   encode(e: AnalyticsEvent): string {
     return encodeMessage(e, this.messageJson);
+  }
+
+  /** Events of simple rules are written in this form straight from the record (message-writer.ts). */
+  ruleWriters(rules: CompiledRules): RuleWriters {
+    return messageWriters(rules, this.messageJson);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * Property: for any pipeline of rules and any record, `Mapper.mapToJson` (events written straight
- * to RudderStack / Segment JSON where a rule allows it) gives exactly what `Mapper.map` followed
+ * Property: for any pipeline of rules and any record, `Mapper.mapWith` the RudderStack writers
+ * (events written straight to RudderStack / Segment JSON where a rule allows it) gives exactly what `Mapper.map` followed
  * by the encoder gives: the same text for every event, the same dead letters, the same counts.
  */
 import fc from 'fast-check';
@@ -9,6 +9,7 @@ import { pipelineSchema } from '../../../src/config/schema.js';
 import type { CallType } from '../../../src/mapping/call-types.js';
 import { compileMapper } from '../../../src/mapping/mapping.js';
 import { encodeMessage, type MessageDialect } from '../../../src/emit/rudderstack/message-json.js';
+import { messageWriters } from '../../../src/emit/rudderstack/message-writer.js';
 import { CountingHooks } from '../../../src/run/process.js';
 import { record } from '../../helpers/records.js';
 
@@ -80,14 +81,15 @@ describe('events written straight to message JSON', () => {
         const config = pipelineSchema.parse({ name: 'p', inputs: [{ paths: ['/x'] }], parser: { type: 'json' }, output: { type: 'stdout' }, ...p });
         const [hooksA, hooksB] = [new CountingHooks(), new CountingHooks()];
         const objects = compileMapper(config, { pipelineIndex: 0, host: 'h', version: '1', hooks: hooksA });
-        const direct = compileMapper(config, { pipelineIndex: 0, host: 'h', version: '1', hooks: hooksB, dialect });
+        const direct = compileMapper(config, { pipelineIndex: 0, host: 'h', version: '1', hooks: hooksB });
+        const writers = messageWriters(direct.rules, dialect);
         records.forEach((rec, i) => {
           const meta = { fileKey: 'f', file: '/x', offset: offset + i, readAtMs: 1_700_000_000_000 };
           const logged = structuredClone(rec);
           const expected = objects.map(rec, meta);
           // Mapping reads the record and never changes it (the next rule, or the other path, reads it too).
           expect(rec).toEqual(logged);
-          const got = direct.mapToJson(rec, meta);
+          const got = direct.mapWith(rec, meta, writers);
           expect(got).toHaveLength(expected.length);
           expected.forEach((e, j) => {
             const g = got[j]!;
