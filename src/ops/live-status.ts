@@ -6,7 +6,7 @@
  * of it (the server scrubs each body as well).
  */
 import { fstatSync } from 'node:fs';
-import type { TrackedFile } from '../source/tailer.js';
+import type { FileReader } from '../source/reader.js';
 import { VERSION } from '../version.js';
 import type { Observer } from './observer.js';
 
@@ -22,7 +22,7 @@ export type FileState = 'tailing' | 'paused' | 'closed' | 'rotated' | 'rotated-u
 
 export interface LiveSource {
   readonly observer: Observer;
-  pipelines(): ReadonlyArray<{ readonly name: string; trackedFiles(): TrackedFile[] }>;
+  pipelines(): ReadonlyArray<{ readonly name: string; trackedFiles(): FileReader[] }>;
   backpressure(): { paused: boolean; pausedMs: number };
   /** The queue per output (one SQL query: asked only when a status is asked for). */
   queueDepth(): Array<{ pipeline: string; output: string; rows: number; events: number; bytes: number; oldest: number | null }>;
@@ -282,7 +282,7 @@ function rate(w: Window | undefined): number {
   return Math.max(0, round1(((last.v - first.v) * 1000) / (last.t - first.t)));
 }
 
-function fileSize(f: TrackedFile): number | null {
+function fileSize(f: FileReader): number | null {
   if (f.fd === undefined) return null;
   try {
     return fstatSync(f.fd).size;

@@ -1,7 +1,8 @@
 /**
  * One pipeline at run time: its inputs' files → framed lines → (joiner) → processing (parse,
  * map, encode, compress: on worker threads, run/workers.ts) → ONE store transaction per
- * read with the file's new offset, in read order. Files take turns, each reading at most
+ * read with the file's new offset and the tailer's decisions before it (files found, truncated,
+ * removed), in read order: nothing else writes file states. Files take turns, each reading at most
  * max_read_bytes per turn, while up to a few reads are being processed; reading pauses while
  * the queue is over its high-water mark. The committed offset never passes a line that is not
  * yet in the queue: a partial line or an unfinished multiline group is read again after a
@@ -10,12 +11,12 @@
 import { systemClock, type Clock } from '../clock.js';
 import type { InputConfig, PipelineConfig } from '../config/schema.js';
 import { Discovery } from '../source/discovery.js';
-import type { Line, LineJoiner } from '../source/line.js';
-import { Tailer, type SourceEvents, type TrackedFile } from '../source/tailer.js';
+import type { LineJoiner } from '../source/line.js';
+import type { FileReader } from '../source/reader.js';
+import { Tailer, type Read, type SourceChanges, type SourceEvents } from '../source/tailer.js';
 import type { FileState, Store } from '../store/store.js';
 import { isTransientStoreError, storeRetryDelayMs } from '../store/transient.js';
 import type { Backpressure } from './backpressure.js';
-import { LineBatchBuilder, textBatch, type LineBatch } from './line-batch.js';
 import type { LineAccount } from '../store/line-accounts.js';
 import { emptyOutcomes } from './line-outcomes.js';
 import { emptyResult, type ProcessCounts, type ProcessResult } from './process.js';
@@ -64,8 +65,10 @@ interface PendingCommit {
   readonly path: string;
   /** The file life the lines were read from (the state's may be a newer life after a truncation). */
   readonly fileKey: string;
-  /** The file's state once this read is committed. */
-  readonly state: FileState;
+  /** The file's state once this read is committed (undefined: only the tailer's decisions). */
+  readonly state: FileState | undefined;
+  /** The tailer's decisions before this read, written first. */
+  readonly changes: SourceChanges | undefined;
   readonly readAtMs: number;
   readonly startedAt: number;
   readonly result: Promise<ProcessResult>;
@@ -81,8 +84,6 @@ export class Pipeline {
   /** Files the inputs' globs matched when the pipeline started. */
   filesMatchedAtStart = 0;
   private readonly inputs: InputRuntime[];
-  /** Per file, the joiner and the file life (key) it holds lines of. */
-  private readonly joiners = new WeakMap<TrackedFile, { key: string; joiner: LineJoiner }>();
   private readonly buf: Buffer;
   private running = false;
   private loopDone: Promise<void> | undefined;
@@ -103,8 +104,6 @@ export class Pipeline {
   private held: { since: number; failures: number } | undefined;
   /** What `tailship tap` asks the processing stages to copy out (undefined: no viewer). */
   private tapSelector: TapSelector | undefined;
-  /** Lines dropped at truncations, per file life, not yet in a commit's accounting. */
-  private readonly truncationDrops = new Map<string, { path: string; lines: number }>();
 
   constructor(
     private readonly parts: PipelineParts,
@@ -126,11 +125,9 @@ export class Pipeline {
     this.clock = options.clock ?? systemClock;
     this.buf = Buffer.allocUnsafe(Math.max(...parts.config.inputs.map((i) => i.max_read_bytes)));
     this.maxPending = Math.max(2, 2 * parts.workers);
+    const stored = store.files.forPipeline(this.name);
     this.inputs = parts.config.inputs.map((input) => {
-      const sourceEvents: SourceEvents = Object.assign(Object.create(events) as SourceEvents, {
-        partialLineDropped: (path: string, fileKey: string) => this.droppedAtTruncation(path, fileKey, 1),
-      });
-      const tailer = new Tailer(this.name, input, store.files, sourceEvents, () => this.clock.now());
+      const tailer = new Tailer(this.name, input, stored, events, () => this.clock.now(), parts.newJoiner);
       const newPaths = new Set<string>();
       const discovery = new Discovery(
         { include: input.paths, exclude: input.exclude, includeCompressed: input.include_compressed, rescanMs: input.rescan_interval },
@@ -167,8 +164,7 @@ export class Pipeline {
       this.filesMatchedAtStart += n;
       if (n === 0) this.events.noFileMatched?.(this.name, rt.input.paths);
       rt.tailer.markInitialScanDone();
-      const purgeBefore = this.clock.now() - rt.input.clean_removed_after;
-      this.store.files.purgeRemoved(this.name, purgeBefore);
+      this.submitChanges(rt);
       this.store.lineAccounts.purgeForgotten(this.name);
     }
     this.running = true;
@@ -225,7 +221,7 @@ export class Pipeline {
     r?.();
   }
 
-  trackedFiles(): TrackedFile[] {
+  trackedFiles(): FileReader[] {
     return this.inputs.flatMap((rt) => rt.tailer.tracked());
   }
 
@@ -246,8 +242,8 @@ export class Pipeline {
       }
       const maintain = this.clock.now() - maintainedAt >= pollMs;
       if (maintain || this.inputs.some((rt) => rt.newPaths.size > 0)) {
-        // Files are added, reopened and recognised as copies only with every read committed:
-        // those decisions read and write file states in the store.
+        // Files are added, reopened and recognised as copies with every read committed: their
+        // decisions are committed after those reads, and none are taken while the store refuses.
         await this.commitAll();
         if (this.held) continue;
         if (maintain) {
@@ -258,6 +254,7 @@ export class Pipeline {
         for (const rt of this.inputs) {
           for (const p of rt.newPaths) rt.tailer.addPath(p);
           rt.newPaths.clear();
+          this.submitChanges(rt);
         }
       }
       let readBytes = 0;
@@ -302,83 +299,36 @@ export class Pipeline {
   }
 
   /** Reads one chunk of one file and hands its lines to processing; returns bytes read. */
-  private turn(rt: InputRuntime, f: TrackedFile): number {
-    let n: number;
-    let batch: LineBatch | undefined;
-    if (!this.parts.newJoiner) {
-      const builder = new LineBatchBuilder(this.buf.length);
-      n = rt.tailer.read(f, this.buf, builder);
-      if (builder.lines > 0) batch = builder.finish(f.path, f.key, this.clock.now());
-    } else {
-      const lines: Line[] = [];
-      n = rt.tailer.read(f, this.buf, lines);
-      // After the read: a read that finds the file truncated starts a new life (a new key), whose
-      // lines must not join (or time out as) the old life's groups.
-      const joiner = this.joinerFor(f)!;
-      const now = this.clock.now();
-      const ready: Line[] = [];
-      for (const l of lines) ready.push(...joiner.push(l, now));
-      ready.push(...joiner.tick(now));
-      if (ready.length > 0) batch = textBatch(ready, f.path, f.key, now);
-    }
-    if (batch || (n > 0 && this.committedOffset(f) !== f.state.offset)) this.submit(rt, f, batch);
-    if (n === 0) {
+  private turn(rt: InputRuntime, f: FileReader): number {
+    const read = rt.tailer.read(f, this.buf);
+    this.submit(read);
+    if (read.bytes === 0) {
       for (const p of rt.tailer.check(f)) rt.newPaths.add(p);
+      this.submitChanges(rt);
     }
-    return n;
+    return read.bytes;
   }
 
   /** At the end of a --once run: everything held back (partial lines, open groups) is emitted. */
   private flushAll(): void {
-    for (const rt of this.inputs) {
-      for (const f of rt.tailer.tracked()) {
-        const rest: Line[] = [];
-        const joiner = this.joinerFor(f);
-        if (joiner) {
-          const partial: Line[] = [];
-          f.framer.takePartial(partial);
-          for (const l of partial) rest.push(...joiner.push(l, this.clock.now()));
-          rest.push(...joiner.flush());
-        } else f.framer.takePartial(rest);
-        if (rest.length) this.submit(rt, f, textBatch(rest, f.path, f.key, this.clock.now()));
-      }
-    }
+    for (const rt of this.inputs) for (const f of rt.tailer.tracked()) this.submit(rt.tailer.flush(f));
   }
 
-  private joinerFor(f: TrackedFile): LineJoiner | undefined {
-    if (!this.parts.newJoiner) return undefined;
-    let j = this.joiners.get(f);
-    // A new life of the file (truncated in place): lines held from the old life must not join
-    // the new life's lines. They are not lost to the store: the committed offset stayed before
-    // them, so a copytruncate copy inside the globs is read from there (src/source/copies.ts).
-    if (!j || j.key !== f.key) {
-      if (j) {
-        const dropped = j.joiner.flush().reduce((n, l) => n + (l.lines ?? 1), 0);
-        if (dropped > 0) this.droppedAtTruncation(f.path, j.key, dropped);
-      }
-      j = { key: f.key, joiner: this.parts.newJoiner() };
-      this.joiners.set(f, j);
-    }
-    return j.joiner;
+  /** The tailer's decisions not carried by a read yet: committed in their turn. */
+  private submitChanges(rt: InputRuntime): void {
+    const changes = rt.tailer.takeChanges();
+    if (changes) this.submit({ path: '', fileKey: '', bytes: 0, lines: undefined, state: undefined, changes });
   }
 
-  /** Where reading may resume after a crash: before anything still held back. */
-  private committedOffset(f: TrackedFile): number {
-    const held = [f.framer.pendingStart(), this.joinerFor(f)?.pendingStart()].filter((x): x is number => x !== undefined);
-    return held.length ? Math.min(...held) : f.readOffset;
-  }
-
-  /**
-   * Hands a read's lines to processing and queues its commit. The file's state is taken now,
-   * while the bytes it fingerprints are at hand, and becomes the file's state at once: the
-   * commits run in read order, so later reads and file decisions may build on it.
-   */
-  private submit(rt: InputRuntime, f: TrackedFile, batch: LineBatch | undefined): void {
-    const offset = this.committedOffset(f);
-    const state = f.fd !== undefined ? rt.tailer.stateAt(f, offset) : { ...f.state, offset };
-    rt.tailer.committed(f, state);
-    const result = batch ? this.processing!.run(batch) : Promise.resolve(emptyResult());
-    const pending: PendingCommit = { path: f.path, fileKey: batch?.fileKey ?? state.fileKey, state, readAtMs: batch?.readAtMs ?? this.clock.now(), startedAt: this.clock.now(), result, done: false };
+  /** Hands a read's lines to processing and queues its commit (nothing when the read found nothing). */
+  private submit(read: Read): void {
+    if (!read.lines && !read.state && !read.changes) return;
+    for (const d of read.changes?.dropped ?? []) this.events.linesDroppedAtTruncation?.(this.name, d.path, d.lines);
+    const result = read.lines ? this.processing!.run(read.lines) : Promise.resolve(emptyResult());
+    const now = this.clock.now();
+    const pending: PendingCommit = {
+      path: read.path, fileKey: read.fileKey, state: read.state, changes: read.changes, readAtMs: read.lines?.readAtMs ?? now, startedAt: now, result, done: false,
+    };
     // Also marks a rejection handled: commitNext() awaits it in order and stops the pipeline then.
     const settle = (): void => void (pending.done = true);
     result.then(settle, settle);
@@ -423,25 +373,14 @@ export class Pipeline {
     }
   }
 
-  /**
-   * Held-back lines of a file life were dropped by a truncation: counted as read and dropped, in
-   * the next commit. (If a copy of the file holds them, they are read again from there.)
-   */
-  private droppedAtTruncation(path: string, fileKey: string, lines: number): void {
-    const d = this.truncationDrops.get(fileKey);
-    if (d) d.lines += lines;
-    else this.truncationDrops.set(fileKey, { path, lines });
-    this.events.linesDroppedAtTruncation?.(this.name, path, lines);
-  }
-
   private commit(p: PendingCommit, r: ProcessResult): void {
     const { counts, letters } = r;
     const accounts: LineAccount[] = [];
+    for (const d of p.changes?.dropped ?? []) accounts.push({ fileKey: d.fileKey, path: d.path, read: d.lines, outcomes: { ...emptyOutcomes(), droppedAtTruncation: d.lines } });
     if (counts.lines > 0) accounts.push({ fileKey: p.fileKey, path: p.path, read: counts.lines, outcomes: counts.outcomes });
-    for (const [fileKey, d] of this.truncationDrops) accounts.push({ fileKey, path: d.path, read: d.lines, outcomes: { ...emptyOutcomes(), droppedAtTruncation: d.lines } });
-    this.store.commit({ pipeline: this.name, file: p.state, chunks: r.chunks, deadLetters: letters, accounts }, p.readAtMs);
-    this.truncationDrops.clear();
+    this.store.commit({ pipeline: this.name, fileChanges: p.changes?.files, file: p.state, chunks: r.chunks, deadLetters: letters, accounts }, p.readAtMs);
     this.pending.shift();
+    if (!p.path) return; // only the tailer's decisions: nothing was read
     this.events.processed(this.name, counts, p.path);
     if (letters.length && this.events.linesDeadLettered) {
       const parse = letters.filter((l) => l.kind === 'parse').length;

@@ -12,7 +12,7 @@ import type { RowBytes } from '../store/payload.js';
 import type { QueueChunk } from '../store/queue.js';
 import { ChunkBuilder, type ChunkLimits } from './chunker.js';
 import type { Mapper, RuleWriters } from '../mapping/event.js';
-import type { LineBatch } from './line-batch.js';
+import type { LineBatch } from '../source/line-batch.js';
 import type { MappingHooks } from '../mapping/mapping.js';
 import { recordOverLimits, type RecordLimits } from '../mapping/record-limits.js';
 import { emptyOutcomes, type LineOutcomes } from './line-outcomes.js';

@@ -4,7 +4,7 @@
  * with the batch's id.
  */
 import { parentPort } from 'node:worker_threads';
-import { transferables, type LineBatch } from './line-batch.js';
+import { transferables, type LineBatch } from '../source/line-batch.js';
 import { processBatch, type ProcessResult } from './process.js';
 import { releaseBuffers } from './release.js';
 import { buildStages, type StagesSetup } from './stages.js';

@@ -6,7 +6,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { TailshipError } from '../errors.js';
-import { transferables, type LineBatch } from './line-batch.js';
+import { transferables, type LineBatch } from '../source/line-batch.js';
 import { processBatch, type ProcessResult, type ProcessStages } from './process.js';
 import { releaseBuffers } from './release.js';
 import { buildStages, type StagesSetup } from './stages.js';

@@ -14,7 +14,7 @@ export interface Line {
 /**
  * Receives framed lines as bytes: `src[from, to)` is the line's text (no newline, no "\r"),
  * valid only during the call. The pipeline copies them into a batch for a processing worker
- * without decoding them on the main thread (run/line-batch.ts).
+ * without decoding them on the main thread (line-batch.ts).
  */
 export interface LineSink {
   add(src: Buffer, from: number, to: number, start: number, end: number, truncated: boolean): void;

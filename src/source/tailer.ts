@@ -7,17 +7,18 @@
  * others; keeps at most max_open_files handles (the least recently active are closed and
  * reopened at their offset when a stat of their path shows growth); recognises the copy of a
  * truncated file (copytruncate's `.1` inside the globs) by content and reads it from where the
- * original was, under the original's key (docs/file-lifecycle.md). Reads are synchronous
- * positional reads from the page cache: the pipeline is CPU-bound on one thread anyway, and sync
- * reads avoid a promise per chunk.
+ * original was, under the original's key (docs/file-lifecycle.md). Each file is read by its
+ * FileReader (reader.ts). The tailer never writes the store: its decisions (a file found, a new
+ * life, a file removed) travel with the reads, as values the runner commits in read order.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, statSync, type Stats } from 'node:fs';
 import type { InputConfig } from '../config/schema.js';
-import type { FileStates, FileState } from '../store/files.js';
+import type { FileChange, FileState } from '../store/files.js';
 import { Copies } from './copies.js';
-import { Framer } from './framer.js';
-import { birthMark, fingerprintBytes, headFingerprint, headMatches, HEAD_FP_BYTES, newFileKey, tailFingerprint, TAIL_FP_BYTES } from './identity.js';
-import type { Line, LineSink } from './line.js';
+import { birthMark, headFingerprint, headMatches, newFileKey, tailFingerprint } from './identity.js';
+import type { LineBatch } from './line-batch.js';
+import type { LineJoiner } from './line.js';
+import { FileReader } from './reader.js';
 
 export type OpenReason = 'new' | 'resumed' | 'reused-inode' | 'changed-while-stopped' | 'copy-of-truncated';
 export type CloseReason = 'rotated' | 'deleted' | 'inactive' | 'budget';
@@ -37,55 +38,38 @@ export interface SourceEvents {
    */
   fileRotatedUnread?(path: string, unreadBytes: number): void;
   lineTruncated(path: string): void;
-  /** The file was truncated while an unfinished last line of it was held: that line is dropped. */
-  partialLineDropped?(path: string, fileKey: string): void;
   readError(path: string, err: unknown): void;
 }
 
-export class TrackedFile {
-  fd: number | undefined;
-  /** Bytes consumed into the framer. */
-  readOffset: number;
-  readonly framer: Framer;
-  /** Last time bytes were read (or the file was opened): for close_inactive and partial lines. */
-  lastGrowthMs: number;
-  /** Last growth or reopening: the open-file budget closes the least recent first. */
-  lastActiveMs: number;
-  /** The path no longer leads to this file (renamed or deleted): read to the end, then close. */
-  detached = false;
-  deleted = false;
-  /** Last read returned no bytes. */
-  atEof = false;
-  /** Size seen when the handle was closed for the budget or inactivity. */
-  sizeAtClose = 0;
-  /** Up to TAIL_FP_BYTES bytes just before readOffset: a change there means truncate-and-rewrite. */
-  tailBytes: Buffer = Buffer.alloc(0);
-  /** Birth-time mark, part of the head fingerprint (see identity.ts). */
-  birth = '';
-  /** The committed state, as last written to the store or queued to be (commits run in read order). */
-  state: FileState;
+/** Lines held back (an unfinished line, open groups) and dropped because their file was truncated. */
+export interface DroppedLines {
+  readonly path: string;
+  readonly fileKey: string;
+  readonly lines: number;
+}
 
-  constructor(state: FileState, fd: number, maxLineBytes: number, now: number) {
-    this.state = state;
-    this.fd = fd;
-    this.readOffset = state.offset;
-    this.framer = new Framer(maxLineBytes);
-    this.framer.reset(state.offset);
-    this.lastGrowthMs = now;
-    this.lastActiveMs = now;
-  }
+/** What the tailer decided since it was last asked, in order: committed before anything read after. */
+export interface SourceChanges {
+  readonly files: FileChange[];
+  readonly dropped: DroppedLines[];
+}
 
-  get key(): string {
-    return this.state.fileKey;
-  }
-
-  get path(): string {
-    return this.state.path;
-  }
+/** One read of one file, as the runner commits it. */
+export interface Read {
+  readonly path: string;
+  /** The file life the lines were read from (their messageIds derive from it). */
+  readonly fileKey: string;
+  /** Bytes consumed: 0 at the end of the file. */
+  readonly bytes: number;
+  readonly lines: LineBatch | undefined;
+  /** The file's state once this read is committed; undefined when it did not move. */
+  readonly state: FileState | undefined;
+  /** The tailer's decisions up to this read (undefined: none), to be committed before `state`. */
+  readonly changes: SourceChanges | undefined;
 }
 
 export class Tailer {
-  private readonly files = new Map<string, TrackedFile>();
+  private readonly files = new Map<string, FileReader>();
   private readonly copies: Copies;
   /** States from the store (or of closed rotated files) not tracked now: resumed when their file is found. */
   private readonly stored = new Map<string, FileState>();
@@ -93,19 +77,23 @@ export class Tailer {
   private initialScanDone = false;
   private openHandles = 0;
   private lastPurgeMs = 0;
+  private changes: FileChange[] = [];
+  private dropped: DroppedLines[] = [];
 
+  /** `stored`: the pipeline's file states in the store when it starts. */
   constructor(
     private readonly pipeline: string,
     private readonly input: InputConfig,
-    private readonly states: FileStates,
+    stored: readonly FileState[],
     private readonly events: SourceEvents,
     private readonly now: () => number = Date.now,
+    private readonly newJoiner?: (() => LineJoiner) | undefined,
   ) {
-    for (const s of states.forPipeline(pipeline)) this.stored.set(s.fileKey, s);
+    for (const s of stored) this.stored.set(s.fileKey, s);
     this.copies = new Copies(now);
   }
 
-  tracked(): TrackedFile[] {
+  tracked(): FileReader[] {
     return [...this.files.values()];
   }
 
@@ -126,9 +114,19 @@ export class Tailer {
     for (const s of this.stored.values()) {
       if (s.removedAt !== null) continue;
       if (s.size > s.offset) this.events.fileRotatedUnread?.(s.path, s.size - s.offset);
-      this.states.markRemoved(this.pipeline, s.fileKey, now);
+      this.changes.push({ kind: 'removed', fileKey: s.fileKey, at: now });
       s.removedAt = now;
     }
+    this.purge(now);
+  }
+
+  /** The decisions taken since the last call (or the last read), to be committed next; undefined: none. */
+  takeChanges(): SourceChanges | undefined {
+    if (this.changes.length === 0 && this.dropped.length === 0) return undefined;
+    const taken = { files: this.changes, dropped: this.dropped };
+    this.changes = [];
+    this.dropped = [];
+    return taken;
   }
 
   /** A path matched the input's globs: track the file there unless it is tracked already. */
@@ -164,56 +162,40 @@ export class Tailer {
       return;
     }
     const { state, reason } = resolved;
-    this.states.upsert(state);
+    this.changes.push({ kind: 'tracked', state });
     this.stored.delete(state.fileKey);
-    const f = new TrackedFile(state, fd, this.input.max_line_bytes, this.now());
-    f.birth = birthMark(st);
-    f.tailBytes = readBefore(fd, state.offset);
+    const limits = { maxLineBytes: this.input.max_line_bytes, maxReadBytes: this.input.max_read_bytes, partialLineTimeoutMs: this.input.partial_line_timeout };
+    const f = new FileReader(state, fd, birthMark(st), limits, this.newJoiner, this.now());
     this.files.set(state.fileKey, f);
     this.events.fileOpened(path, state.offset, reason);
   }
 
-  /** Reads the next bytes of a file into `buf` and frames them into `out`; returns the bytes consumed. */
-  read(f: TrackedFile, buf: Buffer, out: LineSink | Line[]): number {
-    // A closed file holding a due partial line is reopened by maintain() first, so that its
-    // state (tail fingerprint) can be computed when that line is committed.
-    if (f.fd === undefined) return 0;
-    // Read the kept bytes before the offset again with the new ones: if they changed, the file was
-    // truncated and written again (copytruncate) even though it is not smaller than our offset.
-    const k = f.tailBytes.length;
-    let got: number;
-    try {
-      got = readSync(f.fd, buf, 0, Math.min(buf.length, this.input.max_read_bytes + k), f.readOffset - k);
-    } catch (err) {
-      this.events.readError(f.path, err);
-      return 0;
-    }
-    if (got < k || (k > 0 && buf.compare(f.tailBytes, 0, k, 0, k) !== 0)) {
-      this.restartAtZero(f);
-      return 0;
-    }
-    const n = got - k;
-    if (n > 0) {
-      const before = f.framer.truncatedLines;
-      f.framer.push(k > 0 ? buf.subarray(k) : buf, n, out);
-      for (let i = before; i < f.framer.truncatedLines; i++) this.events.lineTruncated(f.path);
-      f.readOffset += n;
-      f.tailBytes = got >= TAIL_FP_BYTES ? Buffer.from(buf.subarray(got - TAIL_FP_BYTES, got)) : Buffer.from(buf.subarray(0, got));
-      f.lastGrowthMs = this.now();
-      f.lastActiveMs = f.lastGrowthMs;
-      f.atEof = false;
-    } else {
-      f.atEof = true;
-      this.takePartialIfDue(f, out);
-    }
-    return n;
+  /**
+   * Reads the next bytes of a file into `buf` (reused for every file): its completed lines, its
+   * state after them, and the decisions taken since the last read. A file found rewritten is
+   * started again at 0 under a new key (nothing is read from it this turn).
+   */
+  read(f: FileReader, buf: Buffer): Read {
+    const path = f.path;
+    const fileKey = f.key;
+    const r = f.read(buf, this.now());
+    if (r.error !== undefined) this.events.readError(path, r.error);
+    if (r.rewritten) this.restartAtZero(f);
+    for (let i = 0; i < r.cutLines; i++) this.events.lineTruncated(path);
+    return { path, fileKey, bytes: r.bytes, lines: r.lines, state: r.state, changes: this.takeChanges() };
+  }
+
+  /** At the end of a --once run: everything held back (partial lines, open groups) as lines. */
+  flush(f: FileReader): Read {
+    const r = f.flush(this.now());
+    return { path: f.path, fileKey: f.key, bytes: 0, lines: r.lines, state: r.state, changes: this.takeChanges() };
   }
 
   /**
    * At end of file: notices truncation, rotation and deletion. Returns paths that now need a
    * fresh look (the path of a rotated file may already hold its successor).
    */
-  check(f: TrackedFile): string[] {
+  check(f: FileReader): string[] {
     if (f.fd === undefined) return [];
     const revisit: string[] = [];
     let st: Stats;
@@ -245,10 +227,10 @@ export class Tailer {
       const quietMs = this.now() - f.lastGrowthMs;
       // A renamed file may still get the lines its writer wrote before reopening: wait a while.
       const waitMs = f.deleted ? 0 : Math.min(this.input.close_inactive, 5_000);
-      if (quietMs >= waitMs && f.framer.pendingStart() === undefined) {
+      if (quietMs >= waitMs && !f.holdsPartialLine) {
         this.close(f, f.deleted ? 'deleted' : 'rotated');
       }
-    } else if (!f.detached && f.atEof && this.now() - f.lastGrowthMs >= this.input.close_inactive && f.framer.pendingStart() === undefined) {
+    } else if (!f.detached && f.atEof && this.now() - f.lastGrowthMs >= this.input.close_inactive && !f.holdsPartialLine) {
       this.closeHandle(f, 'inactive', st.size);
     }
     return revisit;
@@ -262,7 +244,7 @@ export class Tailer {
   maintain(): string[] {
     const revisit: string[] = [];
     const now = this.now();
-    const waiting: TrackedFile[] = [];
+    const waiting: FileReader[] = [];
     for (const f of this.files.values()) {
       if (f.fd !== undefined) continue;
       let here: Stats | undefined;
@@ -281,7 +263,7 @@ export class Tailer {
         if (here) revisit.push(f.path);
         continue;
       }
-      if (here.size !== f.readOffset || here.size !== f.sizeAtClose || this.partialDue(f)) waiting.push(f);
+      if (here.size !== f.readOffset || here.size !== f.sizeAtClose || f.partialDue(now)) waiting.push(f);
     }
     // Longest waiting first; only idle (at end of file) handles make room, so that files being
     // read are not swapped out before they catch up (no thrashing when all files are busy).
@@ -291,49 +273,23 @@ export class Tailer {
       this.reopen(f);
     }
     revisit.push(...this.copies.waitingPaths());
-    if (now - this.lastPurgeMs >= Math.min(this.input.clean_removed_after, 60_000)) {
-      this.lastPurgeMs = now;
-      this.states.purgeRemoved(this.pipeline, now - this.input.clean_removed_after);
-      for (const [k, s] of this.stored) if (s.removedAt !== null && s.removedAt < now - this.input.clean_removed_after) this.stored.delete(k);
-    }
+    if (now - this.lastPurgeMs >= Math.min(this.input.clean_removed_after, 60_000)) this.purge(now);
     return revisit;
   }
 
-  /** The committed state after the bytes up to `offset` are done; refreshes fingerprints. */
-  stateAt(f: TrackedFile, offset: number): FileState {
-    const fd = f.fd!;
-    let { headFp, headLen } = f.state;
-    if (headLen < HEAD_FP_BYTES && f.readOffset > headLen) {
-      const head = headFingerprint(fd, Math.min(f.readOffset, HEAD_FP_BYTES));
-      headFp = head.fp + f.birth;
-      headLen = head.len;
-    }
-    const tailFp = offset === f.state.offset ? f.state.tailFp : this.tailFpAt(f, offset);
-    return { ...f.state, offset, headFp, headLen, tailFp, size: Math.max(f.readOffset, f.state.size), updatedAt: this.now() };
-  }
-
-  /**
-   * The tail fingerprint at `offset`, from the bytes read when they are still in memory: the file
-   * may have been truncated since (copytruncate), and a hash of what is there now would not match
-   * the bytes the offset stands for.
-   */
-  private tailFpAt(f: TrackedFile, offset: number): string {
-    const len = Math.min(offset, TAIL_FP_BYTES);
-    const heldFrom = f.readOffset - f.tailBytes.length;
-    if (offset - len >= heldFrom && offset <= f.readOffset) return fingerprintBytes(f.tailBytes.subarray(offset - len - heldFrom, offset - heldFrom));
-    return tailFingerprint(f.fd!, offset) ?? f.state.tailFp;
-  }
-
-  /** Records the state the file will have in the store once the commits queued so far are done. */
-  committed(f: TrackedFile, state: FileState): void {
-    f.state = state;
+  /** Forgets files removed longer than clean_removed_after ago. */
+  private purge(now: number): void {
+    this.lastPurgeMs = now;
+    const before = now - this.input.clean_removed_after;
+    this.changes.push({ kind: 'purged', before });
+    for (const [k, s] of this.stored) if (s.removedAt !== null && s.removedAt < before) this.stored.delete(k);
   }
 
   /** Stops tracking a file (rotated away and drained, or deleted). */
-  close(f: TrackedFile, reason: 'rotated' | 'deleted'): void {
+  close(f: FileReader, reason: 'rotated' | 'deleted'): void {
     this.release(f);
     this.files.delete(f.key);
-    if (reason === 'deleted') this.states.markRemoved(this.pipeline, f.key, this.now());
+    if (reason === 'deleted') this.changes.push({ kind: 'removed', fileKey: f.key, at: this.now() });
     // A rotated file may match the globs under its new name: found again, it resumes here.
     else this.stored.set(f.key, f.state);
     this.events.fileClosed(f.path, reason);
@@ -345,13 +301,13 @@ export class Tailer {
   }
 
   /** Closes the handle but keeps the file tracked; maintain() reopens it when it changes. */
-  private closeHandle(f: TrackedFile, reason: 'inactive' | 'budget', size: number): void {
+  private closeHandle(f: FileReader, reason: 'inactive' | 'budget', size: number): void {
     this.release(f);
     f.sizeAtClose = size;
     this.events.fileClosed(f.path, reason);
   }
 
-  private release(f: TrackedFile): void {
+  private release(f: FileReader): void {
     if (f.fd === undefined) return;
     closeSync(f.fd);
     f.fd = undefined;
@@ -364,7 +320,7 @@ export class Tailer {
    */
   private makeRoom(idleOnly: boolean): boolean {
     while (this.openHandles >= this.input.max_open_files) {
-      let victim: TrackedFile | undefined;
+      let victim: FileReader | undefined;
       for (const f of this.files.values()) {
         // Rotated files keep their handle: closing it would lose their unread rest.
         if (f.fd === undefined || f.detached) continue;
@@ -384,7 +340,7 @@ export class Tailer {
   }
 
   /** Opens a closed file again at its read offset, if it is still the same file. */
-  private reopen(f: TrackedFile): void {
+  private reopen(f: FileReader): void {
     let fd: number;
     try {
       fd = openSync(f.path, 'r');
@@ -420,7 +376,7 @@ export class Tailer {
   }
 
   /** Truncated in place (copytruncate, `> file`) or rewritten: new content from 0 under a new key. */
-  private restartAtZero(f: TrackedFile): void {
+  private restartAtZero(f: FileReader): void {
     const fd = f.fd!;
     this.events.fileTruncated(f.path);
     let size = 0;
@@ -430,32 +386,20 @@ export class Tailer {
       // treated as empty
     }
     this.copies.remember({ key: f.key, headFp: f.state.headFp, headLen: f.state.headLen, offset: f.state.offset, tailFp: f.state.tailFp });
-    if (f.framer.pendingStart() !== undefined) this.events.partialLineDropped?.(f.path, f.key);
     const { fp, len } = headFingerprint(fd, size);
     const old = f.key;
-    f.state = { ...f.state, fileKey: newFileKey(f.state.dev, f.state.ino), offset: 0, headFp: fp + f.birth, headLen: len, tailFp: tailFingerprint(fd, 0)!, size, updatedAt: this.now() };
+    const path = f.path;
+    const dropped = f.restart({ ...f.state, fileKey: newFileKey(f.state.dev, f.state.ino), offset: 0, headFp: fp + f.birth, headLen: len, tailFp: tailFingerprint(fd, 0)!, size, updatedAt: this.now() });
+    if (dropped > 0) this.dropped.push({ path, fileKey: old, lines: dropped });
     this.files.delete(old);
     this.files.set(f.key, f);
-    f.readOffset = 0;
-    f.tailBytes = Buffer.alloc(0);
-    f.framer.reset(0);
-    f.atEof = false;
     // The old life's row stays, marked removed (purged after clean_removed_after): after a
     // restart it is still known, so that its copy can be recognised (resolveState prefers the
     // live row of an inode).
-    this.states.markRemoved(this.pipeline, old, this.now());
-    this.states.upsert(f.state);
+    this.changes.push({ kind: 'removed', fileKey: old, at: this.now() }, { kind: 'tracked', state: f.state });
   }
 
-  private partialDue(f: TrackedFile): boolean {
-    return f.framer.pendingStart() !== undefined && this.now() - f.lastGrowthMs >= this.input.partial_line_timeout;
-  }
-
-  private takePartialIfDue(f: TrackedFile, out: LineSink | Line[]): void {
-    if (this.partialDue(f)) f.framer.takePartial(out);
-  }
-
-  private pathHeldByLiveFile(path: string, except: TrackedFile): boolean {
+  private pathHeldByLiveFile(path: string, except: FileReader): boolean {
     for (const f of this.files.values()) if (f !== except && f.state.path === path && !f.detached) return true;
     return false;
   }
@@ -476,7 +420,7 @@ export class Tailer {
     for (const s of same) this.stored.delete(s.fileKey);
     const s = same[0];
     for (const o of same.slice(1)) {
-      if (o.removedAt === null) this.states.delete(this.pipeline, o.fileKey);
+      if (o.removedAt === null) this.changes.push({ kind: 'forgotten', fileKey: o.fileKey });
       else this.copies.remember({ key: o.fileKey, headFp: o.headFp, headLen: o.headLen, offset: o.offset, tailFp: o.tailFp });
     }
     if (s) {
@@ -488,7 +432,7 @@ export class Tailer {
         // Its old content may be found next as a copy (copytruncate while we were stopped); the
         // row stays, marked removed, until then or until clean_removed_after.
         this.copies.remember({ key: s.fileKey, headFp: s.headFp, headLen: s.headLen, offset: s.offset, tailFp: s.tailFp });
-        if (s.removedAt === null) this.states.markRemoved(this.pipeline, s.fileKey, now);
+        if (s.removedAt === null) this.changes.push({ kind: 'removed', fileKey: s.fileKey, at: now });
       } else return { state: { ...s, path, removedAt: null, updatedAt: now }, reason: 'resumed' };
     }
     if (reason === 'new' || reason === 'reused-inode') {
@@ -523,17 +467,4 @@ export class Tailer {
       reason,
     };
   }
-}
-
-/** The (up to) TAIL_FP_BYTES bytes before `offset`. */
-function readBefore(fd: number, offset: number): Buffer {
-  const len = Math.min(offset, TAIL_FP_BYTES);
-  const buf = Buffer.alloc(len);
-  let got = 0;
-  while (got < len) {
-    const n = readSync(fd, buf, got, len - got, offset - len + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return buf.subarray(0, got);
 }

@@ -1,6 +1,5 @@
 /** Per-file read state: identity, fingerprints and the committed offset. */
 import type Database from 'better-sqlite3';
-import { isTransientStoreError } from './transient.js';
 
 export interface FileState {
   pipeline: string;
@@ -16,6 +15,20 @@ export interface FileState {
   updatedAt: number;
   removedAt: number | null;
 }
+
+/**
+ * What the tailer decided about a file, written by the commit that carries it (Store.commit),
+ * before that commit's read, in the order decided.
+ */
+export type FileChange =
+  /** Found, resumed, or a new life after a truncation: the whole state. */
+  | { readonly kind: 'tracked'; readonly state: FileState }
+  /** Deleted, or a life ended by a truncation: kept (for its copy) until clean_removed_after. */
+  | { readonly kind: 'removed'; readonly fileKey: string; readonly at: number }
+  /** A stale row of an inode that has a newer live one. */
+  | { readonly kind: 'forgotten'; readonly fileKey: string }
+  /** Files removed before `before` (ms) are forgotten. */
+  | { readonly kind: 'purged'; readonly before: number };
 
 interface Row {
   pipeline: string; file_key: string; dev: number; ino: number; path: string; head_fp: string; head_len: number;
@@ -35,13 +48,6 @@ export class FileStates {
   private readonly deleteStmt: Database.Statement;
   private readonly markRemovedStmt: Database.Statement;
   private readonly purgeRemovedStmt: Database.Statement;
-  /**
-   * Writes made outside a commit (a file found, truncated, deleted) that the store refused for
-   * now (disk full): kept in order and written first by the next commit (Store.commit), so a
-   * full disk never stops the tailer and the commit that depends on them carries them.
-   */
-  private deferred: Array<() => void> = [];
-
   constructor(db: Database.Database) {
     this.upsertStmt = db.prepare(`
       INSERT INTO source_files (pipeline, file_key, dev, ino, path, head_fp, head_len, offset, tail_fp, size, updated_at, removed_at)
@@ -66,7 +72,21 @@ export class FileStates {
   }
 
   upsert(state: FileState): void {
-    this.write(() => this.upsertStmt.run(state));
+    this.upsertStmt.run(state);
+  }
+
+  /** Inside a commit's transaction (Store.commit). */
+  apply(pipeline: string, change: FileChange): void {
+    switch (change.kind) {
+      case 'tracked':
+        return this.upsert(change.state);
+      case 'removed':
+        return this.markRemoved(pipeline, change.fileKey, change.at);
+      case 'forgotten':
+        return this.delete(pipeline, change.fileKey);
+      case 'purged':
+        this.purgeRemoved(pipeline, change.before);
+    }
   }
 
   /** Records a committed offset, fingerprints and path, without touching identity or removal. */
@@ -83,45 +103,15 @@ export class FileStates {
   }
 
   delete(pipeline: string, fileKey: string): void {
-    this.write(() => this.deleteStmt.run(pipeline, fileKey));
+    this.deleteStmt.run(pipeline, fileKey);
   }
 
   markRemoved(pipeline: string, fileKey: string, at: number): void {
-    this.write(() => this.markRemovedStmt.run(at, pipeline, fileKey));
+    this.markRemovedStmt.run(at, pipeline, fileKey);
   }
 
-  /** Forgets files deleted from disk before `before` (ms); returns how many (0 when deferred). */
+  /** Forgets files deleted from disk before `before` (ms); returns how many. */
   purgeRemoved(pipeline: string, before: number): number {
-    let n = 0;
-    this.write(() => (n = this.purgeRemovedStmt.run(pipeline, before).changes));
-    return n;
-  }
-
-  /** How many refused writes wait for the next commit. */
-  get deferredCount(): number {
-    return this.deferred.length;
-  }
-
-  /** Inside the commit's transaction: the first `count` refused writes, in order. */
-  replayDeferred(count: number): void {
-    for (let i = 0; i < count; i++) this.deferred[i]!();
-  }
-
-  /** After the commit went through: those writes are in the store. */
-  dropDeferred(count: number): void {
-    this.deferred.splice(0, count);
-  }
-
-  private write(run: () => void): void {
-    if (this.deferred.length > 0) {
-      this.deferred.push(run); // after the ones waiting: order matters (delete, then upsert)
-      return;
-    }
-    try {
-      run();
-    } catch (err) {
-      if (!isTransientStoreError(err)) throw err;
-      this.deferred.push(run);
-    }
+    return this.purgeRemovedStmt.run(pipeline, before).changes;
   }
 }

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { DeadLetters, type DeadLetter, type DeadLetterInput } from './dead-letters.js';
-import { FileStates, type FileState } from './files.js';
+import { FileStates, type FileChange, type FileState } from './files.js';
 import { LineAccounts, type LineAccount } from './line-accounts.js';
 import { migrate } from './migrations.js';
 import { openDatabase } from './sqlite.js';
@@ -40,7 +40,10 @@ export class StoreFullError extends Error {
 
 export interface CommitBatch {
   pipeline: string;
-  file?: FileState;
+  /** What the tailer decided about files since the commit before (found, truncated, removed), in order. */
+  fileChanges?: readonly FileChange[] | undefined;
+  /** The state of the file read, once this read is done. */
+  file?: FileState | undefined;
   chunks: QueueChunk[];
   deadLetters: DeadLetterInput[];
   /** Lines read and their outcomes, per file life (usually the one `file`). */
@@ -66,7 +69,7 @@ export class Store {
   private identity: { dev: number; ino: number } | undefined;
   private readonly dataVersionStmt: Database.Statement;
   private lastDataVersion: unknown;
-  private readonly commitTxn: (batch: CommitBatch, now: number, deferredFileWrites: number) => void;
+  private readonly commitTxn: (batch: CommitBatch, now: number) => void;
   private readonly ackTxn: (rows: readonly QueueRow[]) => void;
   private readonly replayTxn: Database.Transaction<(letters: readonly DeadLetter[], now: number) => DeadLetter[]>;
   private readonly deadLetterTxn: (pipeline: string, rows: readonly QueueRow[], letters: DeadLetterInput[], now: number) => void;
@@ -102,8 +105,8 @@ export class Store {
     this.deadLetters = new DeadLetters(this.db);
     this.lineAccounts = new LineAccounts(this.db);
 
-    this.commitTxn = this.db.transaction((batch: CommitBatch, now: number, deferred: number) => {
-      this.files.replayDeferred(deferred);
+    this.commitTxn = this.db.transaction((batch: CommitBatch, now: number) => {
+      for (const c of batch.fileChanges ?? []) this.files.apply(batch.pipeline, c);
       for (const c of batch.chunks) this.queue.insert(batch.pipeline, c, now);
       for (const d of batch.deadLetters) this.deadLetters.insert(batch.pipeline, d, now);
       if (batch.file) this.files.advance(batch.file);
@@ -251,12 +254,13 @@ export class Store {
     this.listeners.push(listener);
   }
 
-  /** Events (as per-output chunks), dead letters and the file's new offset, in one transaction. */
+  /**
+   * The tailer's file decisions, events (as per-output chunks), dead letters and the file's new
+   * offset, in one transaction: the one way file states are written while tailship runs.
+   */
   commit(batch: CommitBatch, now = Date.now()): void {
     if (!this.hasRoom && !this.tryRestore(true)) throw new StoreFullError();
-    const deferred = this.files.deferredCount;
-    this.commitTxn(batch, now, deferred);
-    this.files.dropDeferred(deferred);
+    this.commitTxn(batch, now);
     for (const c of batch.chunks) this.emit(batch.pipeline, c.output, 1, c.bytes, c.eventCount);
   }
 

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/load.js';
-import { textBatch } from '../../src/run/line-batch.js';
+import { textBatch } from '../../src/source/line-batch.js';
 import type { StagesSetup } from '../../src/run/stages.js';
 import { startProcessing } from '../../src/run/workers.js';
 import { ROOT } from '../helpers/daemon.js';

@@ -4,8 +4,8 @@
  * recording SourceEvents. Lines are collected with the file key that would make their messageIds.
  */
 import { inputSchema, type InputConfig } from '../../src/config/schema.js';
-import type { Line } from '../../src/source/line.js';
-import { Tailer, type SourceEvents } from '../../src/source/tailer.js';
+import type { LineBatch } from '../../src/source/line-batch.js';
+import { Tailer, type SourceChanges, type SourceEvents } from '../../src/source/tailer.js';
 import { Store } from '../../src/store/store.js';
 
 export interface Got {
@@ -71,13 +71,19 @@ export class Harness {
   now = (): number => this.clock ?? Date.now();
 
   private newTailer(): void {
-    this.tailer = new Tailer('p', this.input, this.store.files, this.events, this.now);
+    this.tailer = new Tailer('p', this.input, this.store.files.forPipeline('p'), this.events, this.now);
   }
 
   /** The first scan of a (re)started daemon. */
   start(paths: string[]): void {
     for (const p of paths) this.tailer.addPath(p);
     this.tailer.markInitialScanDone();
+    this.commitChanges();
+  }
+
+  /** The tailer's decisions not carried by a read, committed as the pipeline does. */
+  private commitChanges(changes: SourceChanges | undefined = this.tailer.takeChanges()): void {
+    if (changes) this.store.commit({ pipeline: 'p', fileChanges: changes.files, chunks: [], deadLetters: [] });
   }
 
   /** Rounds of the pipeline loop until nothing is read (bounded). */
@@ -85,18 +91,14 @@ export class Harness {
     for (let r = 0; r < rounds; r++) {
       let read = 0;
       for (const p of this.tailer.maintain()) this.tailer.addPath(p);
+      this.commitChanges();
       for (const f of this.tailer.tracked()) {
-        const lines: Line[] = [];
-        const n = this.tailer.read(f, this.buf, lines);
-        read += n;
-        if (lines.length || n > 0) {
-          for (const l of lines) this.got.push({ key: f.key, start: l.start, text: l.text, truncated: l.truncated ?? false });
-          const offset = f.framer.pendingStart() ?? f.readOffset;
-          const state = f.fd !== undefined ? this.tailer.stateAt(f, offset) : { ...f.state, offset };
-          this.store.commit({ pipeline: 'p', file: state, chunks: [], deadLetters: [] });
-          this.tailer.committed(f, state);
-        }
-        if (n === 0) for (const p of this.tailer.check(f)) this.tailer.addPath(p);
+        const r = this.tailer.read(f, this.buf);
+        read += r.bytes;
+        if (r.lines) this.got.push(...decode(r.lines));
+        if (r.lines || r.state || r.changes) this.store.commit({ pipeline: 'p', fileChanges: r.changes?.files, file: r.state, chunks: [], deadLetters: [] });
+        if (r.bytes === 0) for (const p of this.tailer.check(f)) this.tailer.addPath(p);
+        this.commitChanges();
       }
       if (read === 0 && r > 1) break;
     }
@@ -119,4 +121,15 @@ export class Harness {
     this.tailer.closeAll();
     this.store.close();
   }
+}
+
+/** A batch's lines as text, with the file key that makes their messageIds. */
+function decode(batch: LineBatch): Got[] {
+  const got: Got[] = [];
+  const bytes = batch.bytes && Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+  for (let i = 0; i < batch.count; i++) {
+    const text = batch.texts?.[i] ?? bytes!.toString('utf8', batch.spans[4 * i], batch.spans[4 * i + 1]);
+    got.push({ key: batch.fileKey, start: batch.spans[4 * i + 2]!, text, truncated: batch.truncated.includes(i) });
+  }
+  return got;
 }

@@ -127,7 +127,7 @@ describe.skipIf(skip !== undefined)('on a full disk (16 MiB tmpfs)', () => {
     // An empty WAL on a full disk: the next write of any kind needs room.
     daemon.store.db.pragma('wal_checkpoint(TRUNCATE)');
     const filler = fillDisk(fs.dir);
-    // Rotation while full: the new file's state cannot be written (FileStates.upsert from addPath).
+    // Rotation while full: the new file's state is decided now and waits with the held commit.
     renameSync(file, path.join(dir, 'access.log.1'));
     writeFileSync(file, lines(101, 2000));
     await waitUntil(() => logs.some((l) => l.msg.includes('state store full')), 20_000, 'the store-full line');

@@ -5,7 +5,7 @@
  * the worker). Lines that went through a joiner (multiline, container partial lines) are text
  * already and travel as strings.
  */
-import type { Line, LineSink } from '../source/line.js';
+import type { Line, LineSink } from './line.js';
 
 export interface LineBatch {
   readonly file: string;
