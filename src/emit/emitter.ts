@@ -67,6 +67,7 @@ export class Emitter {
   private wakeUp: (() => void) | undefined;
   private readonly abort = new AbortController();
   private loopDone: Promise<void> | undefined;
+  private stopped: Promise<void> | undefined;
   /** Batches being sent; each settles without rejecting. */
   private readonly sending = new Set<Promise<void>>();
   /** Set once the emitter stopped on an error it cannot wait out. */
@@ -141,8 +142,12 @@ export class Emitter {
     }
   }
 
-  /** Stops sending; in-flight requests are aborted (their rows stay queued for next time). */
-  async stop(): Promise<void> {
+  /** Stops sending; in-flight requests are aborted (their rows stay queued for next time). Once. */
+  stop(): Promise<void> {
+    return (this.stopped ??= this.shutDown());
+  }
+
+  private async shutDown(): Promise<void> {
     this.running = false;
     this.abort.abort();
     this.wake();
