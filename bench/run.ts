@@ -10,6 +10,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchE2e, formatE2e } from './e2e.js';
 import { deployedNodeOptions, nodeOptionsMode } from './node-options.js';
+import { applyProcessTuning } from '../src/tuning/index.js';
+
+// The sections that run tailship's code in this process measure it as bin/tailship.js runs it.
+applyProcessTuning();
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 

@@ -23,6 +23,10 @@ if (process.argv[2] === 'run' && typeof process.execve === 'function') {
   const missing = RUN_FLAGS.filter((flag) => !given.some((g) => g.startsWith(flag.split('=')[0])));
   if (missing.length > 0) process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)]);
 }
+// Process-wide workarounds (V8 flags, undici's parts, SQLite on Node 24), before anything loads
+// what they change: src/tuning/index.ts.
+const { applyProcessTuning } = await import(new URL('../dist/src/tuning/index.js', import.meta.url).href);
+applyProcessTuning();
 const { main } = await import(cli.href);
 
 main();

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { GZIP_OPTIONS } from '../store/payload.js';
 import { rootCertificates } from 'node:tls';
-import { Agent, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from './undici.js';
+import { undiciClasses, type Dispatcher } from './undici.js';
 import { TailshipError } from '../errors.js';
 import { parseRetryAfter } from './backoff.js';
 import type { DeliveryResult } from './destination.js';
@@ -42,6 +42,7 @@ export function makeDispatcher(opts: HttpOptions): Dispatcher {
   const tls = { timeout: opts.timeoutMs, ...(opts.caFile ? { ca: [...rootCertificates, readCaFile(opts.caFile)] } : {}) };
   const pool = { connections: opts.concurrency * 2, keepAliveTimeout: 30_000 };
   const proxyTls = { timeout: opts.timeoutMs };
+  const { Agent, EnvHttpProxyAgent, ProxyAgent } = undiciClasses();
   if (opts.proxy) return new ProxyAgent({ uri: opts.proxy, ...pool, requestTls: tls, proxyTls });
   if (PROXY_VARS.some((v) => process.env[v])) return new EnvHttpProxyAgent({ ...pool, connect: tls, requestTls: tls, proxyTls });
   return new Agent({ ...pool, connect: tls });

@@ -46,7 +46,8 @@ export function createLogger(opts: LoggerOptions): Logger {
           target: 'pino-pretty',
           options: { destination: 2, colorize: true },
           // Its thread formats a few lines a second: a small young generation. Without a limit it
-          // would get V8's default, since worker-spawn.ts clears the deployment's semi-space flag.
+          // would get V8's default, since process tuning clears the deployment's semi-space flag
+          // (src/tuning/worker-semi-space.ts).
           worker: { resourceLimits: { maxYoungGenerationSizeMb: 6 } },
         })
       : pino.destination({ fd: 2, sync: true }),

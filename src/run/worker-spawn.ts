@@ -5,7 +5,6 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -26,11 +25,8 @@ export function workerCount(setting: 'auto' | number): number {
 
 /** A new processing worker; it waits for its pipeline's setup as its first message (worker.ts). */
 export function startWorker(): Worker {
-  // V8 lets a `--max-semi-space-size` flag override a worker's `resourceLimits`, so the
-  // deployment's flag, sized for the main thread, would also shrink the workers' young generation
-  // (measured: +35 MB resident, as promoted Buffers wait for a full GC). Setting it to 0 ("not
-  // set") changes no running heap: V8 reads it only when it creates an isolate.
-  v8.setFlagsFromString('--max-semi-space-size=0');
+  // Its young generation is sized by resourceLimits alone once process tuning has unset the
+  // main thread's --max-semi-space-size (src/tuning/worker-semi-space.ts).
   return new Worker(WORKER_SCRIPT, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
 }
 

@@ -47,16 +47,17 @@ it('a pool starts its workers with the pipeline and spreads batches over them', 
 
 it("a worker's young generation is its resourceLimits', not the main thread's --max-semi-space-size", () => {
   // The deployment gives the main thread 2 MiB semi-spaces; V8 would apply that flag to every
-  // worker too, unless worker-spawn clears it first. A worker started afterwards with the same
+  // worker too, unless process tuning clears it first (src/tuning/worker-semi-space.ts). A worker started afterwards with the same
   // resourceLimits as the processing workers (12 MB) must get its 4 MiB semi-spaces, and the
   // main thread must keep its 2.
   const script = `
     import v8 from 'node:v8';
     import { Worker } from 'node:worker_threads';
+    (await import(${JSON.stringify(path.join(ROOT, 'dist/src/tuning/index.js'))})).applyProcessTuning();
     const spawn = await import(${JSON.stringify(path.join(ROOT, 'dist/src/run/worker-spawn.js'))});
     const newSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576;
     const churn = () => { let keep = []; for (let i = 0; i < 2e6; i++) { const o = { i, s: 'x' + i }; if (i % 1000 === 0) keep.push(o); } return keep.length; };
-    // Started for its side effect on the flag; as a file it refuses this -e script's --input-type.
+    // A processing worker too, as the daemon starts them; as a file it refuses this -e script's --input-type.
     const processing = spawn.startWorker();
     processing.on('error', () => undefined);
     // (An eval worker inherits --input-type=module.)
