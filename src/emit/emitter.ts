@@ -5,6 +5,8 @@
  * up to `concurrency` batches in flight, and removes rows only when every event in them has a 2xx
  * or is a dead letter with its reason. Retryable failures back off (Retry-After wins) and keep
  * the rows; a refused request is split in halves to find the events the collector refuses.
+ * A store error worth waiting out is retried; any other error stops the emitter through one
+ * path (fail → onFailed), as a pipeline's failure stops it.
  */
 import { systemClock, type Clock } from '../clock.js';
 import { TailshipError } from '../errors.js';
@@ -158,6 +160,7 @@ export class Emitter {
   private async loop(): Promise<void> {
     while (this.running) {
       const waitMs = this.dispatchSafely();
+      if (!this.running) break;
       const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
       if (waitMs === undefined) await woken;
       else {
@@ -286,9 +289,12 @@ export class Emitter {
     this.wake();
     try {
       this.onFailed(failure);
-    } catch {
-      // The failure path itself failed: the emitter is stopped all the same, and the last
-      // resort (ops/last-resort.ts) is for errors that nothing handles, not for this one.
+    } catch (bug) {
+      // The failure path itself failed: a bug, for the process-wide last resort
+      // (ops/last-resort.ts logs it and exits), never a rejection of this batch's promise.
+      queueMicrotask(() => {
+        throw bug;
+      });
     }
   }
 
