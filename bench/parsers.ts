@@ -9,6 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { buildParser } from '../parsers/index.js';
 import { ParseError } from '../parsers/types.js';
 import type { Line, LineJoiner } from '../src/source/line.js';
+import { CRI_FORMAT } from '../parsers/cri.js';
+import { DOCKER_FORMAT } from '../parsers/docker.js';
 import { createMultiline } from '../src/source/multiline.js';
 import { createPartialJoiner } from '../src/source/partial-join.js';
 import { prng } from './gen.js';
@@ -140,8 +142,8 @@ const JOINER_CASES: JoinerCase[] = [
     make: () => createMultiline({ pattern: '^\\s' }),
     line: (g, i) => (i % 10 < 6 ? `${iso(g)} level=info msg="handled ${g.int(1e6)}"` : `    continuation ${g.int(1e6)}`),
   },
-  { name: 'partial-join (cri, 5% P)', make: () => createPartialJoiner({ format: 'cri' }), line: (g, i) => `${iso(g)} stdout ${i % 20 === 0 ? 'P' : 'F'} ${appJson(g)}` },
-  { name: 'partial-join (docker, 5% partial)', make: () => createPartialJoiner({ format: 'docker' }), line: (g, i) => JSON.stringify({ log: `${appJson(g)}${i % 20 === 0 ? '' : '\n'}`, stream: 'stdout', time: iso(g) }) },
+  { name: 'partial-join (cri, 5% P)', make: () => createPartialJoiner({ format: CRI_FORMAT }), line: (g, i) => `${iso(g)} stdout ${i % 20 === 0 ? 'P' : 'F'} ${appJson(g)}` },
+  { name: 'partial-join (docker, 5% partial)', make: () => createPartialJoiner({ format: DOCKER_FORMAT }), line: (g, i) => JSON.stringify({ log: `${appJson(g)}${i % 20 === 0 ? '' : '\n'}`, stream: 'stdout', time: iso(g) }) },
 ];
 
 /** Line joiners (multiline, container partial lines): input lines/s, single thread. */

@@ -2,17 +2,44 @@
  * CRI container logs (containerd, CRI-O): `<RFC 3339 time> <stdout|stderr> <P|F>[:tags] <text>`.
  * The record has `time` (as logged), `stream`, `logtag`, `message`, `partial: true` for a `P`
  * line (a piece of a longer line that src/source/partial-join.ts did not join), and `kubernetes`
- * from the file path. The message can be parsed again by `message_parser`.
+ * from the file path. The message can be parsed again by `message_parser`. `CRI_FORMAT` is the
+ * same grammar for the joiners: pieces and multiline groups are put back into one CRI line.
  */
 import { KubernetesPathCache } from './kubernetes-path.js';
 import { applyMessageParsing, readMessageParsing, type MessageParsing } from './nested.js';
 import { ParserOptions } from './options.js';
-import { ParseError, type LogRecord, type ParseContext, type ParseResult, type Parser, type ParserFactory } from './types.js';
+import { ParseError, type LineFormat, type LogRecord, type ParseContext, type ParseResult, type Parser, type ParserFactory } from './types.js';
 
 /** time, stream, tag, message (the message may be empty and its separating space absent). */
 export const CRI_LINE = /^(\d{4}-\d{2}-\d{2}T\S+) (stdout|stderr) ([PF])((?::\S*)?)(?: (.*))?$/s;
 
+/** A CRI line's head (time, stream, tag, the space before the message) and its message. */
+function split(line: string): { head: string; message: string; m: RegExpExecArray } | undefined {
+  const m = CRI_LINE.exec(line);
+  if (m === null) return undefined;
+  const message = m[5] ?? '';
+  return { head: line.slice(0, line.length - message.length), message, m };
+}
+
+export const CRI_FORMAT: LineFormat = {
+  piece(line) {
+    const s = split(line);
+    return s && { stream: s.m[2] as string, time: s.m[1] as string, text: s.message, partial: s.m[3] === 'P' };
+  },
+  render(first, text, complete) {
+    return `${first.time} ${first.stream} ${complete ? 'F' : 'P'} ${text}`;
+  },
+  content(line) {
+    return split(line)?.message;
+  },
+  renderGroup(first, contents) {
+    const head = split(first)?.head ?? '';
+    return `${head.endsWith(' ') ? head : `${head} `}${contents.join('\n')}`;
+  },
+};
+
 export class CriParser implements Parser {
+  readonly lineFormat = CRI_FORMAT;
   private readonly k8s = new KubernetesPathCache();
 
   constructor(

@@ -83,7 +83,7 @@ export async function compilePipeline(loaded: LoadedConfig, p: PipelineConfig, i
       () => compileMapper(p, { pipelineIndex: index, host: hostname(), version: VERSION, ...(hooks ? { hooks } : {}) }),
     );
     checkFieldsRead(loaded, p, parser.fields, reads);
-    const newJoiner = joinerFactory(p, index, clock);
+    const newJoiner = joinerFactory(p, index, parser.lineFormat, clock);
     return { parser, mapper, newJoiner };
   } catch (err) {
     throw locateError(err, loaded);

@@ -110,8 +110,8 @@ export function processBatch(stages: ProcessStages, batch: LineBatch): ProcessRe
   const counts = (stages.hooks.counts = zeroCounts());
   const builders = outputs.map((o) => new ChunkBuilder(o.name, o, o.encoder, batch.fileKey, o.row));
   const letters: DeadLetterInput[] = [];
-  const { file, spans, texts, joined } = batch;
-  const bytes = batch.bytes ? Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength) : undefined;
+  const { file, spans, joined } = batch;
+  const bytes = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
   const truncated = new Set(batch.truncated);
   const tapped: TapBatch | undefined = stages.tap && { events: [], overflow: 0 };
   const writers = stages.jsonDialect !== undefined && commonMessageDialect(outputs) === stages.jsonDialect ? stages.writers : undefined;
@@ -120,7 +120,7 @@ export function processBatch(stages: ProcessStages, batch: LineBatch): ProcessRe
     const k = 4 * i;
     const start = spans[k + 2]!;
     const end = spans[k + 3]!;
-    const text = texts ? texts[i]! : bytes!.toString('utf8', spans[k]!, spans[k + 1]!);
+    const text = bytes.toString('utf8', spans[k]!, spans[k + 1]!);
     counts.bytes += end - start;
     if (joined) counts.outcomes.merged += joined[i]! - 1;
     const eventsBefore = counts.events;

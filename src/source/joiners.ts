@@ -1,8 +1,10 @@
 /**
  * The per-file joiner chain of a pipeline: container partial lines (CRI `P`/`F`, Docker
- * json-file pieces) are joined first, when the parser is `cri` or `docker`; then multiline
- * groups, when the pipeline has a `multiline` section. Returns undefined when neither applies.
+ * json-file pieces) are joined first, when the parser reads a container format
+ * (`Parser.lineFormat`); then multiline groups, when the pipeline has a `multiline` section.
+ * Returns undefined when neither applies.
  */
+import type { LineFormat } from '../../parsers/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { PipelineConfig } from '../config/schema.js';
 import type { Line, LineJoiner } from './line.js';
@@ -47,9 +49,7 @@ class ChainedJoiner implements LineJoiner {
 }
 
 /** A factory of fresh joiner chains (one per file), or undefined. Throws located config errors. */
-export function joinerFactory(p: PipelineConfig, pipelineIndex: number, clock: Clock = systemClock): (() => LineJoiner) | undefined {
-  const type = 'type' in p.parser ? p.parser.type : undefined;
-  const container = type === 'cri' || type === 'docker' ? type : undefined;
+export function joinerFactory(p: PipelineConfig, pipelineIndex: number, container: LineFormat | undefined, clock: Clock = systemClock): (() => LineJoiner) | undefined {
   const timeoutMs = Math.max(...p.inputs.map((i) => i.partial_line_timeout));
   const multiline = p.multiline;
   if (multiline) createMultiline(multiline, `pipelines[${pipelineIndex}].multiline`, container); // validate once, at start-up

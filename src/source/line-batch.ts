@@ -1,9 +1,10 @@
 /**
- * The lines of one read of one file, as handed from the main thread to a processing worker.
- * Framed lines travel as their UTF-8 bytes back to back in one transferable buffer, with their
- * ranges: the main thread never decodes them (decoding, parsing, mapping and encoding happen in
- * the worker). Lines that went through a joiner (multiline, container partial lines) are text
- * already and travel as strings.
+ * The lines of one read of one file, as handed from the main thread to a processing worker:
+ * their UTF-8 bytes back to back in one transferable buffer, with their ranges. Framed lines are
+ * copied there without being decoded on the main thread (decoding, parsing, mapping and encoding
+ * happen in the worker); lines that went through a joiner (multiline, container partial lines),
+ * which the joiner had to read as text, are encoded back into it, so that every batch crosses to
+ * the worker the same way.
  */
 import type { Line, LineSink } from './line.js';
 
@@ -13,10 +14,9 @@ export interface LineBatch {
   readonly readAtMs: number;
   /** Number of lines. */
   readonly count: number;
-  /** Line i's text is bytes[spans[4i], spans[4i+1]) (framed lines) or texts[i] (joined lines). */
-  readonly bytes?: Uint8Array;
-  readonly texts?: string[];
-  /** Per line: text from, text to (bytes only), file offset of its start, file offset after its newline. */
+  /** Line i's text is bytes[spans[4i], spans[4i+1]). */
+  readonly bytes: Uint8Array;
+  /** Per line: text from, text to, file offset of its start, file offset after its newline. */
   readonly spans: Float64Array;
   /** Indexes of lines cut at max_line_bytes. */
   readonly truncated: number[];
@@ -41,9 +41,24 @@ export class LineBatchBuilder implements LineSink {
 
   add(src: Buffer, from: number, to: number, start: number, end: number, truncated: boolean): void {
     const len = to - from;
+    src.copy(this.room(len), this.used, from, to);
+    this.span(len, start, end, truncated);
+  }
+
+  /** A line that is text already (out of a joiner): encoded into the batch's bytes. */
+  addText(text: string, start: number, end: number, truncated: boolean): void {
+    const len = this.room(Buffer.byteLength(text)).write(text, this.used);
+    this.span(len, start, end, truncated);
+  }
+
+  /** The buffer, with room for `len` more bytes. */
+  private room(len: number): Buffer {
     this.bytes ??= Buffer.allocUnsafeSlow(Math.max(this.expectedBytes, len, 1024));
     if (this.used + len > this.bytes.length) this.bytes = grow(this.bytes, this.used, this.used + len);
-    src.copy(this.bytes, this.used, from, to);
+    return this.bytes;
+  }
+
+  private span(len: number, start: number, end: number, truncated: boolean): void {
     if (4 * (this.count + 1) > this.spans.length) {
       const spans = new Float64Array(Math.max(this.spans.length * 2, 4 * 1024));
       spans.set(this.spans);
@@ -70,23 +85,20 @@ export class LineBatchBuilder implements LineSink {
   }
 }
 
-/** A batch of lines that are text already (joined groups). */
+/** A batch of lines that are text already (joined groups), encoded as framed lines travel. */
 export function textBatch(lines: readonly Line[], file: string, fileKey: string, readAtMs: number): LineBatch {
-  const spans = new Float64Array(4 * lines.length);
-  const truncated: number[] = [];
-  lines.forEach((l, i) => {
-    spans[4 * i + 2] = l.start;
-    spans[4 * i + 3] = l.end;
-    if (l.truncated) truncated.push(i);
-  });
-  const batch: LineBatch = { file, fileKey, readAtMs, count: lines.length, texts: lines.map((l) => l.text), spans, truncated };
+  let bytes = 0;
+  for (const l of lines) bytes += Buffer.byteLength(l.text);
+  const builder = new LineBatchBuilder(bytes);
+  for (const l of lines) builder.addText(l.text, l.start, l.end, l.truncated === true);
+  const batch = builder.finish(file, fileKey, readAtMs);
   return lines.some((l) => (l.lines ?? 1) > 1) ? { ...batch, joined: lines.map((l) => l.lines ?? 1) } : batch;
 }
 
 /** The buffers a batch can hand over to a worker without copying. */
 export function transferables(batch: LineBatch): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
-  if (batch.bytes && batch.bytes.buffer instanceof ArrayBuffer) out.push(batch.bytes.buffer);
+  if (batch.bytes.buffer instanceof ArrayBuffer) out.push(batch.bytes.buffer);
   if (batch.spans.buffer instanceof ArrayBuffer) out.push(batch.spans.buffer);
   return out;
 }

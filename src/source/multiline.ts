@@ -21,6 +21,7 @@
  *   `time=`/`ts=` logfmt keys) continues the event before it.
  */
 import { TailshipError } from '../errors.js';
+import type { LineFormat } from '../../parsers/types.js';
 import type { Line, LineJoiner } from './line.js';
 
 export type MultilinePreset = 'java' | 'python' | 'go' | 'timestamp';
@@ -112,52 +113,6 @@ interface Group {
   chars: number;
 }
 
-/**
- * For container logs: the continuation rule must see the application's text, not the runtime's
- * wrapper (`<time> stdout F …`, `{"log":…}`), and the joined event must stay one line the cri or
- * docker parser reads. A codec extracts the text and re-renders a group.
- */
-export interface LineCodec {
-  /** The application text of a line, or undefined when the line is not of the format. */
-  content(text: string): string | undefined;
-  /** One line of the format holding the contents, joined with "\n", with the first line's metadata. */
-  render(first: string, contents: readonly string[]): string;
-}
-
-const CRI_HEAD = /^\d{4}-\d{2}-\d{2}T\S+ (?:stdout|stderr) [PF](?::\S*)?(?: |$)/;
-
-export const CRI_CODEC: LineCodec = {
-  content(text) {
-    const m = CRI_HEAD.exec(text);
-    return m ? text.slice(m[0].length) : undefined;
-  },
-  render(first, contents) {
-    const m = CRI_HEAD.exec(first);
-    const head = m ? m[0] : '';
-    return `${head.endsWith(' ') ? head : `${head} `}${contents.join('\n')}`;
-  },
-};
-
-function dockerObject(text: string): { log: string } | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null && typeof (v as { log?: unknown }).log === 'string' ? (v as { log: string }) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export const DOCKER_CODEC: LineCodec = {
-  content(text) {
-    const o = dockerObject(text);
-    return o === undefined ? undefined : o.log.endsWith('\n') ? o.log.slice(0, -1) : o.log;
-  },
-  render(first, contents) {
-    const o = dockerObject(first) ?? { log: '' };
-    return JSON.stringify({ ...o, log: `${contents.join('\n')}\n` });
-  },
-};
-
 export class MultilineJoiner implements LineJoiner {
   private group: Group | undefined;
 
@@ -166,7 +121,12 @@ export class MultilineJoiner implements LineJoiner {
     private readonly match: 'after' | 'before',
     private readonly maxLines: number,
     private readonly timeoutMs: number,
-    private readonly codec?: LineCodec,
+    /**
+     * For container logs: the continuation rule must see the application's text, not the
+     * runtime's wrapper (`<time> stdout F …`, `{"log":…}`), and the joined event must stay one
+     * line the parser reads.
+     */
+    private readonly codec?: LineFormat,
     private readonly maxChars = 10 * 1024 * 1024,
   ) {}
 
@@ -233,7 +193,7 @@ export class MultilineJoiner implements LineJoiner {
       const codec = this.codec;
       const contents = codec ? lines.map((l) => codec.content(l.text)) : undefined;
       text =
-        codec && contents?.every((c): c is string => c !== undefined) ? codec.render(first.text, contents) : lines.map((l) => l.text).join('\n');
+        codec && contents?.every((c): c is string => c !== undefined) ? codec.renderGroup(first.text, contents) : lines.map((l) => l.text).join('\n');
     }
     const out: Line = { text, start: first.start, end: last.end };
     if (lines.some((l) => l.truncated)) out.truncated = true;
@@ -251,7 +211,7 @@ export class MultilineJoiner implements LineJoiner {
  * (TAILSHIP_CONFIG_INVALID, `place.path` under `keyPath`) for an invalid pattern or neither
  * `pattern` nor `preset`.
  */
-export function createMultiline(opts: MultilineOptions, keyPath = 'multiline', container?: 'cri' | 'docker'): LineJoiner {
+export function createMultiline(opts: MultilineOptions, keyPath = 'multiline', container?: LineFormat): LineJoiner {
   let rule: ContinuationRule;
   if (opts.pattern !== undefined) {
     let re: RegExp;
@@ -267,6 +227,5 @@ export function createMultiline(opts: MultilineOptions, keyPath = 'multiline', c
     throw new TailshipError('TAILSHIP_CONFIG_INVALID', 'give `pattern` or `preset` (java, python, go, timestamp)', { path: keyPath });
   }
   const match = opts.pattern !== undefined ? (opts.match ?? 'after') : 'after';
-  const codec = container === 'cri' ? CRI_CODEC : container === 'docker' ? DOCKER_CODEC : undefined;
-  return new MultilineJoiner(rule, match, opts.max_lines ?? 500, opts.timeout ?? 5000, codec, opts.max_chars ?? 10 * 1024 * 1024);
+  return new MultilineJoiner(rule, match, opts.max_lines ?? 500, opts.timeout ?? 5000, container, opts.max_chars ?? 10 * 1024 * 1024);
 }

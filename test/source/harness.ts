@@ -126,9 +126,9 @@ export class Harness {
 /** A batch's lines as text, with the file key that makes their messageIds. */
 function decode(batch: LineBatch): Got[] {
   const got: Got[] = [];
-  const bytes = batch.bytes && Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+  const bytes = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
   for (let i = 0; i < batch.count; i++) {
-    const text = batch.texts?.[i] ?? bytes!.toString('utf8', batch.spans[4 * i], batch.spans[4 * i + 1]);
+    const text = bytes.toString('utf8', batch.spans[4 * i], batch.spans[4 * i + 1]);
     got.push({ key: batch.fileKey, start: batch.spans[4 * i + 2]!, text, truncated: batch.truncated.includes(i) });
   }
   return got;

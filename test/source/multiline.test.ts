@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Line } from '../../src/source/line.js';
+import { CRI_FORMAT } from '../../parsers/cri.js';
+import { DOCKER_FORMAT } from '../../parsers/docker.js';
 import { createMultiline, type MultilineOptions } from '../../src/source/multiline.js';
 import { frame, frameFixture } from './lines.js';
 
@@ -114,7 +116,7 @@ describe('multiline inside container logs', () => {
   it('cri: tests the application text and re-renders one CRI line', async () => {
     const { buildParser } = await import('../../parsers/index.js');
     const lines = frameFixture('cri-java.log');
-    const j = createMultiline({ preset: 'java' }, 'multiline', 'cri');
+    const j = createMultiline({ preset: 'java' }, 'multiline', CRI_FORMAT);
     const out = [...lines.flatMap((l) => j.push(l, 0)), ...j.flush()];
     expect(out).toHaveLength(3);
     expect(out[1]?.start).toBe(lines[1]?.start);
@@ -131,7 +133,7 @@ describe('multiline inside container logs', () => {
     const lines = frameFixture('docker-java.log');
     const out = run({ preset: 'java' }, lines);
     expect(out).toHaveLength(lines.length); // without the codec every wrapped line starts an event
-    const j = createMultiline({ preset: 'java' }, 'multiline', 'docker');
+    const j = createMultiline({ preset: 'java' }, 'multiline', DOCKER_FORMAT);
     const grouped = [...lines.flatMap((l) => j.push(l, 0)), ...j.flush()];
     expect(grouped).toHaveLength(3);
     const p = buildParser({ type: 'docker' }, { configDir: '.', keyPath: 'p' });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { CRI_FORMAT } from '../../parsers/cri.js';
+import { DOCKER_FORMAT } from '../../parsers/docker.js';
 import { buildParser } from '../../parsers/index.js';
 import { ParseError, type LogRecord } from '../../parsers/types.js';
 import type { Line } from '../../src/source/line.js';
@@ -20,7 +22,7 @@ describe('CRI partial join', () => {
   const lines = frameFixture('cri.log');
 
   it('joins P pieces per stream into one F line the cri parser reads', () => {
-    const j = createPartialJoiner({ format: 'cri' });
+    const j = createPartialJoiner({ format: CRI_FORMAT });
     const out: Line[] = [];
     for (const l of lines) out.push(...j.push(l, 0));
     expect(j.pendingStart()).toBeUndefined();
@@ -38,7 +40,7 @@ describe('CRI partial join', () => {
   });
 
   it('holds the offset back at the first piece until the line is complete', () => {
-    const j = createPartialJoiner({ format: 'cri' });
+    const j = createPartialJoiner({ format: CRI_FORMAT });
     j.push(lines[0] as Line, 0);
     expect(j.pendingStart()).toBeUndefined();
     j.push(lines[1] as Line, 0);
@@ -51,7 +53,7 @@ describe('CRI partial join', () => {
   });
 
   it('emits an unfinished line after the timeout, still marked partial', () => {
-    const j = createPartialJoiner({ format: 'cri', timeoutMs: 1000 });
+    const j = createPartialJoiner({ format: CRI_FORMAT, timeoutMs: 1000 });
     j.push(lines[1] as Line, 100);
     j.push(lines[3] as Line, 200);
     expect(j.tick(1199)).toEqual([]);
@@ -63,7 +65,7 @@ describe('CRI partial join', () => {
   });
 
   it('cuts a line at maxChars and flags it truncated', () => {
-    const j = createPartialJoiner({ format: 'cri', maxChars: 40 });
+    const j = createPartialJoiner({ format: CRI_FORMAT, maxChars: 40 });
     const out = [...j.push(lines[1] as Line, 0), ...j.push(lines[3] as Line, 0), ...j.push(lines[4] as Line, 0)];
     expect(out.map((l) => [l.text.slice(43), l.truncated === true])).toEqual([
       ['P {"level":"info","msg":"big payload","data":"AAAA', true],
@@ -73,7 +75,7 @@ describe('CRI partial join', () => {
   });
 
   it('passes lines that are not CRI through for the parser to report', () => {
-    const j = createPartialJoiner({ format: 'cri' });
+    const j = createPartialJoiner({ format: CRI_FORMAT });
     const l = { text: 'garbage', start: 0, end: 8 };
     expect(j.push(l, 0)).toEqual([l]);
   });
@@ -83,7 +85,7 @@ describe('Docker partial join', () => {
   const lines = frameFixture('docker-json.log');
 
   it('joins pieces without a trailing newline into one json-file line', () => {
-    const j = createPartialJoiner({ format: 'docker' });
+    const j = createPartialJoiner({ format: DOCKER_FORMAT });
     const out: Line[] = [];
     for (const l of lines) out.push(...j.push(l, 0));
     expect(out).toHaveLength(4);
@@ -97,7 +99,7 @@ describe('Docker partial join', () => {
   });
 
   it('flushes what it holds, ordered by start', () => {
-    const j = createPartialJoiner({ format: 'docker' });
+    const j = createPartialJoiner({ format: DOCKER_FORMAT });
     j.push(lines[1] as Line, 0);
     const out = j.flush();
     expect(out).toHaveLength(1);
@@ -129,7 +131,7 @@ describe('partial join properties', () => {
           rendered.push(format === 'cri' ? `${time} ${s} ${last ? 'F' : 'P'} ${piece}` : JSON.stringify({ log: last ? `${piece}\n` : piece, stream: s, time }));
         }
         const lines = frame(`${rendered.join('\n')}\n`);
-        const j = createPartialJoiner({ format });
+        const j = createPartialJoiner({ format: format === 'cri' ? CRI_FORMAT : DOCKER_FORMAT });
         const out: Line[] = [];
         const covered = new Set<number>();
         for (const l of lines) {
