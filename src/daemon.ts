@@ -267,7 +267,7 @@ export class Daemon {
     const outputs = pipelineOutputs(p);
     const destinations: Destination[] = [];
     try {
-      for (const o of outputs) destinations.push(await createDestination(o));
+      for (const o of outputs) destinations.push(await createDestination(o, () => this.clock.now()));
     } catch (err) {
       await Promise.all(destinations.map((d) => d.close()));
       throw locateError(err, loaded);

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { Destination } from './destination.js';
 import type { SchemaSet } from './snowplow/iglu-check.js';
 
-/** An output's options after parsing, with the name tailship gives it (registry.ts outputName). */
+/** An output's options after parsing, with the name tailship gives it (config/load.ts pipelineOutputs). */
 export type Named<T> = T & { readonly name: string };
 
 /** What is known when a pipeline starts, beside its outputs' options. */
