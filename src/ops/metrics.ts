@@ -5,7 +5,7 @@
  */
 import { fstatSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { LINE_OUTCOMES, OUTCOME_LABELS, sumOutcomes } from '../run/line-outcomes.js';
+import { LINE_OUTCOMES, OUTCOME_LABELS, sumOutcomes } from '../store/line-outcomes.js';
 import { VERSION } from '../version.js';
 import type { Observer } from './observer.js';
 

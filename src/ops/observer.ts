@@ -6,7 +6,7 @@
  */
 import type { DeliveryResult } from '../emit/destination.js';
 import { DELIVERY_DEAD_LETTER_CODES, type DeliveryDeadLetterCode, type EmitterEvents } from '../emit/emitter.js';
-import { LINE_OUTCOMES, OUTCOME_LABELS, addOutcomes, emptyOutcomes, type LineOutcomes } from '../run/line-outcomes.js';
+import { LINE_OUTCOMES, OUTCOME_LABELS, addOutcomes, emptyOutcomes, type LineOutcomes } from '../store/line-outcomes.js';
 import type { PipelineEvents } from '../run/pipeline.js';
 import type { TapBatch } from '../run/tap.js';
 import type { Logger } from './logger.js';

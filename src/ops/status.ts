@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { LoadedConfig } from '../config/load.js';
-import { LINE_OUTCOMES, OUTCOME_LABELS, sumOutcomes } from '../run/line-outcomes.js';
+import { LINE_OUTCOMES, OUTCOME_LABELS, sumOutcomes } from '../store/line-outcomes.js';
 import { Store, STORE_FILE } from '../store/store.js';
 import { makeScrubber } from './redact.js';
 import { parseListen } from './server.js';

@@ -18,7 +18,7 @@ import type { FileState, Store } from '../store/store.js';
 import { isTransientStoreError, storeRetryDelayMs } from '../store/transient.js';
 import type { Backpressure } from './backpressure.js';
 import type { LineAccount } from '../store/line-accounts.js';
-import { emptyOutcomes } from './line-outcomes.js';
+import { emptyOutcomes } from '../store/line-outcomes.js';
 import { emptyResult, type ProcessCounts, type ProcessResult } from './process.js';
 import type { StagesSetup } from './stages.js';
 import type { TapBatch, TapSelector } from './tap.js';

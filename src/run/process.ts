@@ -15,7 +15,7 @@ import type { Mapper, RuleWriters } from '../mapping/event.js';
 import type { LineBatch } from '../source/line-batch.js';
 import type { MappingHooks } from '../mapping/mapping.js';
 import { recordOverLimits, type RecordLimits } from '../mapping/record-limits.js';
-import { emptyOutcomes, type LineOutcomes } from './line-outcomes.js';
+import { emptyOutcomes, type LineOutcomes } from '../store/line-outcomes.js';
 import type { Tap, TapBatch } from './tap.js';
 import type { MessageDialect } from '../emit/rudderstack/message-json.js';
 
@@ -42,7 +42,7 @@ export interface ProcessResult {
 export interface ProcessCounts {
   /** Lines read: a joined group (multiline, container partial lines) counts each line it holds. */
   lines: number;
-  /** What became of each line read: the terms of the accounting (run/line-outcomes.ts). */
+  /** What became of each line read: the terms of the accounting (store/line-outcomes.ts). */
   outcomes: LineOutcomes;
   bytes: number;
   parsed: { ok: number; error: number; raw: number };

@@ -1,11 +1,11 @@
 /**
  * The stored accounting of lines per file life: lines read and what became of them
- * (run/line-outcomes.ts). Added to in the commit that queues the lines' events and moves
+ * (line-outcomes.ts). Added to in the commit that queues the lines' events and moves
  * the file's offset, so that after any crash the stored totals still close:
  * lines read = sum of outcomes, for every file.
  */
 import type Database from 'better-sqlite3';
-import { LINE_OUTCOMES, OUTCOME_LABELS, emptyOutcomes, type LineOutcome, type LineOutcomes } from '../run/line-outcomes.js';
+import { LINE_OUTCOMES, OUTCOME_LABELS, emptyOutcomes, type LineOutcome, type LineOutcomes } from './line-outcomes.js';
 
 /** What one commit adds to one file life's accounting. */
 export interface LineAccount {

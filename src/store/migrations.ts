@@ -65,7 +65,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE line_accounts (
     pipeline  TEXT    NOT NULL,
     file_key  TEXT    NOT NULL,
-    outcome   TEXT    NOT NULL,                -- read | queued | dead_letter_parse | ... (run/line-outcomes.ts)
+    outcome   TEXT    NOT NULL,                -- read | queued | dead_letter_parse | ... (store/line-outcomes.ts)
     path      TEXT    NOT NULL,                -- last path the file was read at
     lines     INTEGER NOT NULL,
     PRIMARY KEY (pipeline, file_key, outcome)
