@@ -6,6 +6,7 @@
  */
 import type { AnalyticsEvent, CompiledRules, RuleWriters } from '../mapping/event.js';
 import type { MessageDialect } from './rudderstack/message-json.js';
+import type { SendStamp } from './send-stamp.js';
 
 export type DeliveryResult =
   | { readonly kind: 'ok' }
@@ -50,8 +51,10 @@ export interface Encoder {
    * exactly what `encode` makes of the event (Mapper.mapWith).
    */
   ruleWriters?(rules: CompiledRules): RuleWriters;
-  /** Bytes the output's send-time stamp adds to each event in a request (send-stamp.ts); rows count them. */
-  readonly sendStampBytes?: number;
+  /** The send-time stamp the output's destination writes into each event of stored rows (send-stamp.ts); rows count its bytes. */
+  readonly sendStamp?: SendStamp | undefined;
+  /** Rows are written spliced (store/payload.ts), with a slot for `sendStamp`: the destination sends them as stored without decompressing them. */
+  readonly splicedRows?: boolean;
 }
 
 export interface BatchLimits {
@@ -79,8 +82,9 @@ export interface Destination {
   readonly perEventOverhead: number;
   deliver(events: readonly string[], signal: AbortSignal): Promise<DeliveryResult>;
   /**
-   * Sends queue rows given as stored (gzip members of events joined by the encoder's separator,
-   * store/payload.ts), decompressing them off the main thread (send-stamp.ts stampedRows).
+   * Sends queue rows given as stored (spliced rows or gzip members of events joined by the
+   * encoder's separator, store/payload.ts): spliced ones as they are (spliced-gzip.ts), the
+   * others decompressed off the main thread (send-stamp.ts stampedRows).
    * Offered by outputs whose body is `head + events joined by "," + tail`; the emitter falls back
    * to `deliver` without it.
    */

@@ -11,7 +11,7 @@
 import { systemClock, type Clock } from '../clock.js';
 import { TailshipError } from '../errors.js';
 import type { Store, QueueRow, DeadLetterInput } from '../store/store.js';
-import { isGzipPayload } from '../store/payload.js';
+import { isSendableAsStored } from '../store/payload.js';
 import { isTransientStoreError, storeRetryDelayMs } from '../store/transient.js';
 import { backoffDelayMs } from './backoff.js';
 import type { DeliveryResult, Destination } from './destination.js';
@@ -309,7 +309,7 @@ export class Emitter {
     let count = 0;
     let bytes = 0;
     for (const r of rows) {
-      if (r.maxEventBytes === undefined || r.maxEventBytes > maxMessageBytes || !isGzipPayload(r.payload)) return undefined;
+      if (r.maxEventBytes === undefined || r.maxEventBytes > maxMessageBytes || !isSendableAsStored(r.payload)) return undefined;
       count += r.eventCount;
       bytes += r.bytes;
     }

@@ -21,7 +21,8 @@ const MAX_KEPT_ROW_BYTES = 8 * 1024 * 1024;
  * past 4 times that grew for one oversized event and is not kept.
  */
 export function rowBytesFor(encoder: Encoder, limits: ChunkLimits): RowBytes {
-  return new RowBytes(encoder.separator, Math.min(limits.maxBytes, 64 * 1024), Math.min(4 * limits.maxBytes, MAX_KEPT_ROW_BYTES));
+  const form = { spliced: encoder.splicedRows === true, slot: encoder.sendStamp };
+  return new RowBytes(encoder.separator, Math.min(limits.maxBytes, 64 * 1024), Math.min(4 * limits.maxBytes, MAX_KEPT_ROW_BYTES), form);
 }
 
 export class ChunkBuilder {
@@ -42,7 +43,7 @@ export class ChunkBuilder {
     /** Kept from batch to batch by the caller (process.ts), or a new one. */
     private readonly row: RowBytes = rowBytesFor(encoder, limits),
   ) {
-    this.perEvent = encoder.separator.length + 1 + (encoder.sendStampBytes ?? 0);
+    this.perEvent = encoder.separator.length + 1 + (encoder.sendStamp?.bytesPerMessage ?? 0);
     // A batch that threw midway may have left events in a row kept from batch to batch.
     row.clear();
   }

@@ -1,7 +1,7 @@
 /** The stored form of queue rows: gzip members with separators, and the legacy forms still read. */
 import { deflateRawSync, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { isGzipPayload, packEvents, RowBytes, unpackEvents } from '../../src/store/payload.js';
+import { isGzipPayload, isSendableAsStored, packEvents, placeholder, readSplicedRow, RowBytes, splicedText, unpackEvents } from '../../src/store/payload.js';
 
 const events = ['{"a":1}', '{"b":"x,\\ny"}', '{"c":[1,2]}'];
 
@@ -52,5 +52,42 @@ describe('queue payloads', () => {
     const legacy = deflateRawSync(events.join('\n'));
     expect(isGzipPayload(legacy)).toBe(false);
     expect(unpackEvents(legacy)).toEqual(events);
+  });
+
+  it('spliced rows: each event with its stamp slot, read back without it; the text with a time in every slot', () => {
+    const slot = { before: '"sentAt":"', valueBytes: 24, after: '",' };
+    const row = new RowBytes(',', 16, 1024, { spliced: true, slot });
+    const many = Array.from({ length: 300 }, (_, i) => `{"i":${i},"name":"é€ ${'x'.repeat(i % 50)}","ua":"Mozilla/5.0 (X11; Linux x86_64)"}`);
+    for (const r of [events, ['{"next":"é€"}'], many]) {
+      for (const e of r) expect(row.append(e)).toBe(Buffer.byteLength(e));
+      const packed = row.pack();
+      expect(isGzipPayload(packed)).toBe(false);
+      expect(isSendableAsStored(packed)).toBe(true);
+      expect(unpackEvents(packed)).toEqual(r);
+      const time = '2026-12-05T13:14:15.678Z';
+      expect(splicedText(readSplicedRow(packed)!, Buffer.from(time)).toString()).toBe(r.map((e) => `{"sentAt":"${time}",${e.slice(1)}`).join(',\n'));
+    }
+    expect(() => row.append('[1]')).toThrow(/JSON object/);
+  });
+
+  it('spliced rows without a slot are the events as they are', () => {
+    const row = new RowBytes(',', 16, 1024, { spliced: true });
+    for (const e of events) row.append(e);
+    const packed = row.pack();
+    expect(readSplicedRow(packed)!.memberBytes).toBe(0);
+    expect(unpackEvents(packed)).toEqual(events);
+    expect(splicedText(readSplicedRow(packed)!, Buffer.alloc(0)).toString()).toBe(events.join(',\n'));
+  });
+
+  it('a row whose later slots the compressor did not copy from the first is stored as a gzip member without slots', () => {
+    const slot = { before: '"sentAt":"', valueBytes: 24, after: '",' };
+    const row = new RowBytes(',', 16, 1024, { spliced: true, slot });
+    // An event holding the placeholder's bytes raw (no encoder writes that): the compressor copies
+    // them from the first slot, so a time written there would change this event too.
+    const odd = ['{"a":1}', `{"b":"${placeholder(24).toString('latin1')}"}`];
+    for (const e of odd) row.append(e);
+    const packed = row.pack();
+    expect(isGzipPayload(packed)).toBe(true);
+    expect(unpackEvents(packed)).toEqual(odd);
   });
 });

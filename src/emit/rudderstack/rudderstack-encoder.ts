@@ -14,10 +14,12 @@ export const SENT_AT: SendStamp = isoTimeStamp('sentAt');
 export class RudderstackEncoder implements Encoder {
   readonly separator = ',';
 
-  readonly sendStampBytes: number;
+  readonly sendStamp: SendStamp | undefined;
+  /** Sent as stored by rudderstack.ts, stamped without decompressing. */
+  readonly splicedRows = true;
 
   constructor(readonly messageJson: MessageDialect) {
-    this.sendStampBytes = messageJson === 'rudderstack' ? SENT_AT.bytesPerMessage : 0;
+    this.sendStamp = messageJson === 'rudderstack' ? SENT_AT : undefined;
   }
 
   encode(e: AnalyticsEvent): string {

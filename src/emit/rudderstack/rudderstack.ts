@@ -12,12 +12,14 @@ import type { BatchLimits, DeliveryResult, Destination, RetryPolicy, StoredDeliv
 import { gzip, makeDispatcher, postTimed } from '../http.js';
 import type { RudderstackOptions } from './options.js';
 import { SENT_AT } from './rudderstack-encoder.js';
-import { stampedJoin, stampedRows, type SendStamp } from '../send-stamp.js';
+import { BETWEEN_ROWS, stampedJoin, stampedRows, type SendStamp } from '../send-stamp.js';
+import { splicedGzip } from '../spliced-gzip.js';
 import { AdaptiveTimeout } from '../timeout.js';
 
 type Config = RudderstackOptions & { name: string };
 
 const BODY_HEAD = '{"batch":[';
+const BODY_HEAD_BYTES = Buffer.from(BODY_HEAD);
 
 export class RudderstackDestination implements Destination {
   readonly type: string;
@@ -52,7 +54,7 @@ export class RudderstackDestination implements Destination {
     };
     this.retry = { baseMs: cfg.retry.base, capMs: cfg.retry.cap, maxRetryAgeMs: cfg.retry.max_retry_age };
     this.dispatcher = makeDispatcher({ timeoutMs: cfg.timeout, caFile: cfg.ca_file, proxy: cfg.proxy, concurrency: cfg.concurrency });
-    // Rows' `bytes` already count each message's stamp (the encoder's sendStampBytes).
+    // Rows' `bytes` already count each message's stamp (the encoder's sendStamp).
     this.stored = { overheadBytes: BODY_HEAD.length + this.bodyTail(0).length, deliver: (rows, signal) => this.postStored(rows, signal) };
   }
 
@@ -62,10 +64,16 @@ export class RudderstackDestination implements Destination {
     return this.post(this.gzip ? await gzip(json) : json, signal);
   }
 
-  /** The stored rows decompressed and stamped off the main thread, compressed whole again. */
+  /**
+   * The stored rows in one gzip stream as they are, stamped (spliced-gzip.ts); without gzip, or
+   * with rows not spliced for this stamp, decompressed and stamped off the main thread.
+   */
   private async postStored(rows: readonly Uint8Array[], signal: AbortSignal): Promise<DeliveryResult> {
     const at = this.now();
-    const body = await stampedRows(rows, this.stamp?.members(at) ?? '', BODY_HEAD, this.bodyTail(at));
+    const tail = this.bodyTail(at);
+    const spliced = this.gzip ? splicedGzip(rows, this.stamp, at, BODY_HEAD_BYTES, BETWEEN_ROWS, Buffer.from(tail)) : undefined;
+    if (spliced) return this.post(spliced, signal);
+    const body = await stampedRows(rows, this.stamp, at, BODY_HEAD, tail);
     return this.post(this.gzip ? await gzip(body) : body, signal);
   }
 

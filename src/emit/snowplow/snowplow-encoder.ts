@@ -8,7 +8,7 @@ import type { AnalyticsEvent, JsonObject, SelfDescribing } from '../../mapping/e
 import { VERSION } from '../../version.js';
 import { EncodeRefusal, type Encoder } from '../destination.js';
 import { IgluChecker, type SchemaSet } from './iglu-check.js';
-import type { SendStamp } from '../send-stamp.js';
+import { timeStamp, type SendStamp } from '../send-stamp.js';
 
 export const TP2_PATH = '/com.snowplowanalytics.snowplow/tp2';
 export const GET_PATH = '/i';
@@ -23,7 +23,7 @@ export const ENVELOPE_TAIL = ']}';
 /** Bytes of the envelope around the events: 88, as the trackers count it. */
 export const ENVELOPE_BYTES = ENVELOPE_HEAD.length + ENVELOPE_TAIL.length;
 /** `"stm":"<13 digits>",` added to each event at each attempt (send-stamp.ts). */
-export const STM: SendStamp = { bytesPerMessage: 22, members: (nowMs) => `"stm":"${nowMs}",` };
+export const STM: SendStamp = timeStamp('stm', (nowMs) => String(nowMs), 13);
 
 export interface SnowplowEncoding {
   readonly appId?: string | undefined;
