@@ -11,7 +11,9 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Store } from '../src/store/store.js';
+import { Queue } from '../src/store/queue.js';
+import { openDatabase } from '../src/store/sqlite.js';
+import { Store, STORE_FILE } from '../src/store/store.js';
 import { CountingCollector, WRITE_KEY } from './collector.js';
 import { generateLog } from './gen.js';
 import { daemonEnv } from './node-options.js';
@@ -41,22 +43,25 @@ function freePort(): Promise<number> {
 
 /** Fills the queue of pipeline web / output rudderstack with `events` ready-to-send events. */
 function queueBacklog(stateDir: string, events: number): void {
-  const store = new Store(stateDir);
+  new Store(stateDir).close(); // creates the store and its schema
+  // Its queue on a connection of our own, to insert the backlog in large transactions.
+  const db = openDatabase(path.join(stateDir, STORE_FILE), {});
+  const queue = new Queue(db);
   try {
     const event = (i: number): string =>
       JSON.stringify({ type: 'track', event: 'Backlog', messageId: `backlog-${i}`, anonymousId: `a${i % 977}`, properties: { path: `/items/${i}`, status: 200 } });
     let i = 0;
-    const commit = store.db.transaction(() => {
+    const commit = db.transaction(() => {
       for (let r = 0; r < 1000 && i < events; r++) {
         const batch: string[] = [];
         for (let k = 0; k < EVENTS_PER_ROW && i < events; k++) batch.push(event(i++));
         const payload = batch.join('\n');
-        store.queue.insert('web', { output: 'rudderstack', fileKey: 'backlog', startOffset: 0, endOffset: 0, eventCount: batch.length, bytes: payload.length, payload }, Date.now());
+        queue.insert('web', { output: 'rudderstack', fileKey: 'backlog', startOffset: 0, endOffset: 0, eventCount: batch.length, bytes: payload.length, payload }, Date.now());
       }
     });
     while (i < events) commit();
   } finally {
-    store.close();
+    db.close();
   }
 }
 

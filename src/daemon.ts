@@ -372,7 +372,7 @@ export class Daemon {
 
   /** `dead-letter replay|purge` commit beside the daemon: count their rows and send them. */
   private takeUpOtherWriters(): void {
-    if (!this.store.db.open || !this.store.changedElsewhere()) return;
+    if (!this.store.isOpen || !this.store.changedElsewhere()) return;
     this.syncQueueDepth();
     for (const e of this.emitters) e.wake();
     this.log.info('the store was changed by another tailship command (dead-letter replay or purge): queue depth read again');
@@ -402,7 +402,7 @@ export class Daemon {
     const server = this.loaded.config.server;
     return readiness(
       {
-        storeOpen: () => this.store.db.open,
+        storeOpen: () => this.store.isOpen,
         pipelines: () => this.pipelines.map((p) => ({ name: p.name, running: this.started && !this.stopping })),
         outputs: () => this.observer.outputs.values(),
       },

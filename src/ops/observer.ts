@@ -6,7 +6,7 @@
  */
 import type { DeliveryResult } from '../emit/destination.js';
 import { DELIVERY_DEAD_LETTER_CODES, type DeliveryDeadLetterCode, type EmitterEvents } from '../emit/emitter.js';
-import { LINE_OUTCOMES, OUTCOME_LABELS, addOutcomes, emptyOutcomes, type LineOutcomes } from '../store/line-outcomes.js';
+import { addOutcomes, emptyOutcomes, type LineOutcomes } from '../store/line-outcomes.js';
 import type { PipelineEvents } from '../run/pipeline.js';
 import type { TapBatch } from '../run/tap.js';
 import type { Logger } from './logger.js';
@@ -93,8 +93,6 @@ export class Observer {
   readonly pipelines = new Map<string, PipelineTotals>();
   readonly outputs = new Map<string, OutputTotals>();
   readonly metrics: Metrics;
-  /** Flat totals under the names of the first observer, for tests and benchmarks. */
-  readonly counters = { get: (name: string): number => this.snapshot()[name] ?? 0 };
   private readonly fileLabels = new Map<string, string>();
   private readonly bound = new Map<string, BoundEvents>();
   /** Where the pipelines' copies for `tailship tap` go (the ops server's tap hub). */
@@ -309,42 +307,6 @@ export class Observer {
     };
     this.bound.set(name, b);
     return b;
-  }
-
-  /** Flat totals over all pipelines and outputs. */
-  snapshot(): Record<string, number> {
-    const s: Record<string, number> = {};
-    const add = (k: string, n: number): void => {
-      s[k] = (s[k] ?? 0) + n;
-    };
-    for (const t of this.pipelines.values()) {
-      add('lines_read', t.lines);
-      add('bytes_read', t.bytes);
-      for (const [k, n] of Object.entries(t.parsed)) add(`lines_parsed_${k}`, n);
-      for (const [k, n] of Object.entries(t.mapped)) add(k === 'event' ? 'events_mapped' : `records_${k}`, n);
-      add('events_mapping_errors', t.mapped.error);
-      add('timestamp_fallbacks', t.timestampFallbacks);
-      add('events_queued', t.eventsQueued);
-      add('commits', t.commits);
-      add('files_opened', t.filesOpened);
-      add('files_rotated', t.filesRotated);
-      add('files_truncated', t.filesTruncated);
-      add('files_rotated_unread', t.filesRotatedUnread);
-      add('lines_truncated', t.linesTruncated);
-      add('read_errors', t.readErrors);
-      add('dead_letters', t.deadLetters.parse + t.deadLetters.mapping);
-      for (const a of t.fileLines.values()) {
-        add('file_lines_read', a.read);
-        for (const k of LINE_OUTCOMES) add(`lines_${OUTCOME_LABELS[k]}`, a.outcomes[k]);
-      }
-    }
-    for (const o of this.outputs.values()) {
-      add('batches_sent', o.batches.get('2xx') ?? 0);
-      add('events_sent', o.eventsSent);
-      add('retries', o.retries);
-      for (const n of o.deadLetters.values()) add('dead_letters', n);
-    }
-    return s;
   }
 }
 

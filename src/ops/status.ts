@@ -60,14 +60,7 @@ export function collectStatus(stateDir: string): StatusReport {
         outcomes: Object.fromEntries(LINE_OUTCOMES.map((k) => [OUTCOME_LABELS[k], a.outcomes[k]])),
         gap: a.read - sumOutcomes(a.outcomes),
       })),
-      lastErrors: (
-        store.db
-          .prepare(
-            `SELECT pipeline, output, reason, MAX(created_at) AS at FROM dead_letters
-             WHERE kind = 'delivery' AND output IS NOT NULL GROUP BY pipeline, output`,
-          )
-          .all() as Array<{ pipeline: string; output: string; reason: string; at: number }>
-      ).map((r) => ({ pipeline: r.pipeline, output: r.output, error: r.reason, at: new Date(r.at).toISOString(), source: 'dead-letter' as const })),
+      lastErrors: store.deadLetters.lastDeliveryErrors().map((r) => ({ pipeline: r.pipeline, output: r.output, error: r.reason, at: new Date(r.at).toISOString(), source: 'dead-letter' as const })),
       daemon: null,
     };
   } finally {

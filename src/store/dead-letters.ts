@@ -95,6 +95,16 @@ export class DeadLetters {
     return this.countStmt.all() as Array<{ pipeline: string; output: string | null; kind: DeadLetterKind; count: number }>;
   }
 
+  /** Per output, the reason and time of its latest delivery dead letter (`tailship status`). */
+  lastDeliveryErrors(): Array<{ pipeline: string; output: string; reason: string; at: number }> {
+    return this.db
+      .prepare(
+        `SELECT pipeline, output, reason, MAX(created_at) AS at FROM dead_letters
+         WHERE kind = 'delivery' AND output IS NOT NULL GROUP BY pipeline, output`,
+      )
+      .all() as Array<{ pipeline: string; output: string; reason: string; at: number }>;
+  }
+
   /** The newest dead letters' reasons (without their payloads), newest first. */
   latest(limit: number): Array<{ pipeline: string; output: string | null; kind: DeadLetterKind; reason: string; createdAt: number }> {
     return this.db

@@ -54,7 +54,8 @@ export interface CommitBatch {
 export type QueueListener = (pipeline: string, output: string, rowsDelta: number, bytesDelta: number, eventsDelta: number) => void;
 
 export class Store {
-  readonly db: Database.Database;
+  /** Private: every query is a method of the store or of one of its tables (files, queue, ...). */
+  private readonly db: Database.Database;
   readonly files: FileStates;
   readonly queue: Queue;
   readonly deadLetters: DeadLetters;
@@ -274,6 +275,11 @@ export class Store {
   deadLetterRows(pipeline: string, output: string, rows: readonly QueueRow[], letters: DeadLetterInput[], now = Date.now()): void {
     this.freeingWrite(() => this.deadLetterTxn(pipeline, rows, letters, now));
     this.emit(pipeline, output, -rows.length, -sumBytes(rows), -sumEvents(rows));
+  }
+
+  /** False once the connection is closed (close(), or a failure at open). */
+  get isOpen(): boolean {
+    return this.db.open;
   }
 
   close(): void {

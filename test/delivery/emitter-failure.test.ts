@@ -18,6 +18,7 @@ import { assertBuilt, ROOT } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/time.js';
 import { pipelineYaml } from './harness.js';
+import { storeConnection } from '../helpers/store-connection.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let collector: Collector;
@@ -56,7 +57,7 @@ it('stops cleanly with the reason code when an acknowledgement fails for good', 
   daemon = await Daemon.create(loaded, pino({ level: 'info' }, sink), { onFatal: (err) => failures.push(err) });
   await daemon.start();
   await waitUntil(() => collector.inflight > 0, 10_000, 'a request in flight');
-  daemon.store.db.pragma('query_only = ON');
+  storeConnection(daemon.store).pragma('query_only = ON');
   await waitUntil(() => failures.length > 0, 10_000, 'the emitter to report its failure');
   expect((failures[0] as { code?: string }).code).toBe('SQLITE_READONLY');
   const fatal = lines.find((l) => l.level === 60)!;
@@ -65,7 +66,7 @@ it('stops cleanly with the reason code when an acknowledgement fails for good', 
   const metrics = await daemon.observer.metrics.text();
   expect(metrics).toMatch(/tailship_errors_total\{component="emitter",code="SQLITE_READONLY"\} 1/);
   // The rows stay queued for the next start.
-  daemon.store.db.pragma('query_only = OFF');
+  storeConnection(daemon.store).pragma('query_only = OFF');
   expect(daemon.store.queue.depthByOutput()[0]?.events).toBe(10);
 });
 

@@ -14,6 +14,7 @@ import { Collector } from '../helpers/collector.js';
 import { nginxLine } from '../helpers/config.js';
 import { tempDir } from '../helpers/tmp.js';
 import { pipelineYaml, until } from './harness.js';
+import { storeConnection } from '../helpers/store-connection.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let collector: Collector;
@@ -57,7 +58,7 @@ it('pauses reading on SQLITE_FULL, says so, and loses nothing once there is room
   await collector.waitFor(() => collector.seen.size >= 100, 10_000);
 
   // No more room: the database may not grow past its current size.
-  const db = daemon.store.db;
+  const db = storeConnection(daemon.store);
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
   const N = 5000;

@@ -12,6 +12,7 @@ import { Daemon } from '../../src/daemon.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { collectStatus } from '../../src/ops/status.js';
 import { Collector } from '../helpers/collector.js';
+import { counters } from '../helpers/observer-counters.js';
 import { tempDir } from '../helpers/tmp.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -71,7 +72,7 @@ pipelines:
   const d = daemon;
   await collector.waitFor(() => collector.accepted >= 11, 30_000, '11 events');
   // The multiline group is complete once its timeout passed: wait until every line before the partial one is counted.
-  const readLines = (): number => d.observer.counters.get('file_lines_read');
+  const readLines = (): number => counters(d.observer).get('file_lines_read');
   await collector.waitFor(() => readLines() >= lines.length, 30_000, `${lines.length} lines read`);
 
   // Truncated while the partial line is held: it is dropped, and counted.
@@ -79,7 +80,7 @@ pipelines:
   await collector.waitFor(() => collector.accepted >= 12, 30_000, 'the line after the truncation');
   appendFileSync(log, j({ kind: 'ok', user: 'after2' }) + '\n');
   await collector.waitFor(() => collector.accepted >= 13, 30_000, 'the second line after the truncation');
-  const c = d.observer.counters;
+  const c = counters(d.observer);
   const outcomes = ['queued', 'dead_letter_parse', 'dead_letter_mapping', 'parse_error_dropped', 'filtered', 'sampled_out', 'unmatched', 'multiline_merged', 'dropped_at_truncation'];
   expect(outcomes.reduce((n, o) => n + c.get(`lines_${o}`), 0)).toBe(c.get('file_lines_read'));
   expect(c.get('file_lines_read')).toBe(lines.length + 3);

@@ -6,6 +6,7 @@ import { loadConfigText } from '../../src/config/load.js';
 import { Daemon } from '../../src/daemon.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { Collector } from '../helpers/collector.js';
+import { counters } from '../helpers/observer-counters.js';
 import { tempDir } from '../helpers/tmp.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -67,13 +68,13 @@ describe('on_parse_error', () => {
     const d = await run('drop');
     await collector.waitFor(() => collector.accepted >= 2, 10_000);
     expect(d.store.deadLetters.counts()).toEqual([]);
-    expect(d.observer.counters.get('lines_parsed_error')).toBe(1);
+    expect(counters(d.observer).get('lines_parsed_error')).toBe(1);
   });
 
   it('raw: the raw line is mapped under raw_field', async () => {
     const d = await run('raw');
     await collector.waitFor(() => collector.accepted >= 3, 10_000);
     expect(collector.messages.find((m) => m.event === 'Unparsed Line')).toMatchObject({ properties: { line: '{broken json' } });
-    expect(d.observer.counters.get('lines_parsed_raw')).toBe(1);
+    expect(counters(d.observer).get('lines_parsed_raw')).toBe(1);
   });
 });

@@ -10,6 +10,7 @@ import { Daemon } from '../../src/daemon.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { Collector } from '../helpers/collector.js';
 import { nginxLine, testConfig, type TestConfigOptions } from '../helpers/config.js';
+import { counters } from '../helpers/observer-counters.js';
 import { tempDir } from '../helpers/tmp.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -110,6 +111,6 @@ describe('nginx → RudderStack end to end', () => {
     const letters = d.store.deadLetters.list({});
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({ kind: 'parse', payload: 'garbage \u0000 line' });
-    expect(d.observer.counters.get('lines_parsed_error')).toBe(1);
+    expect(counters(d.observer).get('lines_parsed_error')).toBe(1);
   });
 });

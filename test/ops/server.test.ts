@@ -12,6 +12,7 @@ import { Daemon } from '../../src/daemon.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { Collector } from '../helpers/collector.js';
 import { nginxLine, testConfig } from '../helpers/config.js';
+import { counters } from '../helpers/observer-counters.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const WRITE_KEY = 'sk-live-9f8e7d6c5b4a';
@@ -80,7 +81,7 @@ describe('ops server', () => {
       const loaded = loadConfigText(text, 'test.yaml', tmp.dir, {});
       daemon = await Daemon.create(loaded, createLogger({ level: 'silent', secrets: [], pretty: false }));
       await expect(daemon.start()).rejects.toMatchObject({ code: 'TAILSHIP_SERVER_LISTEN' });
-      expect(daemon.observer.counters.get('lines_read')).toBe(0);
+      expect(counters(daemon.observer).get('lines_read')).toBe(0);
     } finally {
       await new Promise((r) => blocker.close(r));
     }

@@ -14,6 +14,7 @@ import { Store } from '../../src/store/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { waitUntil } from '../helpers/time.js';
 import { tempDir } from '../helpers/tmp.js';
+import { storeConnection } from '../helpers/store-connection.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let store: Store;
@@ -132,8 +133,8 @@ it('holds a commit the store refuses, retries it at 1 s, 2 s, 4 s (not sooner wh
   const queuedBefore = rows().length;
 
   // A real SQLITE_FULL: the database may not grow past its current size.
-  const pages = store.db.pragma('page_count', { simple: true }) as number;
-  store.db.pragma(`max_page_count = ${pages}`);
+  const pages = storeConnection(store).pragma('page_count', { simple: true }) as number;
+  storeConnection(store).pragma(`max_page_count = ${pages}`);
   appendFileSync(log, jsonLines(11, 4000));
   await clock.advance(100); // the poll: the pipeline reads the new lines and tries to commit them
   await waitUntil(() => events.unavailable.length === 1, 10_000, 'the commit refused');
@@ -154,7 +155,7 @@ it('holds a commit the store refuses, retries it at 1 s, 2 s, 4 s (not sooner wh
   expect(events.unavailable[2]).toEqual({ retryInMs: 4000, failures: 3 });
   expect(rows()).toHaveLength(queuedBefore);
 
-  store.db.pragma('max_page_count = 1073741823');
+  storeConnection(store).pragma('max_page_count = 1073741823');
   await clock.advance(4000);
   await waitUntil(() => events.recovered.length === 1, 10_000, 'the held commit to go through');
   expect(events.recovered).toEqual([7000]);

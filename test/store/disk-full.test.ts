@@ -20,6 +20,7 @@ import { runTailship } from '../helpers/daemon.js';
 import { fillDisk, mountSmallFs, type SmallFs } from '../helpers/small-fs.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/time.js';
+import { storeConnection } from '../helpers/store-connection.js';
 
 const MIB = 1024 * 1024;
 const probe = mountSmallFs(MIB);
@@ -125,7 +126,7 @@ describe.skipIf(skip !== undefined)('on a full disk (16 MiB tmpfs)', () => {
     const daemon = await startDaemon(path.join(fs.dir, 'state'), dir, collector, logs, 'debug');
     await waitUntil(() => (daemon.store.queue.depthByOutput()[0]?.events ?? 0) >= 100, 10_000, 'the first lines queued');
     // An empty WAL on a full disk: the next write of any kind needs room.
-    daemon.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    storeConnection(daemon.store).pragma('wal_checkpoint(TRUNCATE)');
     const filler = fillDisk(fs.dir);
     // Rotation while full: the new file's state is decided now and waits with the held commit.
     renameSync(file, path.join(dir, 'access.log.1'));

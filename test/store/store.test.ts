@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/store/migrations.js';
 import { Store, STORE_FILE, type FileState, type QueueChunk } from '../../src/store/store.js';
 import { tempDir } from '../helpers/tmp.js';
+import { storeConnection } from '../helpers/store-connection.js';
 
 let tmp: ReturnType<typeof tempDir>;
 let store: Store;
@@ -45,7 +46,7 @@ describe('Store', () => {
       const [row] = upgraded.queue.next('p', 'out', 0, 10);
       expect(row!.maxEventBytes).toBeUndefined();
       expect(row!.events()).toEqual(['{"a":1}', '{"b":2}']);
-      expect(upgraded.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      expect(storeConnection(upgraded).pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       upgraded.close();
     } finally {
       dir.cleanup();
