@@ -5,7 +5,6 @@
  * emitter owns batching, retries, splitting and dead letters for every destination.
  */
 import type { AnalyticsEvent, CompiledRules, RuleWriters } from '../mapping/event.js';
-import type { MessageDialect } from './rudderstack/message-json.js';
 import type { SendStamp } from './send-stamp.js';
 
 export type DeliveryResult =
@@ -42,10 +41,11 @@ export interface Encoder {
   /** Written after each event of a queue row but the last: "," where rows are sent as stored, else "". */
   readonly separator: string;
   /**
-   * Set when `encode` is message-json.ts's `encodeMessage` in this dialect: outputs that agree
-   * on it share the writers below, and the events they write are queued as they are.
+   * Names the wire form `encode` writes, when the protocol offers writers for it (RudderStack's
+   * message JSON names its dialect): outputs that agree on it share the writers below, and the
+   * events they write are queued as they are.
    */
-  readonly messageJson?: MessageDialect;
+  readonly messageJson?: string;
   /**
    * Writers that write the rules' events in this wire form straight from the record, each
    * exactly what `encode` makes of the event (Mapper.mapWith).

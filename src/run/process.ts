@@ -17,7 +17,6 @@ import type { MappingHooks } from '../mapping/mapping.js';
 import { recordOverLimits, type RecordLimits } from '../mapping/record-limits.js';
 import { emptyOutcomes, type LineOutcomes } from '../store/line-outcomes.js';
 import type { Tap, TapBatch } from './tap.js';
-import type { MessageDialect } from '../emit/rudderstack/message-json.js';
 
 export interface OutputEncoding extends ChunkLimits {
   readonly name: string;
@@ -91,7 +90,7 @@ export interface ProcessStages {
   /** Set while a `tailship tap` viewer is attached to the pipeline. */
   tap?: Tap | undefined;
   /** The message JSON every output takes, when they all take the same one. */
-  readonly jsonDialect?: MessageDialect | undefined;
+  readonly jsonDialect?: string | undefined;
   /** Writers of that form, built by the outputs' protocol from the mapper's rules (stages.ts). */
   readonly writers?: RuleWriters | undefined;
 }
@@ -100,7 +99,7 @@ export interface ProcessStages {
  * The message JSON every output takes, when they all take the same one: the mapper can then
  * write events straight to it with the writers its protocol builds (stages.ts).
  */
-export function commonMessageDialect(outputs: ReadonlyArray<Pick<OutputEncoding, 'encoder'>>): MessageDialect | undefined {
+export function commonMessageDialect(outputs: ReadonlyArray<Pick<OutputEncoding, 'encoder'>>): string | undefined {
   const first = outputs[0]?.encoder.messageJson;
   return first !== undefined && outputs.every((o) => o.encoder.messageJson === first) ? first : undefined;
 }
