@@ -50,6 +50,11 @@ export class Copies {
     if (this.lives.length > MAX_PAST_LIVES) this.lives.shift();
   }
 
+  /** Whether `key` names a remembered life. */
+  knows(key: string): boolean {
+    return this.lives.some((l) => l.life.key === key);
+  }
+
   /** Paths to judge again now; forgets lives too old to still have a copy coming. */
   waitingPaths(): string[] {
     const now = this.now();

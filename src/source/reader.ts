@@ -9,7 +9,7 @@
 import { readSync } from 'node:fs';
 import type { FileState } from '../store/files.js';
 import { Framer } from './framer.js';
-import { fingerprintBytes, headFingerprint, HEAD_FP_BYTES, tailFingerprint, TAIL_FP_BYTES } from './identity.js';
+import { fingerprintBytes, headFingerprint, HEAD_FP_BYTES, isProvisionalKey, lifeKey, tailFingerprint, TAIL_FP_BYTES } from './identity.js';
 import { LineBatchBuilder, textBatch, type LineBatch } from './line-batch.js';
 import { LineList, type Line, type LineJoiner } from './line.js';
 
@@ -58,6 +58,8 @@ export class FileReader {
   private tailBytes: Buffer;
   /** Birth-time mark, part of the head fingerprint (see identity.ts). */
   birth: string;
+  /** Birth time (0: the file system keeps none), part of a derived file key. */
+  birthtimeMs = 0;
   /** The committed state, as the commits queued so far leave it (they run in read order). */
   state: FileState;
 
@@ -68,6 +70,8 @@ export class FileReader {
     private readonly limits: ReaderLimits,
     private readonly newJoiner: (() => LineJoiner) | undefined,
     now: number,
+    /** Whether a derived file key already names another life the tailer knows. */
+    private readonly keyTaken: (key: string) => boolean = () => false,
   ) {
     this.state = state;
     this.fd = fd;
@@ -133,8 +137,11 @@ export class FileReader {
       this.atEof = false;
     } else {
       this.atEof = true;
-      if (this.partialDue(now)) this.framer.takePartial(framed);
+      if (this.partialDue(now) && this.framer.takePartial(framed)) this.settleKey(true);
     }
+    // Before the lines are named with the file's key: a provisional key is settled as soon as
+    // the first line is fixed.
+    if (n > 0) this.settleKey(false);
     const lines = this.finish(framed, now, false);
     const moved = lines !== undefined || (n > 0 && this.resumeOffset() !== this.state.offset);
     return { bytes: n, rewritten: false, lines, state: moved ? this.settle(now) : undefined, cutLines: this.framer.truncatedLines - cutBefore };
@@ -143,7 +150,7 @@ export class FileReader {
   /** At the end of a --once run: everything held back (a partial line, open groups) as lines. */
   flush(now: number): ReaderResult {
     const framed = this.joiner ? new LineList() : new LineBatchBuilder(0);
-    this.framer.takePartial(framed);
+    if (this.framer.takePartial(framed)) this.settleKey(true);
     const lines = this.finish(framed, now, true);
     return lines ? { ...NOTHING, lines, state: this.settle(now) } : NOTHING;
   }
@@ -164,6 +171,13 @@ export class FileReader {
     this.framer.reset(0);
     this.atEof = false;
     return dropped;
+  }
+
+  /** A provisional key becomes the life's key once its first line is fixed (or taken unfinished: `final`). */
+  private settleKey(final: boolean): void {
+    if (!isProvisionalKey(this.key)) return;
+    const key = lifeKey(this.fd, { ...this.state, birthtimeMs: this.birthtimeMs }, this.readOffset, final, this.keyTaken);
+    if (key !== undefined) this.state = { ...this.state, fileKey: key };
   }
 
   private finish(framed: LineList | LineBatchBuilder, now: number, flush: boolean): LineBatch | undefined {

@@ -15,7 +15,7 @@ import { closeSync, fstatSync, openSync, statSync, type Stats } from 'node:fs';
 import type { InputConfig } from '../config/schema.js';
 import type { FileChange, FileState } from '../store/files.js';
 import { Copies } from './copies.js';
-import { birthMark, headFingerprint, headMatches, newFileKey, tailFingerprint } from './identity.js';
+import { birthMark, headFingerprint, headMatches, lifeKey, provisionalFileKey, tailFingerprint } from './identity.js';
 import type { LineBatch } from './line-batch.js';
 import type { LineJoiner } from './line.js';
 import { FileReader } from './reader.js';
@@ -165,7 +165,8 @@ export class Tailer {
     this.changes.push({ kind: 'tracked', state });
     this.stored.delete(state.fileKey);
     const limits = { maxLineBytes: this.input.max_line_bytes, maxReadBytes: this.input.max_read_bytes, partialLineTimeoutMs: this.input.partial_line_timeout };
-    const f = new FileReader(state, fd, birthMark(st), limits, this.newJoiner, this.now());
+    const f = new FileReader(state, fd, birthMark(st), limits, this.newJoiner, this.now(), this.keyTaken);
+    f.birthtimeMs = st.birthtimeMs;
     this.files.set(state.fileKey, f);
     this.events.fileOpened(path, state.offset, reason);
   }
@@ -177,8 +178,11 @@ export class Tailer {
    */
   read(f: FileReader, buf: Buffer): Read {
     const path = f.path;
-    const fileKey = f.key;
+    const before = f.key;
     const r = f.read(buf, this.now());
+    // A provisional key settled by this read is the key of its lines.
+    const fileKey = f.key;
+    if (fileKey !== before) this.rekeyed(f, before);
     if (r.error !== undefined) this.events.readError(path, r.error);
     if (r.rewritten) this.restartAtZero(f);
     for (let i = 0; i < r.cutLines; i++) this.events.lineTruncated(path);
@@ -187,7 +191,9 @@ export class Tailer {
 
   /** At the end of a --once run: everything held back (partial lines, open groups) as lines. */
   flush(f: FileReader): Read {
+    const before = f.key;
     const r = f.flush(this.now());
+    if (f.key !== before) this.rekeyed(f, before);
     return { path: f.path, fileKey: f.key, bytes: 0, lines: r.lines, state: r.state, changes: this.takeChanges() };
   }
 
@@ -275,6 +281,21 @@ export class Tailer {
     revisit.push(...this.copies.waitingPaths());
     if (now - this.lastPurgeMs >= Math.min(this.input.clean_removed_after, 60_000)) this.purge(now);
     return revisit;
+  }
+
+  /** Whether a derived key already names a life this tailer knows (tracked, stored or remembered for its copy). */
+  private readonly keyTaken = (key: string): boolean => this.files.has(key) || this.stored.has(key) || this.copies.knows(key);
+
+  /** The key of a new life of the file open as `fd`: provisional until its first line is fixed. */
+  private newLifeKey(fd: number, st: { dev: number; ino: number; birthtimeMs: number; size: number }): string {
+    return lifeKey(fd, st, st.size, false, this.keyTaken) ?? provisionalFileKey(st.dev, st.ino);
+  }
+
+  /** A read settled the file's provisional key: its stored row is renamed with the read's commit. */
+  private rekeyed(f: FileReader, from: string): void {
+    this.files.delete(from);
+    this.files.set(f.key, f);
+    this.changes.push({ kind: 'rekeyed', from, to: f.key });
   }
 
   /** Forgets files removed longer than clean_removed_after ago. */
@@ -369,6 +390,7 @@ export class Tailer {
     // A reused inode or a rewritten head: a new file life (read() checks the tail bytes).
     if (!headMatches(fd, st.size, birthMark(st), f.state.headFp, f.state.headLen)) {
       f.birth = birthMark(st);
+      f.birthtimeMs = st.birthtimeMs;
       this.restartAtZero(f);
       return;
     }
@@ -389,7 +411,8 @@ export class Tailer {
     const { fp, len } = headFingerprint(fd, size);
     const old = f.key;
     const path = f.path;
-    const dropped = f.restart({ ...f.state, fileKey: newFileKey(f.state.dev, f.state.ino), offset: 0, headFp: fp + f.birth, headLen: len, tailFp: tailFingerprint(fd, 0)!, size, updatedAt: this.now() });
+    const fileKey = this.newLifeKey(fd, { dev: f.state.dev, ino: f.state.ino, birthtimeMs: f.birthtimeMs, size });
+    const dropped = f.restart({ ...f.state, fileKey, offset: 0, headFp: fp + f.birth, headLen: len, tailFp: tailFingerprint(fd, 0)!, size, updatedAt: this.now() });
     if (dropped > 0) this.dropped.push({ path, fileKey: old, lines: dropped });
     this.files.delete(old);
     this.files.set(f.key, f);
@@ -446,7 +469,7 @@ export class Tailer {
         const { fp, len } = headFingerprint(fd, st.size);
         return {
           state: {
-            pipeline: this.pipeline, fileKey: verdict.kind === 'copy' ? verdict.life.key : newFileKey(st.dev, st.ino), dev: st.dev, ino: st.ino, path,
+            pipeline: this.pipeline, fileKey: verdict.kind === 'copy' ? verdict.life.key : this.newLifeKey(fd, st), dev: st.dev, ino: st.ino, path,
             headFp: fp + birthMark(st), headLen: len, offset, tailFp: tailFingerprint(fd, offset)!, size: st.size, updatedAt: now, removedAt: null,
           },
           reason: verdict.kind === 'copy' ? 'copy-of-truncated' : 'new',
@@ -461,7 +484,7 @@ export class Tailer {
     const { fp, len } = headFingerprint(fd, st.size);
     return {
       state: {
-        pipeline: this.pipeline, fileKey: newFileKey(st.dev, st.ino), dev: st.dev, ino: st.ino, path, headFp: fp + birthMark(st), headLen: len,
+        pipeline: this.pipeline, fileKey: this.newLifeKey(fd, st), dev: st.dev, ino: st.ino, path, headFp: fp + birthMark(st), headLen: len,
         offset, tailFp: tailFingerprint(fd, offset)!, size: st.size, updatedAt: now, removedAt: null,
       },
       reason,

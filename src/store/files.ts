@@ -27,6 +27,8 @@ export type FileChange =
   | { readonly kind: 'removed'; readonly fileKey: string; readonly at: number }
   /** A stale row of an inode that has a newer live one. */
   | { readonly kind: 'forgotten'; readonly fileKey: string }
+  /** A provisional key settled once the life's first line was fixed (source/identity.ts). */
+  | { readonly kind: 'rekeyed'; readonly from: string; readonly to: string }
   /** Files removed before `before` (ms) are forgotten. */
   | { readonly kind: 'purged'; readonly before: number };
 
@@ -47,6 +49,7 @@ export class FileStates {
   private readonly allStmt: Database.Statement;
   private readonly deleteStmt: Database.Statement;
   private readonly markRemovedStmt: Database.Statement;
+  private readonly rekeyStmt: Database.Statement;
   private readonly purgeRemovedStmt: Database.Statement;
   constructor(db: Database.Database) {
     this.upsertStmt = db.prepare(`
@@ -68,6 +71,7 @@ export class FileStates {
     this.allStmt = db.prepare('SELECT * FROM source_files ORDER BY pipeline, path');
     this.deleteStmt = db.prepare('DELETE FROM source_files WHERE pipeline = ? AND file_key = ?');
     this.markRemovedStmt = db.prepare('UPDATE source_files SET removed_at = ? WHERE pipeline = ? AND file_key = ? AND removed_at IS NULL');
+    this.rekeyStmt = db.prepare('UPDATE source_files SET file_key = ? WHERE pipeline = ? AND file_key = ?');
     this.purgeRemovedStmt = db.prepare('DELETE FROM source_files WHERE pipeline = ? AND removed_at IS NOT NULL AND removed_at < ?');
   }
 
@@ -84,6 +88,9 @@ export class FileStates {
         return this.markRemoved(pipeline, change.fileKey, change.at);
       case 'forgotten':
         return this.delete(pipeline, change.fileKey);
+      case 'rekeyed':
+        this.rekeyStmt.run(change.to, pipeline, change.from);
+        return;
       case 'purged':
         this.purgeRemoved(pipeline, change.before);
     }

@@ -460,6 +460,95 @@ describe('Tailer: handles and lines', () => {
   });
 });
 
+describe('Tailer: file keys from the file itself', () => {
+  /** The keys a fresh daemon (a new, empty state directory) gives the lines of these files. */
+  function keysWithFreshState(files: string[], input: Record<string, unknown> = {}): Map<string, string> {
+    const fresh = new Harness(path.join(tmp.dir, `fresh-state-${Math.random().toString(36).slice(2)}`), { paths: files, ...input });
+    try {
+      fresh.start(files);
+      fresh.pump();
+      return new Map(fresh.got.map((g) => [`${g.start}:${g.text}`, g.key]));
+    } finally {
+      fresh.close();
+    }
+  }
+
+  it('gives every line the key it had when the state directory is lost', () => {
+    const a = path.join(tmp.dir, 'a.log');
+    const b = path.join(tmp.dir, 'b.log');
+    writeFileSync(a, lines('a', 1, 3));
+    writeFileSync(b, lines('b', 1, 2));
+    const t = harness();
+    t.start([a, b]);
+    t.pump();
+    appendFileSync(a, lines('a', 4, 5));
+    t.pump();
+    const before = new Map(t.got.map((g) => [`${g.start}:${g.text}`, g.key]));
+    expect(before.size).toBe(7);
+    expect(keysWithFreshState([a, b])).toEqual(before);
+  });
+
+  it('keeps the key across a rename rotation, where the file keeps its inode and birth time', () => {
+    const log = path.join(tmp.dir, 'app.log');
+    writeFileSync(log, lines('x', 1, 2));
+    const t = harness();
+    t.start([log]);
+    t.pump();
+    const key = t.got[0]!.key;
+    renameSync(log, path.join(tmp.dir, 'app.1'));
+    expect([...keysWithFreshState([path.join(tmp.dir, 'app.1')]).values()]).toEqual([key, key]);
+  });
+
+  it('gives files with the same first line (a CSV header) different keys', () => {
+    const files = ['a', 'b', 'c'].map((n) => path.join(tmp.dir, `${n}.log`));
+    for (const f of files) writeFileSync(f, 'id,name,amount\n1,x,2\n');
+    const t = harness();
+    t.start(files);
+    t.pump();
+    expect(new Set(t.got.map((g) => g.key)).size).toBe(3);
+  });
+
+  it('settles the key of a file with no complete line yet when its first line is done, as a fresh read would', () => {
+    const log = path.join(tmp.dir, 'a.log');
+    writeFileSync(log, 'first li');
+    const t = harness();
+    t.start([log]);
+    t.pump();
+    expect(t.got).toEqual([]);
+    expect(t.store.files.forPipeline('p').map((s) => s.fileKey)).toEqual([expect.stringMatching(/^provisional\./)]);
+    appendFileSync(log, 'ne\nsecond\n');
+    t.pump();
+    expect(t.texts()).toEqual(['first line', 'second']);
+    expect(t.store.files.forPipeline('p').map((s) => s.fileKey)).toEqual([t.got[0]!.key]);
+    expect(new Map(t.got.map((g) => [`${g.start}:${g.text}`, g.key]))).toEqual(keysWithFreshState([log]));
+  });
+
+  it('settles the key of an unfinished first line taken after partial_line_timeout before the line leaves', () => {
+    const log = path.join(tmp.dir, 'a.log');
+    writeFileSync(log, 'no newline');
+    const t = harness({ partial_line_timeout: '2s' });
+    t.start([log]);
+    t.pump();
+    t.clock = Date.now() + 3_000;
+    t.pump();
+    expect(t.texts()).toEqual(['no newline']);
+    expect(t.got[0]!.key).not.toMatch(/^provisional\./);
+    expect(t.store.files.forPipeline('p').map((s) => s.fileKey)).toEqual([t.got[0]!.key]);
+  });
+
+  it('gives a file truncated and written again with the same first line a key of its own', () => {
+    const log = path.join(tmp.dir, 'a.log');
+    writeFileSync(log, '#header\nold1\nold2\n');
+    const t = harness();
+    t.start([log]);
+    t.pump();
+    rewriteInPlace(log, '#header\nnew1\n');
+    t.pump();
+    expect(t.texts()).toEqual(['#header', 'old1', 'old2', '#header', 'new1']);
+    expect(t.got[3]!.key).not.toBe(t.got[0]!.key);
+  });
+});
+
 describe('Discovery', () => {
   it('ignores compressed rotations by default and honours exclude and **', async () => {
     const sub = path.join(tmp.dir, 'x', 'y');
