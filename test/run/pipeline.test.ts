@@ -3,13 +3,14 @@
  * (inline or on worker threads), and a fake clock, so that polls and the store-full retry
  * schedule are checked without waiting on real time.
  */
-import { appendFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/load.js';
 import { Backpressure } from '../../src/run/backpressure.js';
 import { Pipeline, type PipelineEvents } from '../../src/run/pipeline.js';
 import type { StagesSetup } from '../../src/run/stages.js';
+import { joinerFactory } from '../../src/source/joiners.js';
 import { Store } from '../../src/store/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { waitUntil } from '../helpers/time.js';
@@ -36,6 +37,7 @@ afterEach(async () => {
 class Recorder implements PipelineEvents {
   readonly unavailable: Array<{ retryInMs: number; failures: number }> = [];
   readonly recovered: number[] = [];
+  readonly failures: unknown[] = [];
   commits = 0;
   caughtUp = 0;
   fileOpened(): void {}
@@ -58,7 +60,7 @@ class Recorder implements PipelineEvents {
   }
 }
 
-function start(opts: { workers: number; maxReadBytes: number }, clock: FakeClock, events: Recorder): Pipeline {
+function start(opts: { workers: number; maxReadBytes: number; multiline?: string }, clock: FakeClock, events: Recorder): Pipeline {
   const { config } = loadConfigText(
     `
 state_dir: ${JSON.stringify(path.join(tmp.dir, 'state'))}
@@ -70,6 +72,7 @@ pipelines:
         max_read_bytes: ${opts.maxReadBytes}
         poll_interval: 100ms
     parser: { type: json }
+    ${opts.multiline ? `multiline: ${opts.multiline}` : ''}
     events:
       - type: track
         event: "Line"
@@ -83,12 +86,11 @@ pipelines:
   const { output: _output, outputs: _outputs, ...p } = config.pipelines[0]!;
   const stages: StagesSetup = { pipeline: p, pipelineIndex: 0, configDir: tmp.dir, host: 'h', version: '0', outputs: [{ name: 'stdout', encoder: { module: 'ndjson-encoder.js' }, maxEvents: 50, maxBytes: 100_000 }] };
   const backpressure = new Backpressure({ maxRows: 1e9, maxBytes: 1e12, resumeRatio: 0.5 }, undefined, clock);
-  pipeline = new Pipeline({ config: config.pipelines[0]!, stages, workers: opts.workers }, store, backpressure, events, () => {}, {
+  const newJoiner = joinerFactory(config.pipelines[0]!, 0, undefined, clock);
+  pipeline = new Pipeline({ config: config.pipelines[0]!, stages, workers: opts.workers, newJoiner }, store, backpressure, events, () => {}, {
     clock,
     onCaughtUp: () => events.caughtUp++,
-    onFailed: (err) => {
-      throw err;
-    },
+    onFailed: (err) => events.failures.push(err),
   });
   return pipeline;
 }
@@ -98,6 +100,15 @@ const jsonLines = (from: number, to: number): string => {
   for (let n = from; n <= to; n++) s += `{"n":${n}}\n`;
   return s;
 };
+
+/** Lets the pipeline poll (every 100 ms of fake time) until `done`. */
+async function polls(clock: FakeClock, done: () => boolean): Promise<void> {
+  for (let i = 0; i < 20 && !done(); i++) {
+    await waitUntil(() => done() || clock.sleeping.includes(100), 10_000, 'the pipeline to wait for its next poll');
+    if (!done()) await clock.advance(100);
+  }
+  expect(done()).toBe(true);
+}
 
 /** The queue's rows for the one output, oldest first. */
 const rows = () => store.queue.next('web', 'stdout', 0, 1e6);
@@ -120,6 +131,7 @@ it('commits reads in read order: each row continues where the one before ended, 
     Array.from({ length: 3000 }, (_, i) => String(i + 1)),
   );
   expect(store.files.forPipeline('web').map((s) => s.offset)).toEqual([statSync(log).size]);
+  expect(events.failures).toEqual([]);
 });
 
 it('holds a commit the store refuses, retries it at 1 s, 2 s, 4 s (not sooner when woken), and goes on once there is room', async () => {
@@ -162,4 +174,54 @@ it('holds a commit the store refuses, retries it at 1 s, 2 s, 4 s (not sooner wh
   await waitUntil(() => events.caughtUp === 2, 10_000, 'the rest committed');
   expect(rows().reduce((n, r) => n + r.eventCount, 0)).toBe(4000);
   expect(store.files.forPipeline('web').map((s) => s.offset)).toEqual([statSync(log).size]);
+  expect(events.failures).toEqual([]);
+});
+
+it('a rename rotation while the store refuses: the new file waits with the held commit, and every line arrives once there is room', async () => {
+  const log = path.join(tmp.dir, 'a.log');
+  writeFileSync(log, jsonLines(1, 10));
+  const clock = new FakeClock();
+  const events = new Recorder();
+  await start({ workers: 0, maxReadBytes: 64 * 1024 }, clock, events).start();
+  await waitUntil(() => events.caughtUp === 1, 10_000, 'the first lines committed');
+
+  const pages = storeConnection(store).pragma('page_count', { simple: true }) as number;
+  storeConnection(store).pragma(`max_page_count = ${pages}`);
+  renameSync(log, path.join(tmp.dir, 'a.log.1'));
+  writeFileSync(log, jsonLines(11, 3000));
+  await clock.advance(100); // the poll: the old file is at its end, its path leads to the new one
+  await waitUntil(() => events.unavailable.length === 1, 10_000, 'the commit refused');
+  // Nothing of the new file is committed: no offset past lines that are not queued.
+  expect(store.files.forPipeline('web').filter((s) => s.offset > 0).map((s) => s.path)).toEqual([log]);
+  expect(rows().reduce((n, r) => n + r.eventCount, 0)).toBe(10);
+
+  storeConnection(store).pragma('max_page_count = 1073741823');
+  await clock.advance(1000);
+  await waitUntil(() => events.recovered.length === 1 && events.caughtUp === 2, 10_000, 'the rest committed');
+  const ids = rows().flatMap((r) => r.events()).map((e) => Number((JSON.parse(e) as { anonymousId: string }).anonymousId));
+  expect(ids).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+  const newFile = store.files.forPipeline('web').find((s) => s.ino === statSync(log).ino);
+  expect(newFile?.offset).toBe(statSync(log).size);
+  expect(events.failures).toEqual([]);
+});
+
+it('a truncation drops the lines held back (an open multiline group, an unfinished line) and counts them in the same file life', async () => {
+  const log = path.join(tmp.dir, 'a.log');
+  // {"n":1} is complete once {"n":2} starts; {"n":2} and its continuation wait for the next line
+  // (the multiline timeout does not pass on the fake clock); {"n":3 has no newline yet.
+  writeFileSync(log, '{"n":1}\n{"n":2,\n  "more":true}\n{"n":3');
+  const clock = new FakeClock();
+  const events = new Recorder();
+  await start({ workers: 0, maxReadBytes: 64 * 1024, multiline: "{ pattern: '^\\s', match: after, timeout: 1h }" }, clock, events).start();
+  await waitUntil(() => events.caughtUp === 1, 10_000, 'the first line committed');
+  const [before] = store.lineAccounts.all();
+  expect(before).toMatchObject({ read: 1, outcomes: { queued: 1 } });
+
+  writeFileSync(log, '{"n":4}\n'); // truncated in place and written again
+  await polls(clock, () => events.caughtUp === 2); // one poll notices the truncation, the next reads
+
+  const old = store.lineAccounts.all().find((a) => a.fileKey === before!.fileKey);
+  expect(old).toMatchObject({ read: 4, outcomes: { queued: 1, droppedAtTruncation: 3 } });
+  expect(store.files.forPipeline('web').find((s) => s.fileKey === before!.fileKey)?.removedAt).not.toBeNull();
+  expect(events.failures).toEqual([]);
 });
