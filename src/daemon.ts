@@ -27,7 +27,7 @@ import { TapHub } from './ops/tap.js';
 import { planReload } from './reload.js';
 import { Backpressure } from './run/backpressure.js';
 import { compileMapper, type MappingHooks } from './mapping/mapping.js';
-import { listenToFieldPaths, RESERVED_NAMES, type PathKey } from './mapping/template.js';
+import { listenToFieldPaths, RESERVED_NAMES, type PathKey } from './mapping/path.js';
 import type { StagesSetup } from './run/stages.js';
 import { workerCount } from './run/worker-spawn.js';
 import { Pipeline, type PipelineParts } from './run/pipeline.js';

@@ -7,7 +7,7 @@
 import type { LogRecord, RecordValue } from '../../parsers/types.js';
 import type { PipelineConfig, RuleConfig } from '../config/schema.js';
 import type { CallType } from './call-types.js';
-import type { Scope } from './template.js';
+import type { Scope } from './path.js';
 
 export type JsonObject = { [key: string]: RecordValue };
 

@@ -3,8 +3,8 @@
  * plugin) and compiled once into closures; nothing is ever evaluated as JavaScript.
  *
  * Supported: literals (numbers, 'strings', "strings", true, false, null, [lists], /regex/flags),
- * field paths (`status`, `query.uid`, `a["b-c"]`, `items[0]`, `@timestamp`, `$["a.b"]` where `$` is
- * the record itself), comparisons (== != === !== < <= > >=),
+ * field paths in path.ts's grammar, as in templates (`status`, `query.uid`, `a["b-c"]`, `items[0]`,
+ * `@timestamp`, `$["a.b"]` where `$` is the record itself), comparisons (== != === !== < <= > >=),
  * `and` `or` `not` (also && || !), `in` (value in a list, substring in a string, key in a map),
  * `=~` / `!~` (regex match), arithmetic (+ - * / % on numbers; + also joins two strings),
  * has(path) / exists(path), and the functions of functions.ts called with the value first
@@ -21,9 +21,31 @@ import type { RecordValue } from '../../parsers/types.js';
 import { TailshipError } from '../errors.js';
 import { matchText, numeric as num } from './conversions.js';
 import { bindFunction, functionArity, FunctionError, FUNCTION_NAMES, type BoundFunction } from './functions.js';
-import { compilePath, noteFieldPath, type PathKey, type Scope } from './template.js';
+import { compilePath, isNameStart, noteFieldPath, PathSyntaxError, readName, readPath, type PathKey, type Scope } from './path.js';
 
 let jsepConfigured = false;
+
+/** Words jsep reads itself where a field path could start: its literals, `this` (refused later) and `not`. */
+const JSEP_WORDS = new Set(['true', 'false', 'null', 'this', 'not']);
+
+/**
+ * jsep's token hook for field paths: a name that is not one of JSEP_WORDS and not a function
+ * being called is read, with its steps, by path.ts, so `when` and templates share one grammar
+ * (without `-` in names, which is subtraction here).
+ */
+function gobbleFieldPath(this: jsep.HookScope, env: { node?: jsep.Expression }): void {
+  const src = this.expr;
+  const start = this.index;
+  if (!isNameStart(src[start] ?? '')) return;
+  const nameEnd = readName(src, start, src.length, false);
+  if (JSEP_WORDS.has(src.slice(start, nameEnd))) return;
+  let after = nameEnd;
+  while (/\s/.test(src[after] ?? '')) after++;
+  if (src[after] === '(') return;
+  const path = readPath(src, start, src.length, false);
+  this.index = path.end;
+  env.node = { type: 'FieldPath', keys: path.keys } as FieldPathNode;
+}
 
 /**
  * jsep keeps its operators and plugins in process-wide tables, so the `when` language's
@@ -41,7 +63,7 @@ function whenParser(): typeof jsep {
   jsep.addUnaryOp('not');
   for (const op of ['|', '^', '&', '<<', '>>', '>>>', '??']) jsep.removeBinaryOp(op);
   jsep.removeUnaryOp('~');
-  jsep.addIdentifierChar('@'); // `@timestamp`, common in JSON logs
+  jsep.hooks.add('gobble-token', gobbleFieldPath);
   jsepConfigured = true;
   return jsep;
 }
@@ -122,24 +144,14 @@ function liftNot(node: jsep.Expression): jsep.Expression {
   return left === b.left ? b : { ...b, left };
 }
 
-function pathOf(node: jsep.Expression, ctx: Ctx): PathKey[] | undefined {
-  if (node.type === 'Identifier') {
-    const name = (node as jsep.Identifier).name;
-    return name === '$' ? [] : [name]; // `$` is the record itself: `$["a.b"]` reads a key with a dot
-  }
-  if (node.type !== 'MemberExpression') return undefined;
-  const m = node as jsep.MemberExpression;
-  const base = pathOf(m.object, ctx);
-  if (!base) return undefined;
-  if (!m.computed) {
-    if (m.property.type !== 'Identifier') return undefined;
-    return [...base, (m.property as jsep.Identifier).name];
-  }
-  if (m.property.type !== 'Literal') fail(ctx, 'a [key] in a field path must be a string or an integer literal', locate(ctx, '['));
-  const v = (m.property as jsep.Literal).value;
-  if (typeof v === 'string') return [...base, v];
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return [...base, v];
-  return fail(ctx, 'a [key] in a field path must be a string or a non-negative integer', locate(ctx, '['));
+/** A field path as the `when` parser gives it: read by path.ts, the grammar templates use too. */
+interface FieldPathNode extends jsep.Expression {
+  type: 'FieldPath';
+  keys: PathKey[];
+}
+
+function pathOf(node: jsep.Expression): PathKey[] | undefined {
+  return node.type === 'FieldPath' ? (node as FieldPathNode).keys : undefined;
 }
 
 /** A function argument as the function table takes it: a regex literal is no value there. */
@@ -185,13 +197,14 @@ function compileNode(raw: jsep.Expression, ctx: Ctx): Eval {
       const v = (node as jsep.Literal).value;
       return () => v;
     }
-    case 'Identifier':
-    case 'MemberExpression': {
-      const p = pathOf(node, ctx);
-      if (!p) return fail(ctx, 'only field paths such as a.b or a["b-c"] may be used here', locate(ctx, '.'));
+    case 'FieldPath': {
+      const p = (node as FieldPathNode).keys;
       noteFieldPath(p, ctx.path);
       return compilePath(p);
     }
+    case 'Identifier':
+    case 'MemberExpression':
+      return fail(ctx, 'only field paths such as a.b or a["b-c"] may be used here', locate(ctx, '.'));
     case 'ArrayExpression': {
       const els = (node as jsep.ArrayExpression).elements.map((e) => (e ? compileNode(e, ctx) : fail(ctx, 'empty list element', locate(ctx, ',,'))));
       if (els.length > 0 && (node as jsep.ArrayExpression).elements.every((e) => e?.type === 'Literal')) {
@@ -214,7 +227,7 @@ function compileNode(raw: jsep.Expression, ctx: Ctx): Eval {
       const name = (c.callee as jsep.Identifier).name;
       if (name === 'has' || name === 'exists') {
         const a = c.arguments[0];
-        const p = a && c.arguments.length === 1 ? pathOf(a, ctx) : undefined;
+        const p = a && c.arguments.length === 1 ? pathOf(a) : undefined;
         if (!p) return fail(ctx, `${name}() takes one field path, e.g. ${name}(query.uid)`, locate(ctx, name));
         const get = compilePath(p);
         return (s) => {
@@ -327,6 +340,7 @@ export function compileExpression(src: string, path: string): Predicate {
   try {
     ast = whenParser()(src);
   } catch (e) {
+    if (e instanceof PathSyntaxError) return fail(ctx, e.message, e.index);
     const err = e as { description?: unknown; index?: unknown; message?: unknown };
     const msg = typeof err.description === 'string' ? err.description : String(err.message);
     return fail(ctx, msg, typeof err.index === 'number' ? err.index : undefined);

@@ -20,7 +20,8 @@ import type { AnalyticsEvent, CompiledRules, JsonObject, LineMeta, Mapper, MapOu
 import { compileExpression, type Predicate } from './expression.js';
 import { toEventId, toEventText, type Value } from './conversions.js';
 import { messageIdFactory, type MessageIdFactory } from './message-id.js';
-import { compileObject, compileTemplate, type Render, type Scope } from './template.js';
+import type { Scope } from './path.js';
+import { compileObject, compileTemplate, type Render } from './template.js';
 import { compileTimestamp, type TimestampParser } from './timestamp.js';
 import { splitUrl } from './url.js';
 import { validateEvent } from './validate.js';

@@ -10,141 +10,20 @@
  * The fields `_file`, `_offset` and `_host` come from where the line was read, not the record.
  */
 import { setField } from '../../parsers/record.js';
-import type { LogRecord, RecordValue } from '../../parsers/types.js';
+import type { RecordValue } from '../../parsers/types.js';
 import { TailshipError } from '../errors.js';
 import type { Value } from './conversions.js';
 import { bindFunction, FunctionError, type BoundFunction } from './functions.js';
+import { compilePath, needsOwnCheck, noteFieldPath, PathSyntaxError, readName, readNumber, readPath, readQuoted, RESERVED, type PathKey, type Scope } from './path.js';
 
 export type { Value } from './conversions.js';
 
 /** Literal argument of a filter, as written in the template. */
 type FilterArg = string | number | boolean | null;
 
-/** What templates and `when` expressions read: the record, plus where its line came from. */
-export interface Scope {
-  record: LogRecord;
-  file: string;
-  offset: number;
-  host: string;
-}
-
 export type Render = (s: Scope) => Value;
-/** A path segment: a property name, or an array index. */
-export type PathKey = string | number;
 
-const RESERVED: Readonly<Record<string, (s: Scope) => Value>> = {
-  _file: (s) => s.file,
-  _offset: (s) => s.offset,
-  _host: (s) => s.host,
-};
-
-type Container = RecordValue | undefined;
-
-/** Names a template or `when` may read besides the record's fields. */
-export const RESERVED_NAMES: readonly string[] = Object.keys(RESERVED);
-
-/** While set, each field path a template or expression reads is reported with its config key path. */
-let fieldPathListener: ((keys: readonly PathKey[], where: string) => void) | undefined;
-
-/**
- * Runs `compile` and reports every field path the templates and expressions it compiles read
- * (`validate` checks them against the fields the parser can produce).
- */
-export function listenToFieldPaths<T>(listener: (keys: readonly PathKey[], where: string) => void, compile: () => T): T {
-  const previous = fieldPathListener;
-  fieldPathListener = listener;
-  try {
-    return compile();
-  } finally {
-    fieldPathListener = previous;
-  }
-}
-
-export function noteFieldPath(keys: readonly PathKey[], where: string): void {
-  fieldPathListener?.(keys, where);
-}
-
-/** Reads one key of a value; own properties only (a field named `constructor` is not Object's). */
-function stepSafe(v: Container, k: PathKey): Value {
-  if (v === null || typeof v !== 'object') return undefined;
-  if (typeof k === 'number') return Array.isArray(v) ? v[k] : undefined;
-  if (Array.isArray(v)) return undefined;
-  return Object.hasOwn(v, k) ? v[k] : undefined;
-}
-
-/** True when plain property access could reach Object.prototype for this key. */
-function needsOwnCheck(k: PathKey): boolean {
-  return typeof k === 'string' && k in Object.prototype;
-}
-
-/**
- * Compiles a field path into a getter. The common shapes (one or two plain keys) are
- * specialised, since they are read for every record.
- */
-export function compilePath(keys: readonly PathKey[]): Render {
-  const first = keys[0];
-  if (first === undefined) return (s) => s.record;
-  const reserved = typeof first === 'string' && Object.hasOwn(RESERVED, first) ? RESERVED[first] : undefined;
-  const rest = keys.slice(1);
-  const safe = keys.some(needsOwnCheck) || keys.some((k) => typeof k === 'number');
-  if (reserved) {
-    if (rest.length === 0) return reserved;
-    return (s) => {
-      let v: Value = reserved(s);
-      for (const k of rest) v = stepSafe(v, k);
-      return v;
-    };
-  }
-  if (safe) {
-    return (s) => {
-      let v: Value = s.record;
-      for (const k of keys) v = stepSafe(v, k);
-      return v;
-    };
-  }
-  const k0 = first as string;
-  if (rest.length === 0) return (s) => s.record[k0];
-  if (rest.length === 1) {
-    const k1 = rest[0] as string;
-    return (s) => {
-      const v = s.record[k0];
-      return v !== null && typeof v === 'object' && !Array.isArray(v) ? v[k1] : undefined;
-    };
-  }
-  return (s) => {
-    let v: Value = s.record[k0];
-    for (const k of rest) {
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
-      v = v[k as string];
-    }
-    return v;
-  };
-}
-
-/** Formats a path back to the text a user writes (`a.b["c-d"][0]`). */
-export function formatPath(keys: readonly PathKey[]): string {
-  let out = '';
-  keys.forEach((k, i) => {
-    if (typeof k === 'number') out += `[${k}]`;
-    else if (/^[A-Za-z_$@][\w$@-]*$/.test(k)) out += i === 0 ? k : `.${k}`;
-    else out += `[${JSON.stringify(k)}]`;
-  });
-  return out;
-}
-
-class TemplateSyntaxError extends Error {
-  constructor(
-    message: string,
-    readonly index: number,
-  ) {
-    super(message);
-  }
-}
-
-const IDENT_START = /[A-Za-z_$@]/;
-const IDENT_PART = /[\w$@-]/;
-
-/** A tiny recursive-descent reader for what sits between `{{` and `}}`. */
+/** A tiny recursive-descent reader for what sits between `{{` and `}}`; paths, names and strings are path.ts's grammar. */
 class ExprReader {
   i: number;
   constructor(
@@ -164,14 +43,13 @@ class ExprReader {
   }
 
   fail(msg: string, at = this.i): never {
-    throw new TemplateSyntaxError(msg, at);
+    throw new PathSyntaxError(msg, at);
   }
 
-  ident(): string {
+  /** A filter's name. */
+  name(): string {
     const start = this.i;
-    if (!IDENT_START.test(this.peek())) this.fail(`expected a field name, got ${this.describeHere()}`);
-    this.i++;
-    while (IDENT_PART.test(this.peek())) this.i++;
+    this.i = readName(this.src, start, this.end, true);
     return this.src.slice(start, this.i);
   }
 
@@ -180,40 +58,13 @@ class ExprReader {
     return c === '' ? 'the end of the expression' : JSON.stringify(c);
   }
 
-  string(): string {
-    const quote = this.peek();
-    const start = this.i;
-    this.i++;
-    let out = '';
-    while (this.i < this.end) {
-      const c = this.src[this.i] ?? '';
-      if (c === quote) {
-        this.i++;
-        return out;
-      }
-      if (c === '\\') {
-        const n = this.src[this.i + 1] ?? '';
-        out += n === 'n' ? '\n' : n === 't' ? '\t' : n;
-        this.i += 2;
-        continue;
-      }
-      out += c;
-      this.i++;
-    }
-    return this.fail('unterminated string', start);
-  }
-
-  number(): number {
-    const m = /^-?\d+(\.\d+)?([eE][-+]?\d+)?/.exec(this.src.slice(this.i, this.end));
-    if (!m) this.fail(`expected a number, got ${this.describeHere()}`);
-    this.i += m[0].length;
-    return Number(m[0]);
-  }
-
   literal(): FilterArg {
     const c = this.peek();
-    if (c === '"' || c === "'") return this.string();
-    if (c === '-' || /\d/.test(c)) return this.number();
+    if (c === '"' || c === "'" || c === '-' || /\d/.test(c)) {
+      const r = c === '"' || c === "'" ? readQuoted(this.src, this.i, this.end) : readNumber(this.src, this.i, this.end);
+      this.i = r.end;
+      return r.value;
+    }
     const start = this.i;
     const word = /^[A-Za-z]+/.exec(this.src.slice(this.i, this.end))?.[0];
     if (word === 'true' || word === 'false' || word === 'null') {
@@ -224,29 +75,9 @@ class ExprReader {
   }
 
   path(): PathKey[] {
-    // `$` alone is the record itself, so `$["a.b"]` reads a top-level key with odd characters.
-    const first = this.ident();
-    const keys: PathKey[] = first === '$' ? [] : [first];
-    for (;;) {
-      const c = this.peek();
-      if (c === '.') {
-        this.i++;
-        keys.push(this.ident());
-      } else if (c === '[') {
-        this.i++;
-        this.spaces();
-        const q = this.peek();
-        if (q === '"' || q === "'") keys.push(this.string());
-        else {
-          const n = this.number();
-          if (!Number.isInteger(n) || n < 0) this.fail('an array index must be a non-negative integer');
-          keys.push(n);
-        }
-        this.spaces();
-        if (this.peek() !== ']') this.fail(`expected "]", got ${this.describeHere()}`);
-        this.i++;
-      } else return keys;
-    }
+    const r = readPath(this.src, this.i, this.end, true);
+    this.i = r.end;
+    return r.keys;
   }
 }
 
@@ -267,7 +98,7 @@ function parseExpr(src: string, start: number, end: number): ParsedExpr {
     r.i++;
     r.spaces();
     const nameAt = r.i;
-    const name = r.ident();
+    const name = r.name();
     const args: FilterArg[] = [];
     r.spaces();
     if (r.peek() === ':') {
@@ -285,7 +116,7 @@ function parseExpr(src: string, start: number, end: number): ParsedExpr {
     try {
       filters.push(bindFunction(name, args, 'filter'));
     } catch (e) {
-      if (e instanceof FunctionError) throw new TemplateSyntaxError(e.message, nameAt);
+      if (e instanceof FunctionError) throw new PathSyntaxError(e.message, nameAt);
       throw e;
     }
     r.spaces();
@@ -347,14 +178,14 @@ export function compileString(src: string, path: string): Render {
       }
       if (open > i) parts.push(src.slice(i, open));
       const close = findClose(src, open + 2);
-      if (close < 0) throw new TemplateSyntaxError('"{{" without a matching "}}"', open);
+      if (close < 0) throw new PathSyntaxError('"{{" without a matching "}}"', open);
       const expr = parseExpr(src, open + 2, close);
       if ('path' in expr.head) noteFieldPath(expr.head.path, path);
       parts.push(exprRender(expr));
       i = close + 2;
     }
   } catch (e) {
-    if (e instanceof TemplateSyntaxError) {
+    if (e instanceof PathSyntaxError) {
       throw templateError(`${e.message} at column ${e.index + 1} of template ${JSON.stringify(src)}`, path);
     }
     throw e;

@@ -17,7 +17,7 @@ import { toEventId, toEventText } from '../../mapping/conversions.js';
 import type { CompiledRules, RuleRuntime, RuleWriter, RuleWriters } from '../../mapping/event.js';
 import { jsonString, jsonValue } from './json-text.js';
 import { writeMessage, type MessageDialect } from './message-json.js';
-import { compileString, compileTemplate, plainFieldPath, type Render, type Scope } from '../../mapping/template.js';
+import { compileString, compileTemplate, plainFieldPath, type Render } from '../../mapping/template.js';
 
 const TEXT_FIELDS: ReadonlySet<ScalarField> = new Set(['event', 'name', 'category']);
 
