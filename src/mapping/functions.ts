@@ -25,6 +25,11 @@ export class FunctionError extends Error {}
 
 const text = (v: Value): string => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
 
+/** Hex sha256 of `salt` then the value's text (objects as JSON): the `sha256` function and the pipeline's `hash`. */
+export function saltedSha256(salt: string, v: RecordValue): string {
+  return createHash('sha256').update(salt).update(text(v)).digest('hex');
+}
+
 /** A test of the value's text against the argument's text (a missing side is false). */
 function textTest(test: (s: string, p: string) => boolean): FunctionSpec {
   return {
@@ -79,7 +84,7 @@ const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map<string, FunctionSpe
       args: [0, 1],
       bind: ([salt]) => {
         const prefix = salt === undefined || salt === null ? '' : text(salt);
-        return (v) => (v === undefined || v === null ? v : createHash('sha256').update(prefix).update(text(v)).digest('hex'));
+        return (v) => (v === undefined || v === null ? v : saltedSha256(prefix, v));
       },
     },
   ],

@@ -8,6 +8,8 @@
  * and is validated for its call type. Everything configurable is compiled once, up front:
  * bad templates, expressions, zones or fields throw TailshipError at compile time, while a
  * record that cannot make a valid event gives a `{ ok: false }` outcome (a dead letter).
+ * The mapper knows no wire form: it also returns its compiled rules (`Mapper.rules`), from which
+ * an output's protocol may build writers of its own form, used through `Mapper.mapWith`.
  */
 import { createHash } from 'node:crypto';
 import UAParser from 'my-ua-parser';
@@ -15,10 +17,11 @@ import { isPlainObject, setField } from '../../parsers/record.js';
 import type { LogRecord, RecordValue } from '../../parsers/types.js';
 import type { PipelineConfig, RuleConfig } from '../config/schema.js';
 import { TailshipError } from '../errors.js';
-import { CALL_TYPE_RULES, SCALAR_FIELDS, TYPED_FIELDS, type CallType } from './call-types.js';
+import { CALL_TYPE_RULES, TYPED_FIELDS, type CallType } from './call-types.js';
 import type { AnalyticsEvent, CompiledRules, JsonObject, LineMeta, Mapper, MapOutcome, RuleRuntime, RuleWriters, SelfDescribing, WrittenOutcome } from './event.js';
-import { compileExpression, type Predicate } from './expression.js';
 import { toEventId, toEventText, type Value } from './conversions.js';
+import { compileExpression, type Predicate } from './expression.js';
+import { saltedSha256 } from './functions.js';
 import { messageIdFactory, type MessageIdFactory } from './message-id.js';
 import type { Scope } from './path.js';
 import { compileObject, compileTemplate, type Render } from './template.js';
@@ -339,8 +342,7 @@ export function compileMapper(pipeline: PipelineConfig, opts: CompileMapperOptio
   const hashValue = (parent: JsonObject, key: string): void => {
     const v = parent[key];
     if (v === undefined || v === null) return;
-    const text = typeof v === 'object' ? JSON.stringify(v) : String(v);
-    parent[key] = createHash('sha256').update(salt).update(text).digest('hex');
+    parent[key] = saltedSha256(salt, v);
   };
   const remove = (parent: JsonObject, key: string): void => {
     delete parent[key];

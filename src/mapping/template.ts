@@ -16,8 +16,6 @@ import type { Value } from './conversions.js';
 import { bindFunction, FunctionError, type BoundFunction } from './functions.js';
 import { compilePath, needsOwnCheck, noteFieldPath, PathSyntaxError, readName, readNumber, readPath, readQuoted, RESERVED, type PathKey, type Scope } from './path.js';
 
-export type { Value } from './conversions.js';
-
 /** Literal argument of a filter, as written in the template. */
 type FilterArg = string | number | boolean | null;
 
