@@ -21,7 +21,7 @@ import type { RecordValue } from '../../parsers/types.js';
 import { TailshipError } from '../errors.js';
 import { matchText, numeric as num } from './conversions.js';
 import { bindFunction, functionArity, FunctionError, FUNCTION_NAMES, type BoundFunction } from './functions.js';
-import { compilePath, isNameStart, noteFieldPath, PathSyntaxError, readName, readPath, type PathKey, type Scope } from './path.js';
+import { compilePath, isNameStart, noteFieldPath, SyntaxErrorAt, readName, readPath, type PathKey, type Scope } from './path.js';
 
 let jsepConfigured = false;
 
@@ -340,7 +340,7 @@ export function compileExpression(src: string, path: string): Predicate {
   try {
     ast = whenParser()(src);
   } catch (e) {
-    if (e instanceof PathSyntaxError) return fail(ctx, e.message, e.index);
+    if (e instanceof SyntaxErrorAt) return fail(ctx, e.message, e.index);
     const err = e as { description?: unknown; index?: unknown; message?: unknown };
     const msg = typeof err.description === 'string' ? err.description : String(err.message);
     return fail(ctx, msg, typeof err.index === 'number' ? err.index : undefined);

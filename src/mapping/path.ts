@@ -109,8 +109,8 @@ export function compilePath(keys: readonly PathKey[]): (s: Scope) => Value {
   };
 }
 
-/** A path that does not parse: the message, and the index in the source where it went wrong. */
-export class PathSyntaxError extends Error {
+/** Text that does not parse (a path here, or a template around it): the message, and the index where it went wrong. */
+export class SyntaxErrorAt extends Error {
   constructor(
     message: string,
     readonly index: number,
@@ -134,7 +134,7 @@ function describe(src: string, i: number, end: number): string {
 
 /** Index just past the name at `i`; throws when there is none. */
 export function readName(src: string, i: number, end: number, dashes: boolean): number {
-  if (i >= end || !isNameStart(src[i] ?? '')) throw new PathSyntaxError(`expected a field name, got ${describe(src, i, end)}`, i);
+  if (i >= end || !isNameStart(src[i] ?? '')) throw new SyntaxErrorAt(`expected a field name, got ${describe(src, i, end)}`, i);
   let j = i + 1;
   while (j < end && isNamePart(src[j] ?? '', dashes)) j++;
   return j;
@@ -152,7 +152,7 @@ export function readQuoted(src: string, i: number, end: number): { value: string
       out += n === 'n' ? '\n' : n === 't' ? '\t' : n;
     } else out += c;
   }
-  throw new PathSyntaxError('unterminated string', i);
+  throw new SyntaxErrorAt('unterminated string', i);
 }
 
 const NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?/;
@@ -160,13 +160,13 @@ const NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?/;
 /** The number at `i` (`42`, `-1.5`, `1e3`); throws when there is none. */
 export function readNumber(src: string, i: number, end: number): { value: number; end: number } {
   const m = NUMBER.exec(src.slice(i, end));
-  if (!m) throw new PathSyntaxError(`expected a number, got ${describe(src, i, end)}`, i);
+  if (!m) throw new SyntaxErrorAt(`expected a number, got ${describe(src, i, end)}`, i);
   return { value: Number(m[0]), end: i + m[0].length };
 }
 
 /**
  * Reads the field path at `start` (no spaces before a step; spaces inside brackets are fine).
- * `dashes`: whether `-` may be part of a name. Throws PathSyntaxError.
+ * `dashes`: whether `-` may be part of a name. Throws SyntaxErrorAt.
  */
 export function readPath(src: string, start: number, end: number, dashes: boolean): { keys: PathKey[]; end: number } {
   let i = readName(src, start, end, dashes);
@@ -195,15 +195,15 @@ export function readPath(src: string, start: number, end: number, dashes: boolea
         try {
           n = readNumber(src, i, end);
         } catch (e) {
-          if (e instanceof PathSyntaxError) throw new PathSyntaxError(`a [key] in a field path is a "string" or an index: ${e.message}`, e.index);
+          if (e instanceof SyntaxErrorAt) throw new SyntaxErrorAt(`a [key] in a field path is a "string" or an index: ${e.message}`, e.index);
           throw e;
         }
-        if (!Number.isInteger(n.value) || n.value < 0) throw new PathSyntaxError('a [key] in a field path that is a number must be a non-negative integer (an array index)', open);
+        if (!Number.isInteger(n.value) || n.value < 0) throw new SyntaxErrorAt('a [key] in a field path that is a number must be a non-negative integer (an array index)', open);
         keys.push(n.value);
         i = n.end;
       }
       spaces();
-      if (src[i] !== ']' || i >= end) throw new PathSyntaxError(`expected "]", got ${describe(src, i, end)}`, i);
+      if (src[i] !== ']' || i >= end) throw new SyntaxErrorAt(`expected "]", got ${describe(src, i, end)}`, i);
       i++;
     } else return { keys, end: i };
   }

@@ -14,7 +14,7 @@ import type { RecordValue } from '../../parsers/types.js';
 import { TailshipError } from '../errors.js';
 import type { Value } from './conversions.js';
 import { bindFunction, FunctionError, type BoundFunction } from './functions.js';
-import { compilePath, needsOwnCheck, noteFieldPath, PathSyntaxError, readName, readNumber, readPath, readQuoted, RESERVED, type PathKey, type Scope } from './path.js';
+import { compilePath, needsOwnCheck, noteFieldPath, SyntaxErrorAt, readName, readNumber, readPath, readQuoted, RESERVED, type PathKey, type Scope } from './path.js';
 
 /** Literal argument of a filter, as written in the template. */
 type FilterArg = string | number | boolean | null;
@@ -41,7 +41,7 @@ class ExprReader {
   }
 
   fail(msg: string, at = this.i): never {
-    throw new PathSyntaxError(msg, at);
+    throw new SyntaxErrorAt(msg, at);
   }
 
   /** A filter's name. */
@@ -114,7 +114,7 @@ function parseExpr(src: string, start: number, end: number): ParsedExpr {
     try {
       filters.push(bindFunction(name, args, 'filter'));
     } catch (e) {
-      if (e instanceof FunctionError) throw new PathSyntaxError(e.message, nameAt);
+      if (e instanceof FunctionError) throw new SyntaxErrorAt(e.message, nameAt);
       throw e;
     }
     r.spaces();
@@ -176,14 +176,14 @@ export function compileString(src: string, path: string): Render {
       }
       if (open > i) parts.push(src.slice(i, open));
       const close = findClose(src, open + 2);
-      if (close < 0) throw new PathSyntaxError('"{{" without a matching "}}"', open);
+      if (close < 0) throw new SyntaxErrorAt('"{{" without a matching "}}"', open);
       const expr = parseExpr(src, open + 2, close);
       if ('path' in expr.head) noteFieldPath(expr.head.path, path);
       parts.push(exprRender(expr));
       i = close + 2;
     }
   } catch (e) {
-    if (e instanceof PathSyntaxError) {
+    if (e instanceof SyntaxErrorAt) {
       throw templateError(`${e.message} at column ${e.index + 1} of template ${JSON.stringify(src)}`, path);
     }
     throw e;
