@@ -16,6 +16,16 @@ import { Worker } from 'node:worker_threads';
 export const WORKER_YOUNG_GENERATION_MB = 12;
 
 /**
+ * A worker's old generation: a bound, so that a line that makes processing allocate without end
+ * (a plugin, a hostile record) ends the worker, not the process: the pool replaces it and sets the
+ * line aside (workers.ts). Room for the largest line (max_line_bytes) held several times over as
+ * text and as the values parsed from it, above what processing a batch keeps.
+ */
+export function workerOldGenerationMb(maxLineBytes: number): number {
+  return 64 + Math.ceil((16 * maxLineBytes) / (1 << 20));
+}
+
+/**
  * `workers: auto`: one per core beside the main thread's, 1 to 4. On 2 cores a second worker
  * only competes with the main thread (`npm run bench -- --only workers` compares the counts).
  */
@@ -24,10 +34,11 @@ export function workerCount(setting: 'auto' | number): number {
 }
 
 /** A new processing worker; it waits for its pipeline's setup as its first message (worker.ts). */
-export function startWorker(): Worker {
+export function startWorker(oldGenerationMb?: number): Worker {
   // Its young generation is sized by resourceLimits alone once process tuning has unset the
   // main thread's --max-semi-space-size (src/tuning/worker-semi-space.ts).
-  return new Worker(WORKER_SCRIPT, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+  const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, ...(oldGenerationMb === undefined ? {} : { maxOldGenerationSizeMb: oldGenerationMb }) };
+  return new Worker(WORKER_SCRIPT, { resourceLimits });
 }
 
 /**
