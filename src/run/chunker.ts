@@ -31,7 +31,7 @@ export class ChunkBuilder {
   private maxEventBytes = 0;
   private startOffset = -1;
   private endOffset = 0;
-  /** Bytes each event adds to a request beyond its own: its separator, a newline, its send-time stamp. */
+  /** Bytes each event adds to a request beyond its own: its separator, a newline, its send-time stamp (with its pad in spliced rows). */
   private readonly perEvent: number;
   readonly chunks: QueueChunk[] = [];
 
@@ -43,7 +43,7 @@ export class ChunkBuilder {
     /** Kept from batch to batch by the caller (process.ts), or a new one. */
     private readonly row: RowBytes = rowBytesFor(encoder, limits),
   ) {
-    this.perEvent = encoder.separator.length + 1 + (encoder.sendStamp?.bytesPerMessage ?? 0);
+    this.perEvent = encoder.separator.length + 1 + Math.max(row.stampBytesPerEvent, encoder.sendStamp?.bytesPerMessage ?? 0);
     // A batch that threw midway may have left events in a row kept from batch to batch.
     row.clear();
   }

@@ -105,11 +105,16 @@ export class RowBytes {
     this.members.length = 0;
   }
 
+  /** Bytes a row adds to each event beyond its separator and newline: its stamp member and pad, at most. */
+  get stampBytesPerEvent(): number {
+    return this.member ? this.member.length + PAD_CYCLE - 1 : 0;
+  }
+
   /** Appends an event (a JSON object where rows carry a stamp) and returns its size in UTF-8 bytes. */
   append(event: string): number {
     const member = this.member;
     // A UTF-16 code unit takes at most 3 bytes of UTF-8.
-    const room = this.between.length + (member?.length ?? 0) + 3 * event.length;
+    const room = this.between.length + (member ? member.length + PAD_CYCLE : 0) + 3 * event.length;
     if (this.used + room > this.buf.length) this.grow(this.used + room);
     if (this.count > 0) this.used += this.between.copy(this.buf, this.used);
     let bytes: number;
@@ -118,13 +123,15 @@ export class RowBytes {
       this.used += bytes;
     } else {
       if (event.charCodeAt(0) !== OPEN_BRACE) throw new Error('an event stamped at send time must be a JSON object');
-      // The event goes after the member's room, then "{" and the member over its own "{".
+      // The event goes after the room of its pad and member, then "{", the pad and the member over its own "{".
       const start = this.used;
-      bytes = this.buf.write(event, start + member.length);
+      const pad = this.count % PAD_CYCLE;
+      bytes = this.buf.write(event, start + pad + member.length);
       this.buf[start] = OPEN_BRACE;
-      member.copy(this.buf, start + 1);
-      this.members.push(start + 1);
-      this.used = start + member.length + bytes;
+      this.buf.fill(SPACE, start + 1, start + 1 + pad);
+      member.copy(this.buf, start + 1 + pad);
+      this.members.push(start + 1 + pad);
+      this.used = start + pad + member.length + bytes;
     }
     this.count++;
     return bytes;
@@ -151,7 +158,7 @@ export class RowBytes {
     const { valueAt, valueBytes } = this;
     const firstValue = this.members[0]! + this.valueAt;
     const afterFirst = firstValue + valueBytes;
-    const deflated = deflateRawSync(text.subarray(afterFirst), { ...STAMPED_OPTIONS, dictionary: text.subarray(0, afterFirst) });
+    const deflated = deflateRawSync(text.subarray(afterFirst), { ...SPLICED_OPTIONS, dictionary: text.subarray(0, afterFirst) });
     const packed = packSpliced(text, this.member!.length, valueAt, valueBytes, deflated, this.slotFactor(text.length), firstValue);
     const check = checkValue(valueBytes);
     for (const m of this.members) for (let i = 0, at = m + valueAt; i < valueBytes; i++) text[at + i] = check[i]!;
@@ -168,17 +175,18 @@ export class RowBytes {
     return sumXPow8(this.members.map((m) => length - m - end));
   }
 
+  /** The events as they were appended: without their pads and members. */
   private withoutMembers(text: Buffer): Buffer {
     const width = this.member!.length;
-    const out = Buffer.allocUnsafe(text.length - width * this.members.length);
+    const out = Buffer.allocUnsafe(text.length);
     let o = 0;
     let from = 0;
-    for (const m of this.members) {
-      o += text.copy(out, o, from, m);
+    this.members.forEach((m, k) => {
+      o += text.copy(out, o, from, m - (k % PAD_CYCLE));
       from = m + width;
-    }
+    });
     o += text.copy(out, o, from);
-    return out;
+    return out.subarray(0, o);
   }
 
   private grow(need: number): void {
@@ -191,20 +199,23 @@ export class RowBytes {
 const OPEN_BRACE = 0x7b;
 /** Raw deflate ending on a sync flush: byte-aligned and not final, so a request can go on after it. */
 const SPLICED_OPTIONS = { ...GZIP_OPTIONS, finishFlush: zlibConstants.Z_SYNC_FLUSH };
+const SPACE = 0x20;
 /**
- * Level 4 where rows hold stamp slots: levels 1-3 do not index the places inside a long match,
- * so past the first 32 KiB of a row a slot is often written out rather than copied (most rows
- * of 250 events fail the check); from 4 on every place is indexed. It also compresses better.
+ * Event i of a row has i % PAD_CYCLE spaces between its "{" and its stamp member. At level 1
+ * the compressor does not index the places inside a long match: with the member at the same
+ * place in every event, one match ran over it event after event, the places of the slots fell
+ * out of the 32 KiB window, and most rows of 250 events failed the check. The pads end a match
+ * right before the member in most events, so the compressor looks the slot up again there.
  */
-const STAMPED_OPTIONS = { ...SPLICED_OPTIONS, level: 4 };
+const PAD_CYCLE = 4;
 
 /**
  * A spliced row's header: a first byte no gzip member (0x1f) nor raw deflate stream (block
  * type 3 is reserved) starts with, the form's version, then the fields of SplicedRow.
  */
 const SPLICED_MARK = 0xff;
-const SPLICED_VERSION = 1;
-const HEADER_BYTES = 19;
+const SPLICED_VERSION = 2;
+const HEADER_BYTES = 20;
 
 /** A spliced row read from its stored form. */
 export interface SplicedRow {
@@ -216,6 +227,8 @@ export interface SplicedRow {
   readonly slotFactor: number;
   /** Bytes of each event's stamp member; 0 without slots. */
   readonly memberBytes: number;
+  /** Event i has i % padCycle spaces before its member. */
+  readonly padCycle: number;
   /** Where the time starts in a member, and its length. */
   readonly valueAt: number;
   readonly valueBytes: number;
@@ -236,6 +249,7 @@ function packSpliced(text: Buffer, memberBytes: number, valueAt: number, valueBy
   out[15] = valueAt;
   out[16] = valueBytes;
   out.writeUInt16LE(prefixBytes, 17);
+  out[19] = PAD_CYCLE;
   text.copy(out, HEADER_BYTES, 0, prefixBytes);
   deflated.copy(out, HEADER_BYTES + prefixBytes);
   return out;
@@ -243,13 +257,15 @@ function packSpliced(text: Buffer, memberBytes: number, valueAt: number, valueBy
 
 /** The spliced row a stored payload holds, or undefined for the other forms. */
 export function readSplicedRow(stored: string | Uint8Array): SplicedRow | undefined {
-  if (typeof stored === 'string' || stored.length < HEADER_BYTES || stored[0] !== SPLICED_MARK || stored[1] !== SPLICED_VERSION) return undefined;
+  // Version 1 (no pads) was written for an hour of 2026-12-05 only, and is read still.
+  if (typeof stored === 'string' || stored.length < HEADER_BYTES - 1 || stored[0] !== SPLICED_MARK || (stored[1] !== SPLICED_VERSION && stored[1] !== 1)) return undefined;
   const b = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+  const header = stored[1] === 1 ? HEADER_BYTES - 1 : HEADER_BYTES;
   const prefixBytes = b.readUInt16LE(17);
   return {
     length: b.readUInt32LE(2), crc: b.readUInt32LE(6), slotFactor: b.readUInt32LE(10),
-    memberBytes: b[14]!, valueAt: b[15]!, valueBytes: b[16]!,
-    prefix: b.subarray(HEADER_BYTES, HEADER_BYTES + prefixBytes), deflated: b.subarray(HEADER_BYTES + prefixBytes),
+    memberBytes: b[14]!, valueAt: b[15]!, valueBytes: b[16]!, padCycle: stored[1] === 1 ? 1 : b[19]!,
+    prefix: b.subarray(header, header + prefixBytes), deflated: b.subarray(header + prefixBytes),
   };
 }
 
@@ -295,6 +311,6 @@ export function unpackEvents(stored: string | Uint8Array): string[] {
     if (l.endsWith(',')) lines[i] = l.slice(0, -1);
   }
   // The member is ASCII: as many characters as bytes, right after the opening brace.
-  if (spliced && spliced.memberBytes > 0) for (let i = 0; i < lines.length; i++) lines[i] = '{' + lines[i]!.slice(1 + spliced.memberBytes);
+  if (spliced && spliced.memberBytes > 0) for (let i = 0; i < lines.length; i++) lines[i] = '{' + lines[i]!.slice(1 + (i % spliced.padCycle) + spliced.memberBytes);
   return lines;
 }

@@ -23,7 +23,8 @@ function rows(batches: string[][], spliced = true, stamp = SENT_AT): Buffer[] {
   });
 }
 
-const stamped = (e: string, at = AT): string => `{"sentAt":"${new Date(at).toISOString()}",${e.slice(1)}`;
+/** As stored rows carry it: event i of a row has i % 4 spaces before its stamp (store/payload.ts). */
+const stamped = (e: string, at = AT, i = 0): string => `{${' '.repeat(i % 4)}"sentAt":"${new Date(at).toISOString()}",${e.slice(1)}`;
 const event = (i: number): string => `{"type":"track","n":${i},"p":"/products/${i % 97}","ua":"Mozilla/5.0 (X11; Linux x86_64) é€ ${'z'.repeat(i % 13)}"}`;
 
 describe('spliced gzip requests', () => {
@@ -33,7 +34,7 @@ describe('spliced gzip requests', () => {
     for (const at of [AT, AT + 61_234]) {
       const body = splicedGzip(stored, SENT_AT, at, HEAD, BETWEEN, TAIL)!;
       const text = gunzipSync(body).toString();
-      expect(text).toBe(HEAD.toString() + batches.map((b) => b.map((e) => stamped(e, at)).join(',\n')).join(',\n') + TAIL.toString());
+      expect(text).toBe(HEAD.toString() + batches.map((b) => b.map((e, i) => stamped(e, at, i)).join(',\n')).join(',\n') + TAIL.toString());
       expect(JSON.parse(text).batch).toHaveLength(703);
     }
   });
@@ -43,7 +44,7 @@ describe('spliced gzip requests', () => {
     const stored = rows(big);
     const text = gunzipSync(splicedGzip(stored, SENT_AT, AT, HEAD, BETWEEN, TAIL)!).toString();
     expect(text.length).toBeGreaterThan(128 * 1024);
-    expect(text).toBe(HEAD.toString() + big[0]!.map((e) => stamped(e)).join(',\n') + TAIL.toString());
+    expect(text).toBe(HEAD.toString() + big[0]!.map((e, i) => stamped(e, AT, i)).join(',\n') + TAIL.toString());
   });
 
   it('rows without a stamp (Segment) are sent as they are', () => {

@@ -65,7 +65,9 @@ describe('queue payloads', () => {
       expect(isSendableAsStored(packed)).toBe(true);
       expect(unpackEvents(packed)).toEqual(r);
       const time = '2026-12-05T13:14:15.678Z';
-      expect(splicedText(readSplicedRow(packed)!, Buffer.from(time)).toString()).toBe(r.map((e) => `{"sentAt":"${time}",${e.slice(1)}`).join(',\n'));
+      // Event i has i % 4 spaces before its stamp.
+      expect(splicedText(readSplicedRow(packed)!, Buffer.from(time)).toString()).toBe(r.map((e, i) => `{${' '.repeat(i % 4)}"sentAt":"${time}",${e.slice(1)}`).join(',\n'));
+      expect(JSON.parse(`[${splicedText(readSplicedRow(packed)!, Buffer.from(time)).toString()}]`).map((m: { sentAt: string }) => m.sentAt)).toEqual(r.map(() => time));
     }
     expect(() => row.append('[1]')).toThrow(/JSON object/);
   });
@@ -89,5 +91,15 @@ describe('queue payloads', () => {
     const packed = row.pack();
     expect(isGzipPayload(packed)).toBe(true);
     expect(unpackEvents(packed)).toEqual(odd);
+  });
+
+  it('reads spliced rows of the first version (no pads, a header a byte shorter)', () => {
+    const slot = { before: '"sentAt":"', valueBytes: 24, after: '",' };
+    const row = new RowBytes(',', 16, 1024, { spliced: true, slot });
+    row.append('{"only":1}');
+    const v2 = row.pack();
+    const v1 = Buffer.concat([v2.subarray(0, 19), v2.subarray(20)]);
+    v1[1] = 1;
+    expect(unpackEvents(v1)).toEqual(['{"only":1}']);
   });
 });
