@@ -43,7 +43,7 @@ export class Metrics {
     );
     this.reloads = new Counter({ name: 'tailship_reloads_total', help: 'Config reloads (SIGHUP, POST /reload) by result.', labelNames: ['result'], registers });
     this.errors = new Counter({
-      name: 'tailship_errors_total', help: 'Errors by component (pipeline, emitter, store) and code: retried store writes, fatal stops.',
+      name: 'tailship_errors_total', help: 'Errors by component (pipeline, processing, emitter, store) and code: retried store writes, batches processed again after a worker died, fatal stops.',
       labelNames: ['component', 'code'], registers,
     });
     for (const result of ['ok', 'refused']) this.reloads.inc({ result }, 0);

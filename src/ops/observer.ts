@@ -238,6 +238,13 @@ export class Observer {
         account.outcomes.droppedAtTruncation += lines;
         log.warn({ file, lines }, 'file truncated while lines of it were held back (no newline yet, or an open multiline group): they are dropped and counted');
       },
+      processingFailed(_p: string, code: 'worker_died' | 'batch_failed', reason: string, lines: number) {
+        metrics.errors.inc({ component: 'processing', code });
+        const msg = code === 'worker_died'
+          ? 'a processing worker died and was replaced: its batch is processed again in parts, and the lines that fail alone become parse dead letters'
+          : 'processing failed outside a line: the batch is processed again in parts, and the lines that fail alone become parse dead letters';
+        log.warn({ code, reason, lines }, msg);
+      },
       linesDeadLettered(_p: string, kind: 'parse' | 'mapping', count: number) {
         t.deadLetters[kind] += count;
       },

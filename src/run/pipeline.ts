@@ -29,6 +29,12 @@ export interface PipelineEvents extends SourceEvents {
   processed(pipeline: string, counts: ProcessCounts, file: string): void;
   /** Lines held back (an unfinished last line, an open multiline group) dropped because their file was truncated. */
   linesDroppedAtTruncation?(pipeline: string, file: string, lines: number): void;
+  /**
+   * Processing failed for a whole batch (`worker_died`: its processing thread died and was
+   * replaced; `batch_failed`: it threw outside a line): the batch is processed again in parts,
+   * and the lines that fail on their own become parse dead letters.
+   */
+  processingFailed?(pipeline: string, code: 'worker_died' | 'batch_failed', reason: string, lines: number): void;
   /** Lines that became dead letters here (parse or mapping failures). */
   linesDeadLettered?(pipeline: string, kind: 'parse' | 'mapping', count: number): void;
   committed(pipeline: string, events: number, ms: number): void;
@@ -145,7 +151,9 @@ export class Pipeline {
   }
 
   async start(): Promise<void> {
-    this.processing = await startProcessing(this.parts.stages, this.parts.workers);
+    this.processing = await startProcessing(this.parts.stages, this.parts.workers, {
+      batchFailed: (code, reason, lines) => this.events.processingFailed?.(this.name, code, reason, lines),
+    });
     if (this.tapSelector) this.processing.setTap(this.tapSelector);
     for (const rt of this.inputs) {
       let n = 0;

@@ -24,9 +24,18 @@ export interface Processing {
   close(): Promise<void>;
 }
 
-export async function startProcessing(setup: StagesSetup, workers: number): Promise<Processing> {
-  if (workers === 0) return new InlineProcessing(await buildStages(setup));
-  const pool = new WorkerPool(setup, workers);
+/** What processing reports besides results: failures it recovered from, for logs and metrics. */
+export interface ProcessingEvents {
+  /**
+   * Processing failed for a whole batch of `lines` lines (`worker_died`: its thread died;
+   * `batch_failed`: it threw outside a line); the batch is processed again in parts.
+   */
+  batchFailed?(code: 'worker_died' | 'batch_failed', reason: string, lines: number): void;
+}
+
+export async function startProcessing(setup: StagesSetup, workers: number, events: ProcessingEvents = {}): Promise<Processing> {
+  if (workers === 0) return new InlineProcessing(await buildStages(setup), events);
+  const pool = new WorkerPool(setup, workers, events);
   try {
     await pool.ready;
   } catch (err) {
@@ -38,7 +47,10 @@ export async function startProcessing(setup: StagesSetup, workers: number): Prom
 
 class InlineProcessing implements Processing {
   readonly threads = 0;
-  constructor(private readonly stages: ProcessStages) {}
+  constructor(
+    private readonly stages: ProcessStages,
+    private readonly events: ProcessingEvents,
+  ) {}
 
   run(batch: LineBatch): Promise<ProcessResult> {
     try {
@@ -47,7 +59,9 @@ class InlineProcessing implements Processing {
       // Thrown outside a line (processBatch dead-letters what a line throws): which line, if
       // any, is found by processing the batch again in parts. Sliced now: the batch's buffers go below.
       const kept = sliceBatch(batch, 0, batch.count);
-      return isolateFailingLines(kept, new BatchFailure(`processing threw: ${describe(err)}`), (part) => this.attempt(part));
+      const failure = new BatchFailure(`processing threw: ${describe(err)}`);
+      this.events.batchFailed?.('batch_failed', failure.message, batch.count);
+      return isolateFailingLines(kept, failure, (part) => this.attempt(part));
     } finally {
       // As a worker does (worker.ts): the batch's buffers go now, not at the next full GC.
       releaseBuffers(transferables(batch));
@@ -98,6 +112,7 @@ class WorkerPool implements Processing {
   constructor(
     private readonly setup: StagesSetup,
     readonly threads: number,
+    private readonly events: ProcessingEvents,
   ) {
     this.slots = Array.from({ length: threads }, () => this.spawn());
     this.ready = Promise.all(this.slots.map((s) => s.ready)).then(() => undefined);
@@ -117,6 +132,7 @@ class WorkerPool implements Processing {
       return await this.attempt(batch, kept);
     } catch (err) {
       if (!(err instanceof BatchFailure)) throw err;
+      this.events.batchFailed?.(err instanceof WorkerDied ? 'worker_died' : 'batch_failed', err.message, batch.count);
       return isolateFailingLines(kept, err, (part) => this.attempt(sliceBatch(part, 0, part.count), part));
     }
   }

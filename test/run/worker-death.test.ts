@@ -37,6 +37,11 @@ afterEach(async () => {
 
 class Recorder implements PipelineEvents {
   caughtUp = 0;
+  /** Codes of the batch failures processing reported (for the log line and the errors metric). */
+  readonly failures: string[] = [];
+  processingFailed(_p: string, code: string): void {
+    this.failures.push(code);
+  }
   fileOpened(): void {}
   fileRotated(): void {}
   fileTruncated(): void {}
@@ -91,7 +96,11 @@ const good = (from: number, to: number): string[] => Array.from({ length: to - f
 
 it('sets aside a line that makes the worker exit, delivers the lines around it, and goes on with a new worker', async () => {
   const lines = [...good(1, 300), 'exit', ...good(301, 600), 'exit', ...good(601, 700)];
-  await run(1, lines);
+  const events = await run(1, lines);
+  // Each death is reported once for the batch it was processing, not again while it is bisected.
+  expect(events.failures.length).toBeGreaterThanOrEqual(1);
+  expect(events.failures.length).toBeLessThanOrEqual(2);
+  expect(new Set(events.failures)).toEqual(new Set(['worker_died']));
   expect(delivered()).toEqual(good(1, 700));
   const letters = store.deadLetters.list({ pipeline: 'web' });
   expect(letters.map((l) => l.payload)).toEqual(['exit', 'exit']);
