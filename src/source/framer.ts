@@ -14,8 +14,9 @@ const NL = 0x0a;
 const CR = 0x0d;
 
 export class Framer {
-  /** Held bytes of the current unfinished line (at most maxLineBytes). */
+  /** Held bytes of the current unfinished line: the first `heldLen` (at most maxLineBytes). */
   private held: Buffer | undefined;
+  private heldLen = 0;
   private heldStart = 0;
   /** Bytes of the current line seen so far, including skipped ones of an over-long line. */
   private lineBytes = 0;
@@ -77,19 +78,28 @@ export class Framer {
 
   private hold(buf: Buffer, from: number, to: number, base: number): void {
     if (to <= from) return;
-    if (this.lineBytes === 0) this.heldStart = base + from;
-    const room = this.maxLineBytes - (this.held?.length ?? 0);
+    if (this.lineBytes === 0) {
+      this.heldStart = base + from;
+      this.heldLen = 0;
+    }
+    const room = this.maxLineBytes - this.heldLen;
     if (room > 0) {
       const take = Math.min(room, to - from);
-      const part = buf.subarray(from, from + take);
-      // Copy: the caller reuses its read buffer.
-      this.held = this.held ? Buffer.concat([this.held, part]) : Buffer.from(part);
+      // Copied (the caller reuses its read buffer) into a buffer that doubles up to maxLineBytes:
+      // a long line read in many pieces leaves a few buffers behind, not one per piece.
+      if (!this.held || this.heldLen + take > this.held.length) {
+        const next = Buffer.allocUnsafe(Math.min(this.maxLineBytes, Math.max(2 * (this.held?.length ?? 0), this.heldLen + take)));
+        this.held?.copy(next, 0, 0, this.heldLen);
+        this.held = next;
+      }
+      buf.copy(this.held, this.heldLen, from, from + take);
+      this.heldLen += take;
     }
     this.lineBytes += to - from;
   }
 
   private finishHeld(end: number, sink: LineSink): void {
-    const held = this.held ?? Buffer.alloc(0);
+    const held = this.held ? this.held.subarray(0, this.heldLen) : Buffer.alloc(0);
     const truncated = this.lineBytes > this.maxLineBytes;
     let stop = held.length;
     if (!truncated && stop > 0 && held[stop - 1] === CR) stop--;

@@ -27,6 +27,12 @@ export interface OpenOptions {
 /** The WAL is moved into the database past this many pages (1 MiB), and cut back to this size. */
 const WAL_PAGES = 256;
 const WAL_LIMIT_BYTES = WAL_PAGES * 4096;
+/**
+ * SQLite's page cache, in KiB (its default is 2,000). The queue is written at its tail and read
+ * and deleted at its head, so few pages are ever read twice; a commit holding large dead letters
+ * kept many more pages than the default in memory (docs/decisions/0034-heaps-kept-near-their-live-set.md).
+ */
+const PAGE_CACHE_KIB = 512;
 /** How often, at most, a store whose reserve is spent tries to take it back (each try vacuums). */
 const RESTORE_EVERY_MS = 250;
 
@@ -152,6 +158,7 @@ export class Store {
     // NORMAL in WAL mode: a commit survives a process crash (SIGKILL); only an OS crash or
     // power loss may roll back the last transactions, and then offsets roll back with them.
     db.pragma('synchronous = NORMAL');
+    db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     db.pragma(`wal_autocheckpoint = ${WAL_PAGES}`);
     db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
     migrate(db);

@@ -5,6 +5,7 @@
  * harness (bench/run.ts) and the test setup (test/helpers/process-tuning.ts), so what is
  * measured and tested is what ships. Each workaround is one file that says when it can go.
  */
+import { keepHeapsSmall } from './small-heap.js';
 import { retainSqliteObjectsOnNode24 } from './sqlite-node24-retain.js';
 import { useUndiciParts } from './undici-parts.js';
 import { keepWasmOnLiftoff } from './wasm-liftoff.js';
@@ -12,6 +13,7 @@ import { unsetSemiSpaceForWorkers } from './worker-semi-space.js';
 
 export function applyProcessTuning(): void {
   keepWasmOnLiftoff();
+  keepHeapsSmall();
   unsetSemiSpaceForWorkers();
   useUndiciParts();
   retainSqliteObjectsOnNode24();
