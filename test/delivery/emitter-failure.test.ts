@@ -9,32 +9,17 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/load.js';
 import { Daemon } from '../../src/daemon.js';
-import { Collector } from '../helpers/collector.js';
 import { nginxLine } from '../helpers/config.js';
 import { assertBuilt, ROOT } from '../helpers/daemon.js';
-import { tempDir } from '../helpers/tmp.js';
+import { useTestBed } from '../helpers/test-bed.js';
 import { waitUntil } from '../helpers/time.js';
 import { pipelineYaml } from './harness.js';
 import { storeConnection } from '../helpers/store-connection.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let collector: Collector;
-let daemon: Daemon | undefined;
-
-beforeEach(async () => {
-  tmp = tempDir();
-  collector = await new Collector().start();
-});
-
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-  await collector.stop();
-  tmp.cleanup();
-});
+const bed = useTestBed();
 
 it('stops cleanly with the reason code when an acknowledgement fails for good', async () => {
   const lines: Array<Record<string, unknown>> = [];
@@ -45,29 +30,29 @@ it('stops cleanly with the reason code when an acknowledgement fails for good', 
     },
   });
   // The collector answers late: the store refuses writes before the acknowledgement.
-  collector.respond = () => ({ status: 200, delayMs: 300 });
-  const yaml = pipelineYaml({ dir: tmp.dir, outputs: `
+  bed.collector.respond = () => ({ status: 200, delayMs: 300 });
+  const yaml = pipelineYaml({ dir: bed.tmp.dir, outputs: `
       - type: rudderstack
-        url: ${collector.url}
+        url: ${bed.collector.url}
         write_key: secret-write-key-1234
         flush_interval: 50ms` });
-  writeFileSync(path.join(tmp.dir, 'access.log'), Array.from({ length: 10 }, (_, i) => nginxLine(i + 1)).join('\n') + '\n');
-  const loaded = loadConfigText(yaml, 'test.yaml', tmp.dir, {});
+  writeFileSync(path.join(bed.tmp.dir, 'access.log'), Array.from({ length: 10 }, (_, i) => nginxLine(i + 1)).join('\n') + '\n');
+  const loaded = loadConfigText(yaml, 'test.yaml', bed.tmp.dir, {});
   const failures: unknown[] = [];
-  daemon = await Daemon.create(loaded, pino({ level: 'info' }, sink), { onFatal: (err) => failures.push(err) });
-  await daemon.start();
-  await waitUntil(() => collector.inflight > 0, 10_000, 'a request in flight');
-  storeConnection(daemon.store).pragma('query_only = ON');
+  bed.daemon = await Daemon.create(loaded, pino({ level: 'info' }, sink), { onFatal: (err) => failures.push(err) });
+  await bed.daemon.start();
+  await waitUntil(() => bed.collector.inflight > 0, 10_000, 'a request in flight');
+  storeConnection(bed.daemon.store).pragma('query_only = ON');
   await waitUntil(() => failures.length > 0, 10_000, 'the emitter to report its failure');
   expect((failures[0] as { code?: string }).code).toBe('SQLITE_READONLY');
   const fatal = lines.find((l) => l.level === 60)!;
   expect(fatal).toMatchObject({ component: 'emitter', code: 'SQLITE_READONLY' });
   expect(String(fatal.msg)).toMatch(/^output rudderstack of pipeline web failed: stopping tailship/);
-  const metrics = await daemon.observer.metrics.text();
+  const metrics = await bed.daemon.observer.metrics.text();
   expect(metrics).toMatch(/tailship_errors_total\{component="emitter",code="SQLITE_READONLY"\} 1/);
   // The rows stay queued for the next start.
-  storeConnection(daemon.store).pragma('query_only = OFF');
-  expect(daemon.store.queue.depthByOutput()[0]?.events).toBe(10);
+  storeConnection(bed.daemon.store).pragma('query_only = OFF');
+  expect(bed.daemon.store.queue.depthByOutput()[0]?.events).toBe(10);
 });
 
 it('logs an error nothing caught, with its stack and without secrets, and exits 1', async () => {

@@ -7,30 +7,15 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/load.js';
 import { Daemon } from '../../src/daemon.js';
-import { Collector } from '../helpers/collector.js';
 import { nginxLine } from '../helpers/config.js';
-import { tempDir } from '../helpers/tmp.js';
+import { useTestBed } from '../helpers/test-bed.js';
 import { pipelineYaml, until } from './harness.js';
 import { storeConnection } from '../helpers/store-connection.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let collector: Collector;
-let daemon: Daemon | undefined;
-
-beforeEach(async () => {
-  tmp = tempDir();
-  collector = await new Collector().start();
-});
-
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-  await collector.stop();
-  tmp.cleanup();
-});
+const bed = useTestBed();
 
 it('pauses reading on SQLITE_FULL, says so, and loses nothing once there is room', async () => {
   const logs: Array<{ msg: string; code?: string }> = [];
@@ -42,23 +27,23 @@ it('pauses reading on SQLITE_FULL, says so, and loses nothing once there is room
   });
   const log = pino({ level: 'info' }, sink);
   const yaml = pipelineYaml({
-    dir: tmp.dir,
+    dir: bed.tmp.dir,
     outputs: `
       - type: rudderstack
-        url: ${collector.url}
+        url: ${bed.collector.url}
         write_key: wk
         batch_size: 100
         flush_interval: 50ms
         retry: { base: 20ms, cap: 200ms }`,
   });
-  const file = path.join(tmp.dir, 'access.log');
+  const file = path.join(bed.tmp.dir, 'access.log');
   writeFileSync(file, Array.from({ length: 100 }, (_, i) => nginxLine(i + 1)).join('\n') + '\n');
-  daemon = await Daemon.create(loadConfigText(yaml, 'test.yaml', tmp.dir, {}), log);
-  await daemon.start();
-  await collector.waitFor(() => collector.seen.size >= 100, 10_000);
+  bed.daemon = await Daemon.create(loadConfigText(yaml, 'test.yaml', bed.tmp.dir, {}), log);
+  await bed.daemon.start();
+  await bed.collector.waitFor(() => bed.collector.seen.size >= 100, 10_000);
 
   // No more room: the database may not grow past its current size.
-  const db = storeConnection(daemon.store);
+  const db = storeConnection(bed.daemon.store);
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
   const N = 5000;
@@ -66,15 +51,15 @@ it('pauses reading on SQLITE_FULL, says so, and loses nothing once there is room
   await until(() => logs.some((l) => l.msg.includes('state store full')), 10_000, 'the store-full log line');
   const line = logs.find((l) => l.msg.includes('state store full'))!;
   expect(line).toMatchObject({ code: 'SQLITE_FULL', level: 50 });
-  const stuckAt = collector.seen.size;
+  const stuckAt = bed.collector.seen.size;
   expect(stuckAt).toBeLessThan(100 + N);
   await new Promise((r) => setTimeout(r, 1500));
   // Still paused, still alive: nothing past the failed commit was queued meanwhile.
-  expect(collector.seen.size).toBeLessThan(100 + N);
+  expect(bed.collector.seen.size).toBeLessThan(100 + N);
 
   db.pragma('max_page_count = 1073741823');
-  await collector.waitFor(() => collector.seen.size >= 100 + N, 30_000, 'every line after the disk frees up');
-  expect([...collector.seen.values()].every((n) => n === 1)).toBe(true);
-  expect(daemon.store.deadLetters.counts()).toEqual([]);
+  await bed.collector.waitFor(() => bed.collector.seen.size >= 100 + N, 30_000, 'every line after the disk frees up');
+  expect([...bed.collector.seen.values()].every((n) => n === 1)).toBe(true);
+  expect(bed.daemon.store.deadLetters.counts()).toEqual([]);
   expect(logs.some((l) => l.msg.includes('reading resumed'))).toBe(true);
 });

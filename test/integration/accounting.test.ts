@@ -6,35 +6,21 @@
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/load.js';
 import { Daemon } from '../../src/daemon.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { collectStatus } from '../../src/ops/status.js';
-import { Collector } from '../helpers/collector.js';
 import { counters } from '../helpers/observer-counters.js';
-import { tempDir } from '../helpers/tmp.js';
+import { useTestBed } from '../helpers/test-bed.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let collector: Collector;
-let daemon: Daemon | undefined;
-
-beforeEach(async () => {
-  tmp = tempDir();
-  collector = await new Collector({ writeKey: 'k' }).start();
-});
-afterEach(async () => {
-  await daemon?.stop();
-  daemon = undefined;
-  await collector.stop();
-  tmp.cleanup();
-});
+const bed = useTestBed({ writeKey: 'k' });
 
 const j = (o: Record<string, unknown>): string => JSON.stringify(o);
 
 it('lines read = queued + dead letters by stage + counted drops, per file, on a mixed file', async () => {
-  const log = path.join(tmp.dir, 'mixed.log');
-  const stateDir = path.join(tmp.dir, 'state');
+  const log = path.join(bed.tmp.dir, 'mixed.log');
+  const stateDir = path.join(bed.tmp.dir, 'state');
   const lines: string[] = [];
   for (let i = 0; i < 10; i++) lines.push(j({ kind: 'ok', user: `u${i}` })); // 10 queued
   for (let i = 0; i < 3; i++) lines.push(j({ kind: 'drop', user: 'x' })); // 3 filtered
@@ -65,27 +51,27 @@ pipelines:
         type: track
         event: Line
         anonymousId: "{{ user }}"
-    output: { type: rudderstack, url: ${collector.url}, write_key: k, flush_interval: 50ms }
+    output: { type: rudderstack, url: ${bed.collector.url}, write_key: k, flush_interval: 50ms }
 `;
-  daemon = await Daemon.create(loadConfigText(text, 'test.yaml', tmp.dir, {}), createLogger({ level: 'silent', secrets: [], pretty: false }));
-  await daemon.start();
-  const d = daemon;
-  await collector.waitFor(() => collector.accepted >= 11, 30_000, '11 events');
+  bed.daemon = await Daemon.create(loadConfigText(text, 'test.yaml', bed.tmp.dir, {}), createLogger({ level: 'silent', secrets: [], pretty: false }));
+  await bed.daemon.start();
+  const d = bed.daemon;
+  await bed.collector.waitFor(() => bed.collector.accepted >= 11, 30_000, '11 events');
   // The multiline group is complete once its timeout passed: wait until every line before the partial one is counted.
   const readLines = (): number => counters(d.observer).get('file_lines_read');
-  await collector.waitFor(() => readLines() >= lines.length, 30_000, `${lines.length} lines read`);
+  await bed.collector.waitFor(() => readLines() >= lines.length, 30_000, `${lines.length} lines read`);
 
   // Truncated while the partial line is held: it is dropped, and counted.
   writeFileSync(log, j({ kind: 'ok', user: 'after' }) + '\n');
-  await collector.waitFor(() => collector.accepted >= 12, 30_000, 'the line after the truncation');
+  await bed.collector.waitFor(() => bed.collector.accepted >= 12, 30_000, 'the line after the truncation');
   appendFileSync(log, j({ kind: 'ok', user: 'after2' }) + '\n');
-  await collector.waitFor(() => collector.accepted >= 13, 30_000, 'the second line after the truncation');
+  await bed.collector.waitFor(() => bed.collector.accepted >= 13, 30_000, 'the second line after the truncation');
   const c = counters(d.observer);
   const outcomes = ['queued', 'dead_letter_parse', 'dead_letter_mapping', 'parse_error_dropped', 'filtered', 'sampled_out', 'unmatched', 'multiline_merged', 'dropped_at_truncation'];
   expect(outcomes.reduce((n, o) => n + c.get(`lines_${o}`), 0)).toBe(c.get('file_lines_read'));
   expect(c.get('file_lines_read')).toBe(lines.length + 3);
-  await daemon.stop();
-  daemon = undefined;
+  await bed.daemon.stop();
+  bed.daemon = undefined;
 
   const report = collectStatus(stateDir);
   const total = (k: string): number => report.accounting.reduce((n, a) => n + (k === 'read' ? a.read : (a.outcomes[k] ?? 0)), 0);
@@ -99,5 +85,5 @@ pipelines:
     read: lines.length + 1 + 2, queued: 10 + 1 + 2, dead_letter_parse: 3, dead_letter_mapping: 1,
     filtered: 3, sampled_out: 4, unmatched: 2, multiline_merged: 2, dropped_at_truncation: 1, parse_error_dropped: 0,
   });
-  expect(collector.seen.size).toBe(13);
+  expect(bed.collector.seen.size).toBe(13);
 });

@@ -5,42 +5,27 @@
  */
 import { appendFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { Collector } from '../helpers/collector.js';
+import { expect, it } from 'vitest';
 import { nginxLine, testConfig } from '../helpers/config.js';
-import { startTailship, type Child } from '../helpers/daemon.js';
-import { tempDir } from '../helpers/tmp.js';
+import { startTailship } from '../helpers/daemon.js';
+import { useTestBed } from '../helpers/test-bed.js';
 
 const LINES = 24_000;
 const KILLS = 4;
 
-let tmp: ReturnType<typeof tempDir>;
-let collector: Collector;
-let child: Child | undefined;
-
-beforeEach(async () => {
-  tmp = tempDir();
-  collector = await new Collector({ writeKey: 'test-write-key' }).start();
-});
-
-afterEach(async () => {
-  if (child && child.proc.exitCode === null) child.proc.kill('SIGKILL');
-  await child?.exited;
-  await collector.stop();
-  tmp.cleanup();
-});
+const bed = useTestBed({ writeKey: 'test-write-key' });
 
 function lineNumber(m: Record<string, unknown>): number {
   return Number(((m.properties as { path: string }).path).split('/').pop());
 }
 
 it(`loses no line across ${KILLS} SIGKILLs while ${LINES} lines are written`, async () => {
-  const log = path.join(tmp.dir, 'access.log');
-  const cfg = path.join(tmp.dir, 'tailship.yaml');
+  const log = path.join(bed.tmp.dir, 'access.log');
+  const cfg = path.join(bed.tmp.dir, 'tailship.yaml');
   writeFileSync(log, '');
-  writeFileSync(cfg, testConfig({ stateDir: path.join(tmp.dir, 'state'), logGlob: log, url: collector.url, batchSize: 250, flushInterval: '50ms' }));
+  writeFileSync(cfg, testConfig({ stateDir: path.join(bed.tmp.dir, 'state'), logGlob: log, url: bed.collector.url, batchSize: 250, flushInterval: '50ms' }));
   const start = () => startTailship(['run', '--config', cfg]);
-  child = start();
+  bed.child = start();
 
   // Writer: bounded, about 10 s of appends in small bursts, some ending mid-line.
   let written = 0;
@@ -66,26 +51,26 @@ it(`loses no line across ${KILLS} SIGKILLs while ${LINES} lines are written`, as
   const killer = (async () => {
     for (let k = 0; k < KILLS; k++) {
       await new Promise((r) => setTimeout(r, 400 + Math.random() * 1600));
-      child!.proc.kill('SIGKILL');
-      const { signal } = await child!.exited;
-      expect(signal, child!.stderr()).toBe('SIGKILL');
-      child = start();
+      bed.child!.proc.kill('SIGKILL');
+      const { signal } = await bed.child!.exited;
+      expect(signal, bed.child!.stderr()).toBe('SIGKILL');
+      bed.child = start();
     }
   })();
 
   await Promise.all([writer, killer]);
-  await collector.waitFor(() => new Set(collector.messages.map(lineNumber)).size >= LINES, 60_000, `all ${LINES} lines`).catch((err: Error) => {
-    const interesting = child!.stderr().split('\n').filter((l) => !l.includes('batch delivered'));
+  await bed.collector.waitFor(() => new Set(bed.collector.messages.map(lineNumber)).size >= LINES, 60_000, `all ${LINES} lines`).catch((err: Error) => {
+    const interesting = bed.child!.stderr().split('\n').filter((l) => !l.includes('batch delivered'));
     const size = statSync(log).size;
     throw new Error(`${err.message}; written ${written}, file ${size} bytes\n${interesting.join('\n').slice(-4000)}`);
   });
 
-  child!.proc.kill('SIGTERM');
-  const { code } = await child!.exited;
-  expect(code, child!.stderr()).toBe(0);
+  bed.child!.proc.kill('SIGTERM');
+  const { code } = await bed.child!.exited;
+  expect(code, bed.child!.stderr()).toBe(0);
 
   const idsByLine = new Map<number, Set<string>>();
-  for (const m of collector.messages) {
+  for (const m of bed.collector.messages) {
     const n = lineNumber(m);
     if (!idsByLine.has(n)) idsByLine.set(n, new Set());
     idsByLine.get(n)!.add(m.messageId);
@@ -95,6 +80,6 @@ it(`loses no line across ${KILLS} SIGKILLs while ${LINES} lines are written`, as
   const unstable = [...idsByLine].filter(([, ids]) => ids.size !== 1).map(([n]) => n);
   expect(unstable).toEqual([]);
   expect(idsByLine.size).toBe(LINES);
-  const duplicates = collector.messages.length - LINES;
-  console.log(`crash test: ${LINES} lines, ${KILLS} SIGKILLs, ${collector.messages.length} arrivals, ${duplicates} duplicates (same messageIds)`);
+  const duplicates = bed.collector.messages.length - LINES;
+  console.log(`crash test: ${LINES} lines, ${KILLS} SIGKILLs, ${bed.collector.messages.length} arrivals, ${duplicates} duplicates (same messageIds)`);
 }, 120_000);

@@ -5,39 +5,25 @@
  */
 import { copyFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { Collector } from '../helpers/collector.js';
+import { expect, it } from 'vitest';
 import { nginxLine, testConfig } from '../helpers/config.js';
-import { type Child, killIfRunning, startTailship } from '../helpers/daemon.js';
-import { tempDir } from '../helpers/tmp.js';
+import { startTailship } from '../helpers/daemon.js';
+import { useTestBed } from '../helpers/test-bed.js';
 import { scaled } from '../helpers/time.js';
 
-let tmp: ReturnType<typeof tempDir>;
-let collector: Collector;
-let child: Child | undefined;
-
-beforeEach(async () => {
-  tmp = tempDir();
-  collector = await new Collector({ writeKey: 'test-write-key' }).start();
-});
-
-afterEach(async () => {
-  await killIfRunning(child);
-  await collector.stop();
-  tmp.cleanup();
-});
+const bed = useTestBed({ writeKey: 'test-write-key' });
 
 async function runAndThen(change: (db: string) => void): Promise<{ code: number | null; stderr: string }> {
-  const cfg = path.join(tmp.dir, 'tailship.yaml');
-  writeFileSync(path.join(tmp.dir, 'access.log'), nginxLine(1) + '\n');
-  writeFileSync(cfg, testConfig({ stateDir: path.join(tmp.dir, 'state'), logGlob: path.join(tmp.dir, '*.log'), url: collector.url }).replace('log_level: silent', 'log_level: info'));
-  child = startTailship(['run', '--config', cfg]);
-  await collector.waitFor(() => collector.accepted >= 1, scaled(15_000), 'the daemon to deliver');
-  change(path.join(tmp.dir, 'state', 'tailship.db'));
+  const cfg = path.join(bed.tmp.dir, 'tailship.yaml');
+  writeFileSync(path.join(bed.tmp.dir, 'access.log'), nginxLine(1) + '\n');
+  writeFileSync(cfg, testConfig({ stateDir: path.join(bed.tmp.dir, 'state'), logGlob: path.join(bed.tmp.dir, '*.log'), url: bed.collector.url }).replace('log_level: silent', 'log_level: info'));
+  bed.child = startTailship(['run', '--config', cfg]);
+  await bed.collector.waitFor(() => bed.collector.accepted >= 1, scaled(15_000), 'the daemon to deliver');
+  change(path.join(bed.tmp.dir, 'state', 'tailship.db'));
   const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), scaled(15_000)).unref());
-  const exit = await Promise.race([child.exited, timeout]);
+  const exit = await Promise.race([bed.child.exited, timeout]);
   expect(exit, 'the daemon should stop by itself').not.toBe('timeout');
-  return { code: (exit as { code: number | null }).code, stderr: child.stderr() };
+  return { code: (exit as { code: number | null }).code, stderr: bed.child.stderr() };
 }
 
 it('stops with a clear error when its state file is removed', async () => {

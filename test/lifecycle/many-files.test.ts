@@ -5,10 +5,9 @@
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { Collector } from '../helpers/collector.js';
+import { expect, it } from 'vitest';
 import { startTailship, type Child } from '../helpers/daemon.js';
-import { tempDir } from '../helpers/tmp.js';
+import { useTestBed } from '../helpers/test-bed.js';
 import { jsonLine, lifecycleConfig, lineId, openHandlesUnder } from './setup.js';
 
 const FILES = 1000;
@@ -16,35 +15,21 @@ const ROUNDS = 8;
 const PER_ROUND = 3;
 const MAX_OPEN = 100;
 
-let tmp: ReturnType<typeof tempDir>;
-let collector: Collector;
-let child: Child | undefined;
-
-beforeEach(async () => {
-  tmp = tempDir();
-  collector = await new Collector({ writeKey: 'test-write-key' }).start();
-});
-
-afterEach(async () => {
-  if (child && child.proc.exitCode === null) child.proc.kill('SIGKILL');
-  await child?.exited;
-  await collector.stop();
-  tmp.cleanup();
-});
+const bed = useTestBed({ writeKey: 'test-write-key' });
 
 it(`delivers every line of ${FILES} files appended at once, with at most ${MAX_OPEN} open handles`, async () => {
-  const logs = path.join(tmp.dir, 'logs');
+  const logs = path.join(bed.tmp.dir, 'logs');
   mkdirSync(logs);
   const names = Array.from({ length: FILES }, (_, i) => `f${String(i).padStart(4, '0')}`);
   for (const f of names.slice(0, FILES / 2)) writeFileSync(path.join(logs, `${f}.log`), jsonLine(f, 0));
-  const cfg = path.join(tmp.dir, 'tailship.yaml');
+  const cfg = path.join(bed.tmp.dir, 'tailship.yaml');
   writeFileSync(
     cfg,
-    lifecycleConfig({ stateDir: path.join(tmp.dir, 'state'), paths: [path.join(logs, '*.log')], url: collector.url, input: { max_open_files: MAX_OPEN, close_inactive: '2s' } }),
+    lifecycleConfig({ stateDir: path.join(bed.tmp.dir, 'state'), paths: [path.join(logs, '*.log')], url: bed.collector.url, input: { max_open_files: MAX_OPEN, close_inactive: '2s' } }),
   );
-  child = start(cfg);
+  bed.child = start(cfg);
   let maxHandles = 0;
-  const sampler = setInterval(() => (maxHandles = Math.max(maxHandles, openHandlesUnder(child!.proc.pid!, logs))), 20);
+  const sampler = setInterval(() => (maxHandles = Math.max(maxHandles, openHandlesUnder(bed.child!.proc.pid!, logs))), 20);
   try {
     // The other half appears while running; then every file gets lines in rounds.
     for (const f of names.slice(FILES / 2)) writeFileSync(path.join(logs, `${f}.log`), jsonLine(f, 0));
@@ -57,9 +42,9 @@ it(`delivers every line of ${FILES} files appended at once, with at most ${MAX_O
       await new Promise((res) => setTimeout(res, 150));
     }
     const expected = FILES * (ROUNDS * PER_ROUND + 1);
-    const ids = () => new Set(collector.messages.map(lineId));
-    await collector.waitFor(() => ids().size >= expected, 90_000, `${expected} lines`).catch((err: Error) => {
-      throw new Error(`${err.message}; got ${ids().size}\n${child!.stderr().slice(-3000)}`);
+    const ids = () => new Set(bed.collector.messages.map(lineId));
+    await bed.collector.waitFor(() => ids().size >= expected, 90_000, `${expected} lines`).catch((err: Error) => {
+      throw new Error(`${err.message}; got ${ids().size}\n${bed.child!.stderr().slice(-3000)}`);
     });
     expect(ids().size).toBe(expected);
   } finally {
@@ -67,7 +52,7 @@ it(`delivers every line of ${FILES} files appended at once, with at most ${MAX_O
   }
   expect(maxHandles).toBeGreaterThan(0);
   expect(maxHandles).toBeLessThanOrEqual(MAX_OPEN);
-  console.log(`many files: ${FILES} files, ${collector.messages.length} arrivals, at most ${maxHandles} handles open`);
+  console.log(`many files: ${FILES} files, ${bed.collector.messages.length} arrivals, at most ${maxHandles} handles open`);
 });
 
 function start(cfg: string): Child {
