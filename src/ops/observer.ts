@@ -9,6 +9,7 @@ import { DELIVERY_DEAD_LETTER_CODES, type DeliveryDeadLetterCode, type EmitterEv
 import { addOutcomes, emptyOutcomes, type LineOutcomes } from '../store/line-outcomes.js';
 import type { PipelineEvents } from '../run/pipeline.js';
 import type { TapBatch } from '../run/tap.js';
+import type { BatchFailureCode } from '../run/workers.js';
 import type { Logger } from './logger.js';
 import { Metrics, type LiveView } from './metrics.js';
 
@@ -238,7 +239,7 @@ export class Observer {
         account.outcomes.droppedAtTruncation += lines;
         log.warn({ file, lines }, 'file truncated while lines of it were held back (no newline yet, or an open multiline group): they are dropped and counted');
       },
-      processingFailed(_p: string, code: 'worker_died' | 'batch_failed', reason: string, lines: number) {
+      processingFailed(_p: string, code: BatchFailureCode, reason: string, lines: number) {
         metrics.errors.inc({ component: 'processing', code });
         const msg = code === 'worker_died'
           ? 'a processing worker died and was replaced: its batch is processed again in parts, and the lines that fail alone become parse dead letters'

@@ -22,7 +22,7 @@ import { emptyOutcomes } from '../store/line-outcomes.js';
 import { emptyResult, type ProcessCounts, type ProcessResult } from './process.js';
 import type { StagesSetup } from './stages.js';
 import type { TapBatch, TapSelector } from './tap.js';
-import { startProcessing, type Processing } from './workers.js';
+import { startProcessing, type BatchFailureCode, type Processing } from './workers.js';
 
 export interface PipelineEvents extends SourceEvents {
   /** What one read's lines became; `file` is the path read, for per-file metrics. */
@@ -34,7 +34,7 @@ export interface PipelineEvents extends SourceEvents {
    * replaced; `batch_failed`: it threw outside a line): the batch is processed again in parts,
    * and the lines that fail on their own become parse dead letters.
    */
-  processingFailed?(pipeline: string, code: 'worker_died' | 'batch_failed', reason: string, lines: number): void;
+  processingFailed?(pipeline: string, code: BatchFailureCode, reason: string, lines: number): void;
   /** Lines that became dead letters here (parse or mapping failures). */
   linesDeadLettered?(pipeline: string, kind: 'parse' | 'mapping', count: number): void;
   committed(pipeline: string, events: number, ms: number): void;

@@ -24,13 +24,16 @@ export interface Processing {
   close(): Promise<void>;
 }
 
+/** Why a whole batch failed: its worker thread died, or processing threw outside a line. */
+export type BatchFailureCode = 'worker_died' | 'batch_failed';
+
 /** What processing reports besides results: failures it recovered from, for logs and metrics. */
 export interface ProcessingEvents {
   /**
    * Processing failed for a whole batch of `lines` lines (`worker_died`: its thread died;
    * `batch_failed`: it threw outside a line); the batch is processed again in parts.
    */
-  batchFailed?(code: 'worker_died' | 'batch_failed', reason: string, lines: number): void;
+  batchFailed?(code: BatchFailureCode, reason: string, lines: number): void;
 }
 
 export async function startProcessing(setup: StagesSetup, workers: number, events: ProcessingEvents = {}): Promise<Processing> {
