@@ -72,6 +72,8 @@ export class Store {
   readonly reserve: DiskReserve | undefined;
   private readonly roomListeners: Array<() => void> = [];
   private restoreTriedAt = 0;
+  /** A try at taking the reserve back, due when the rate limit allows it. */
+  private restoreLater: NodeJS.Timeout | undefined;
   /** The database file's identity when opened: a file removed or replaced under us is noticed. */
   private identity: { dev: number; ino: number } | undefined;
   private readonly dataVersionStmt: Database.Statement;
@@ -193,17 +195,25 @@ export class Store {
   }
 
   /**
-   * Takes a spent reserve back once deliveries have freed room: gives the queue's free pages
-   * back to the file system, cuts the WAL, and writes the reserve if the disk has room for it
+   * Takes a spent reserve back once deliveries have freed room: cuts the WAL, gives the queue's
+   * free pages back to the file system, cuts the WAL again, and writes the reserve if the disk has room for it
    * and half as much again (so that reading does not at once fill the disk again).
    */
   private tryRestore(force = false): boolean {
     const reserve = this.reserve;
     if (!reserve || reserve.held) return true;
     const now = Date.now();
-    if (!force && now - this.restoreTriedAt < RESTORE_EVERY_MS) return false;
+    if (!force && now - this.restoreTriedAt < RESTORE_EVERY_MS) {
+      // The write that freed the last room may come just after a try, and nothing may follow it:
+      // one more try is due when the window ends, or reading would wait for the held commit's
+      // retry, up to half a minute later.
+      this.restoreLater ??= setTimeout(() => this.restoreWhenDue(), RESTORE_EVERY_MS - (now - this.restoreTriedAt)).unref();
+      return false;
+    }
     this.restoreTriedAt = now;
     try {
+      // The WAL first: on a full disk it may hold the room the vacuum needs to write.
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.pragma('incremental_vacuum');
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } catch (err) {
@@ -213,6 +223,16 @@ export class Store {
     if (!reserve.take(reserve.size / 2)) return false;
     for (const l of this.roomListeners) l();
     return true;
+  }
+
+  private restoreWhenDue(): void {
+    this.restoreLater = undefined;
+    if (!this.db.open) return;
+    try {
+      this.tryRestore();
+    } catch {
+      // The held commit's own retry tries again, and reports what fails then.
+    }
   }
 
   /**
@@ -290,6 +310,7 @@ export class Store {
   }
 
   close(): void {
+    clearTimeout(this.restoreLater);
     if (this.db.open) this.db.close();
   }
 

@@ -21,6 +21,7 @@ import { fillDisk, mountSmallFs, type SmallFs } from '../helpers/small-fs.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/time.js';
 import { storeConnection } from '../helpers/store-connection.js';
+import { Store, type QueueChunk } from '../../src/store/store.js';
 
 const MIB = 1024 * 1024;
 const probe = mountSmallFs(MIB);
@@ -114,6 +115,35 @@ describe.skipIf(skip !== undefined)('on a full disk (16 MiB tmpfs)', () => {
     expect(logs.some((l) => l.msg.includes('reading resumed'))).toBe(true);
     expect(daemon.store.deadLetters.counts()).toEqual([]);
     expect(daemon.failure).toBeUndefined();
+  });
+
+  it('takes the reserve back after the last acknowledgement, even one that lands just after a try', async () => {
+    const fs = small(16 * MIB);
+    const store = new Store(path.join(fs.dir, 'state'));
+    cleanups.push(() => store.close());
+    let restored = 0;
+    store.onRoomRestored(() => restored++);
+    // Rows that do not compress, a few MiB of them.
+    const chunk = (n: number): QueueChunk => {
+      const payload = randomBytes(48 * 1024).toString('base64');
+      return { output: 'out', fileKey: 'k', startOffset: n, endOffset: n + 1, eventCount: 1, bytes: payload.length + 1, payload };
+    };
+    for (let n = 0; n < 40; n++) store.commit({ pipeline: 'p', chunks: [chunk(n)], deadLetters: [] });
+    const rows = store.queue.next('p', 'out', 0, 100);
+    expect(rows).toHaveLength(40);
+    // An empty WAL on a full disk: the acknowledgement needs room.
+    storeConnection(store).pragma('wal_checkpoint(TRUNCATE)');
+    const filler = fillDisk(fs.dir);
+    // The first acknowledgement spends the reserve; the disk is still too full to take it back.
+    store.ack('p', 'out', rows.slice(0, 1));
+    expect(store.hasRoom).toBe(false);
+    // Room comes back, and the last acknowledgement lands within the window after that try:
+    // no write follows it, yet the reserve must come back by itself.
+    unlinkSync(filler);
+    store.ack('p', 'out', rows.slice(1));
+    expect(restored).toBe(0);
+    await waitUntil(() => restored === 1, 5_000, 'the reserve to be taken back');
+    expect(store.hasRoom).toBe(true);
   });
 
   it('survives a rename rotation on a full disk and retries the held commit on its delay, not at each rescan', async () => {
