@@ -196,8 +196,8 @@ export class Store {
 
   /**
    * Takes a spent reserve back once deliveries have freed room: cuts the WAL, gives the queue's
-   * free pages back to the file system, cuts the WAL again, and writes the reserve if the disk has room for it
-   * and half as much again (so that reading does not at once fill the disk again).
+   * free pages back to the file system, cuts the WAL again, and writes the reserve if the disk
+   * has room for it and half as much again (so that reading does not at once fill the disk again).
    */
   private tryRestore(force = false): boolean {
     const reserve = this.reserve;

@@ -138,10 +138,10 @@ describe.skipIf(skip !== undefined)('on a full disk (16 MiB tmpfs)', () => {
     store.ack('p', 'out', rows.slice(0, 1));
     expect(store.hasRoom).toBe(false);
     // Room comes back, and the last acknowledgement lands within the window after that try:
-    // no write follows it, yet the reserve must come back by itself.
+    // no write follows it, yet the reserve must come back by itself. (On a machine slow enough to
+    // leave the window first, this acknowledgement takes the reserve back itself.)
     unlinkSync(filler);
     store.ack('p', 'out', rows.slice(1));
-    expect(restored).toBe(0);
     await waitUntil(() => restored === 1, 5_000, 'the reserve to be taken back');
     expect(store.hasRoom).toBe(true);
   });
