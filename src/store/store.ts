@@ -14,7 +14,7 @@ import { LineAccounts, type LineAccount } from './line-accounts.js';
 import { migrate } from './migrations.js';
 import { openDatabase } from './sqlite.js';
 import { Queue, type QueueChunk, type QueueRow } from './queue.js';
-import { DiskReserve, isNoSpace, reserveSizeFor } from './reserve.js';
+import { DiskReserve, freeBytes, isNoSpace, reserveSizeFor } from './reserve.js';
 import { TailshipError } from '../errors.js';
 
 export const STORE_FILE = 'tailship.db';
@@ -35,6 +35,8 @@ const WAL_LIMIT_BYTES = WAL_PAGES * 4096;
 const PAGE_CACHE_KIB = 512;
 /** How often, at most, a store whose reserve is spent tries to take it back (each try vacuums). */
 const RESTORE_EVERY_MS = 250;
+/** Pages one step of the vacuum moves: 1 MiB of WAL at most, half the smallest reserve. */
+const VACUUM_STEP_PAGES = 256;
 
 /** A commit refused because the disk reserve is spent: reading waits until the queue drains. */
 export class StoreFullError extends Error {
@@ -196,8 +198,8 @@ export class Store {
 
   /**
    * Takes a spent reserve back once deliveries have freed room: cuts the WAL, gives the queue's
-   * free pages back to the file system, cuts the WAL again, and writes the reserve if the disk
-   * has room for it and half as much again (so that reading does not at once fill the disk again).
+   * free pages back to the file system until the disk has room for the reserve and half as much
+   * again (so that reading does not at once fill the disk again), and writes the reserve.
    */
   private tryRestore(force = false): boolean {
     const reserve = this.reserve;
@@ -211,16 +213,22 @@ export class Store {
       return false;
     }
     this.restoreTriedAt = now;
+    const room = reserve.size * 1.5;
+    const dir = path.dirname(this.path);
     try {
-      // The WAL first: on a full disk it may hold the room the vacuum needs to write.
+      // The WAL first: on a full disk it may hold the room the vacuum needs to write. Then the
+      // vacuum in steps, each cut from the WAL before the next: it writes every page it moves
+      // into the WAL before the file shrinks, and all at once they may not fit where it is full.
       this.db.pragma('wal_checkpoint(TRUNCATE)');
-      this.db.pragma('incremental_vacuum');
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      while (freeBytes(dir) < room && (this.db.pragma('freelist_count', { simple: true }) as number) > 0) {
+        this.db.pragma(`incremental_vacuum(${VACUUM_STEP_PAGES})`);
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      }
     } catch (err) {
       if (!isNoSpace(err)) throw err;
       return false;
     }
-    if (!reserve.take(reserve.size / 2)) return false;
+    if (!reserve.take(room - reserve.size)) return false;
     for (const l of this.roomListeners) l();
     return true;
   }
