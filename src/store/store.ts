@@ -220,7 +220,9 @@ export class Store {
       // vacuum in steps, each cut from the WAL before the next: it writes every page it moves
       // into the WAL before the file shrinks, and all at once they may not fit where it is full.
       this.db.pragma('wal_checkpoint(TRUNCATE)');
-      while (freeBytes(dir) < room && (this.db.pragma('freelist_count', { simple: true }) as number) > 0) {
+      const freePages = (): number => this.db.pragma('freelist_count', { simple: true }) as number;
+      // Each step shrinks the free list, or the loop ends.
+      for (let left = freePages(), before = Infinity; freeBytes(dir) < room && left > 0 && left < before; before = left, left = freePages()) {
         this.db.pragma(`incremental_vacuum(${VACUUM_STEP_PAGES})`);
         this.db.pragma('wal_checkpoint(TRUNCATE)');
       }
