@@ -50,6 +50,11 @@ export class DiskReserve {
     }
   }
 
+  /** Whether the file system has room for the reserve and `headroom` besides. */
+  fits(headroom = 0): boolean {
+    return freeBytes(this.dir) >= this.size + headroom;
+  }
+
   /**
    * Makes the reserve file whole; false when the disk has no room for it (then no partial file
    * is left behind). `headroom`: room that must stay free besides the reserve, so that a
@@ -57,7 +62,7 @@ export class DiskReserve {
    */
   take(headroom = 0): boolean {
     if (this.held) return true;
-    if (freeBytes(this.dir) < this.size + headroom) return false;
+    if (!this.fits(headroom)) return false;
     let fd: number | undefined;
     try {
       fd = openSync(this.file, 'w', 0o600);

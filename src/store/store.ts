@@ -14,7 +14,7 @@ import { LineAccounts, type LineAccount } from './line-accounts.js';
 import { migrate } from './migrations.js';
 import { openDatabase } from './sqlite.js';
 import { Queue, type QueueChunk, type QueueRow } from './queue.js';
-import { DiskReserve, freeBytes, isNoSpace, reserveSizeFor } from './reserve.js';
+import { DiskReserve, isNoSpace, reserveSizeFor } from './reserve.js';
 import { TailshipError } from '../errors.js';
 
 export const STORE_FILE = 'tailship.db';
@@ -213,26 +213,31 @@ export class Store {
       return false;
     }
     this.restoreTriedAt = now;
-    const room = reserve.size * 1.5;
-    const dir = path.dirname(this.path);
+    const headroom = reserve.size / 2;
     try {
       // The WAL first: on a full disk it may hold the room the vacuum needs to write. Then the
       // vacuum in steps, each cut from the WAL before the next: it writes every page it moves
       // into the WAL before the file shrinks, and all at once they may not fit where it is full.
       this.db.pragma('wal_checkpoint(TRUNCATE)');
-      const freePages = (): number => this.db.pragma('freelist_count', { simple: true }) as number;
-      // Each step shrinks the free list, or the loop ends.
-      for (let left = freePages(), before = Infinity; freeBytes(dir) < room && left > 0 && left < before; before = left, left = freePages()) {
+      let freePages = this.freelistCount();
+      while (freePages > 0 && !reserve.fits(headroom)) {
         this.db.pragma(`incremental_vacuum(${VACUUM_STEP_PAGES})`);
         this.db.pragma('wal_checkpoint(TRUNCATE)');
+        const left = this.freelistCount();
+        if (left >= freePages) break; // nothing more to give back
+        freePages = left;
       }
     } catch (err) {
       if (!isNoSpace(err)) throw err;
       return false;
     }
-    if (!reserve.take(room - reserve.size)) return false;
+    if (!reserve.take(headroom)) return false;
     for (const l of this.roomListeners) l();
     return true;
+  }
+
+  private freelistCount(): number {
+    return this.db.pragma('freelist_count', { simple: true }) as number;
   }
 
   private restoreWhenDue(): void {
