@@ -128,7 +128,7 @@ function parseSyslog(s: string, zone: string, readAtMs: number): number | undefi
   if (!m) return undefined;
   const month = MONTHS[m[1] as string];
   if (month === undefined) return undefined;
-  const readYear = DateTime.fromMillis(readAtMs, { zone }).year;
+  const readYear = yearAt(readAtMs, zone);
   const parts = {
     month: month + 1,
     day: Number(m[2]),
@@ -137,13 +137,42 @@ function parseSyslog(s: string, zone: string, readAtMs: number): number | undefi
     second: Number(m[5]),
     millisecond: m[6] ? Math.floor(Number(`0.${m[6]}`) * 1000) : 0,
   };
-  let dt = DateTime.fromObject({ year: readYear, ...parts }, { zone });
-  if (dt.isValid && dt.toMillis() > readAtMs + 86_400_000) dt = DateTime.fromObject({ year: readYear - 1, ...parts }, { zone });
-  if (!dt.isValid) {
-    // Feb 29 of a year that is not a leap year: try the year before.
-    dt = DateTime.fromObject({ year: readYear - 1, ...parts }, { zone });
+  let ms = wallClockMs({ year: readYear, ...parts }, zone);
+  if (ms !== undefined && ms > readAtMs + 86_400_000) ms = wallClockMs({ year: readYear - 1, ...parts }, zone);
+  // Feb 29 of a year that is not a leap year: try the year before.
+  return ms ?? wallClockMs({ year: readYear - 1, ...parts }, zone);
+}
+
+interface WallClock {
+  year: number;
+  /** 1–12 */
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  millisecond: number;
+}
+
+/**
+ * A wall-clock time in `zone` as epoch ms, or undefined when it does not exist (Feb 30, 25:00).
+ * UTC is plain arithmetic with Luxon's ranges; only other zones go through Luxon, whose first
+ * use loads ICU's locale and zone data into the process (several MiB of resident pages).
+ */
+function wallClockMs(t: WallClock, zone: string): number | undefined {
+  if (zone !== 'UTC') {
+    const dt = DateTime.fromObject({ ...t }, { zone });
+    return dt.isValid ? dt.toMillis() : undefined;
   }
-  return dt.isValid ? dt.toMillis() : undefined;
+  const endOfDay = t.hour === 24 && t.minute === 0 && t.second === 0 && t.millisecond === 0;
+  if (t.month < 1 || t.month > 12 || t.day < 1 || t.day > daysIn(t.year, t.month - 1)) return undefined;
+  if ((t.hour > 23 && !endOfDay) || t.minute > 59 || t.second > 59 || t.millisecond > 999) return undefined;
+  return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second, t.millisecond);
+}
+
+/** The calendar year in `zone` at `ms` (UTC without Luxon, as above). */
+function yearAt(ms: number, zone: string): number {
+  return zone === 'UTC' ? new Date(ms).getUTCFullYear() : DateTime.fromMillis(ms, { zone }).year;
 }
 
 type Fields = {
@@ -263,7 +292,7 @@ function parseStrftime(f: Strftime, s: string, zone: string, readAtMs: number): 
   const zoneFor = v.zoneName ?? zone;
   let year = v.year ?? (v.year2 !== undefined ? (v.year2 < 69 ? 2000 + v.year2 : 1900 + v.year2) : undefined);
   const inferYear = year === undefined;
-  year ??= DateTime.fromMillis(readAtMs, { zone: zoneFor }).year;
+  year ??= yearAt(readAtMs, zoneFor);
   let month = v.month ?? 1;
   let day = v.day ?? 1;
   if (v.yday !== undefined) {
@@ -278,8 +307,7 @@ function parseStrftime(f: Strftime, s: string, zone: string, readAtMs: number): 
   const at = (y: number): number | undefined => {
     if (v.offsetMin !== undefined) return Date.UTC(y, month - 1, day, hour, minute, second, v.ms ?? 0) - v.offsetMin * 60_000;
     if (zoneFor === 'UTC') return Date.UTC(y, month - 1, day, hour, minute, second, v.ms ?? 0);
-    const dt = DateTime.fromObject({ year: y, month, day, hour, minute, second, millisecond: v.ms ?? 0 }, { zone: zoneFor });
-    return dt.isValid ? dt.toMillis() : undefined;
+    return wallClockMs({ year: y, month, day, hour, minute, second, millisecond: v.ms ?? 0 }, zoneFor);
   };
   const ms = at(year);
   if (ms !== undefined && inferYear && ms > readAtMs + 86_400_000) return at(year - 1);
@@ -365,7 +393,7 @@ export function compileTimestamp(format: string | undefined, timezone: string | 
         }
         return cached((s, r) => parseStrftime(f, s.trim(), zone, r), true);
       }
-      // No %: a Luxon format string (https://moment.github.io/luxon/#/parsing?id=table-of-tokens).
+      // No %: a Luxon format string (docs/mapping.md).
       return cached((s) => {
         const dt = DateTime.fromFormat(s.trim(), format, { zone });
         return dt.isValid ? dt.toMillis() : undefined;

@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import { describe, expect, test } from 'vitest';
 import { TailshipError } from '../../src/errors.js';
 import { compileStrftime, compileTimestamp, parseClf } from '../../src/mapping/timestamp.js';
@@ -30,6 +32,34 @@ describe('timestamp formats', () => {
     expect(p('10/Oct/2000:13:55:37 -0700', READ)).toBe('2000-10-10T20:55:37.000Z');
     expect(p('bad', READ)).toBeUndefined();
     expect(p('10/Oct/2000:13:55:37 -0700', READ)).toBe('2000-10-10T20:55:37.000Z');
+  });
+
+  test('syslog in UTC, worked out without Luxon, agrees with Luxon for every wall clock, existing or not', () => {
+    const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+    const byLuxon = (year: number, month: number, day: number, hour: number, minute: number, second: number): number | undefined => {
+      const dt = DateTime.fromObject({ year, month, day, hour, minute, second }, { zone: 'UTC' });
+      return dt.isValid ? dt.toMillis() : undefined;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 11 }),
+        fc.integer({ min: 1, max: 31 }),
+        fc.integer({ min: 0, max: 25 }),
+        fc.integer({ min: 0, max: 61 }),
+        fc.integer({ min: 0, max: 61 }),
+        fc.integer({ min: Date.UTC(2023, 0, 1), max: Date.UTC(2029, 0, 1) }),
+        (m, day, hour, minute, second, read) => {
+          const two = (n: number) => String(n).padStart(2, '0');
+          const text = `${months[m]} ${String(day).padStart(2, ' ')} ${two(hour)}:${two(minute)}:${two(second)}`;
+          const year = new Date(read).getUTCFullYear();
+          let want = byLuxon(year, m + 1, day, hour, minute, second);
+          if (want !== undefined && want > read + 86_400_000) want = byLuxon(year - 1, m + 1, day, hour, minute, second);
+          want ??= byLuxon(year - 1, m + 1, day, hour, minute, second);
+          expect(ts('syslog', text, { read })).toBe(want === undefined ? undefined : new Date(want).toISOString());
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 
   test('iso8601 and rfc3339', () => {
