@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { CountingCollector, WRITE_KEY } from './collector.js';
 import { generateLog, type GeneratedLog } from './gen.js';
-import { daemonEnv, deployedNodeOptions, type NodeOptionsMode } from './node-options.js';
+import { daemonEnv, deployedSettings, type NodeOptionsMode } from './node-options.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root (dist/bench/ → ../..). */
@@ -258,11 +258,11 @@ export function benchWorkers(lines = 1_000_000, rounds = 3): Promise<string> {
   return benchVariants(lines, rounds, 'workers', [0, 1, 2, 3].map((w) => [String(w), { pipelineYaml: `workers: ${w}` }] as const));
 }
 
-/** The e2e run under node's default flags and under the deployment's NODE_OPTIONS. */
+/** The e2e run under node's and glibc's defaults and under the deployment's start-up settings. */
 export function benchNodeOptions(lines = 1_000_000, rounds = 3): Promise<string> {
   return benchVariants(lines, rounds, 'NODE_OPTIONS', [
     ['node defaults', { nodeOptions: 'default' }],
-    [`deployed: \`${deployedNodeOptions()}\``, { nodeOptions: 'deployed' }],
+    [`deployed: \`${deployedSettings()}\``, { nodeOptions: 'deployed' }],
   ]);
 }
 

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchE2e, formatE2e } from './e2e.js';
-import { deployedNodeOptions, nodeOptionsMode } from './node-options.js';
+import { deployedSettings, nodeOptionsMode } from './node-options.js';
 import { applyProcessTuning } from '../src/tuning/index.js';
 
 // The sections that run tailship's code in this process measure it as bin/tailship.js runs it.
@@ -53,7 +53,7 @@ const SECTIONS: SectionDef[] = [
       const lines = o.quick ? 200_000 : 1_000_000;
       const runs = o.quick ? 1 : 3;
       const s = await benchE2e(lines, runs);
-      const flags = nodeOptionsMode() === 'deployed' ? `NODE_OPTIONS as deployed: \`${deployedNodeOptions()}\`` : "node's default flags";
+      const flags = nodeOptionsMode() === 'deployed' ? `as deployed: \`${deployedSettings()}\`` : "node's and glibc's defaults";
       return {
         title: `End to end: ${lines.toLocaleString('en-US')} nginx lines, median of ${runs} (${flags})`,
         markdown: formatE2e(s),

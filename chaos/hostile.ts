@@ -8,6 +8,7 @@
  */
 import { closeSync, openSync, writeSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { deployedEnvironment } from '../bench/node-options.js';
 import { runTailship } from './run-cli.js';
 import { ChaosCollector } from './collector.js';
 import { config, DaemonProcess, figures, waitUntil, Workspace, type Figures } from './harness.js';
@@ -136,7 +137,8 @@ export async function hostileLines(o: ChaosOptions): Promise<Figures> {
       .join('');
     const cfg = ws.file('tailship.yaml');
     writeFileSync(cfg, config(ws.file('state'), pipelines, `server: { listen: "127.0.0.1:${port}" }\n`));
-    const daemon = new DaemonProcess(cfg, { NODE_OPTIONS: '--max-semi-space-size=2 --v8-pool-size=0' });
+    // As deployed: the unit's NODE_OPTIONS and malloc setting.
+    const daemon = new DaemonProcess(cfg, deployedEnvironment());
     d.push(daemon);
     daemon.start();
     const wantRead = written.reduce((n, w) => n + w.lines, 0);

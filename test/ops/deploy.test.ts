@@ -28,8 +28,9 @@ import { tempDir } from '../helpers/tmp.js';
 
 const read = (rel: string): string => readFileSync(path.join(ROOT, rel), 'utf8');
 
-/** The node flags every deployment file sets. */
+/** The node flags and the malloc setting every deployment file sets (bin/tailship.js's RUN_FLAGS and RUN_ENV). */
 const NODE_OPTIONS = '--max-semi-space-size=2 --v8-pool-size=0';
+const MALLOC_MMAP_THRESHOLD = '131072';
 
 /** `[Section]` → key → values (a key may repeat). */
 function parseUnit(text: string): Map<string, Map<string, string[]>> {
@@ -51,6 +52,16 @@ function parseUnit(text: string): Map<string, Map<string, string[]>> {
   }
   return sections;
 }
+
+describe('bin/tailship.js', () => {
+  it('restarts `run` (where node has execve) with the flags and the malloc setting the deployment files set', () => {
+    const bin = read('bin/tailship.js');
+    const flags = /^const RUN_FLAGS = (\[.*\]);$/m.exec(bin)?.[1];
+    const env = /^const RUN_ENV = (\{.*\});$/m.exec(bin)?.[1];
+    expect((JSON.parse(flags!.replace(/'/g, '"')) as string[]).join(' ')).toBe(NODE_OPTIONS);
+    expect(JSON.parse(env!.replace(/(\w+):/g, '"$1":').replace(/'/g, '"'))).toEqual({ MALLOC_MMAP_THRESHOLD_: MALLOC_MMAP_THRESHOLD });
+  });
+});
 
 describe('deploy/systemd/tailship.service', () => {
   const unit = parseUnit(read('deploy/systemd/tailship.service'));
@@ -75,6 +86,7 @@ describe('deploy/systemd/tailship.service', () => {
     expect(one('Restart')).toBe('on-failure');
     expect(Number.parseInt(one('TimeoutStopSec') ?? '0', 10)).toBeGreaterThanOrEqual(15);
     expect(service.get('Environment')).toContain(`"NODE_OPTIONS=${NODE_OPTIONS}"`);
+    expect(service.get('Environment')).toContain(`MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD}`);
     expect(unit.get('Install')!.get('WantedBy')).toEqual(['multi-user.target']);
   });
 
@@ -170,6 +182,7 @@ describe('deploy/docker/Dockerfile', () => {
     expect(JSON.parse(runtime.steps.find((s) => s.op === 'CMD')!.args)[0]).toBe('run');
     // The same flags as the systemd unit, which the benchmarks read (bench/node-options.ts).
     expect(runtime.steps.filter((s) => s.op === 'ENV').map((s) => s.args)).toContain(`NODE_OPTIONS="${NODE_OPTIONS}"`);
+    expect(runtime.steps.filter((s) => s.op === 'ENV').map((s) => s.args)).toContain(`MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD}`);
   });
 
   /** The build context after the repository's .dockerignore (the last matching pattern wins). */

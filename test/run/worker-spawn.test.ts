@@ -46,10 +46,10 @@ it('a pool starts its workers with the pipeline and spreads batches over them', 
 });
 
 it("a worker's young generation is its resourceLimits', not the main thread's --max-semi-space-size", () => {
-  // The deployment gives the main thread 2 MiB semi-spaces; V8 would apply that flag to every
-  // worker too, unless process tuning clears it first (src/tuning/worker-semi-space.ts). A worker started afterwards with the same
-  // resourceLimits as the processing workers (12 MB) must get its 4 MiB semi-spaces, and the
-  // main thread must keep its 2.
+  // The deployment gives the main thread small semi-spaces; V8 would apply that flag to every
+  // worker too, unless process tuning clears it first (src/tuning/worker-semi-space.ts). Here the
+  // main thread gets 1 MiB: a worker started afterwards with the same resourceLimits as the
+  // processing workers (6 MB) must get its 2 MiB semi-spaces, and the main thread keep its 1.
   const script = `
     import v8 from 'node:v8';
     import { Worker } from 'node:worker_threads';
@@ -70,9 +70,9 @@ it("a worker's young generation is its resourceLimits', not the main thread's --
     await processing.terminate();
     await probe.terminate();
   `;
-  const out = execFileSync(process.execPath, ['--max-semi-space-size=2', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const out = execFileSync(process.execPath, ['--max-semi-space-size=1', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   const { main, worker } = JSON.parse(out.trim().split('\n').pop()!) as { main: number; worker: number };
-  // new_space reports both semi-spaces: the flag would have held the worker to 4 MB.
-  expect(main).toBeLessThanOrEqual(4);
-  expect(worker).toBeGreaterThan(4);
+  // new_space reports both semi-spaces: the flag would have held the worker to 2 MB.
+  expect(main).toBeLessThanOrEqual(2);
+  expect(worker).toBeGreaterThan(2);
 });
