@@ -11,8 +11,8 @@ import { Worker } from 'node:worker_threads';
  * A worker's young generation: 6 MB (2 MiB semi-spaces) instead of V8's default, which grows
  * to 48 MB under this load. The worker frees each batch's buffers once it is processed
  * (release.ts), so what a scavenge finds alive is little more than the batch in hand
- * (docs/decisions/0021-memory-peaks-undici-s-parser-stays-on.md). 6 MB instead of 12 keeps ~4 MiB
- * less resident per worker for ~2% more CPU per line (docs/decisions/0035-malloc-and-young-generations-sized-for-hostile-input.md).
+ * (docs/decisions/0021-memory-peaks-undici-s-parser-stays-on.md). 6 MB rather than 12 trades a
+ * little CPU per line for less memory under hostile input (docs/decisions/0035-malloc-and-young-generations-sized-for-hostile-input.md).
  * The main thread runs with 2 MiB semi-spaces where deployed.
  */
 export const WORKER_YOUNG_GENERATION_MB = 6;
