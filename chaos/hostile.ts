@@ -154,7 +154,8 @@ export async function hostileLines(o: ChaosOptions): Promise<Figures> {
         return linesRead;
       }
     };
-    await waitUntil(async () => (linesRead = await readMetric()) >= wantRead && c.ids.size >= goodTotal, o.short ? 900_000 : 3_600_000, 2000);
+    // A daemon that exited reads no more: stop waiting (its exit is a failure, below).
+    await waitUntil(async () => !daemon.running || ((linesRead = await readMetric()) >= wantRead && c.ids.size >= goodTotal), o.short ? 900_000 : 3_600_000, 2000);
     const missing = written.reduce((n, w) => n + c.missing(w.p.name, w.good).length, 0);
     const f = figures(`${total.toLocaleString('en-US')} hostile lines across ${CASES.length} built-in parsers`, started, c, goodTotal, missing, d);
     f.written = goodTotal;
