@@ -161,7 +161,7 @@ interface WallClock {
  */
 function wallClockMs(t: WallClock, zone: string): number | undefined {
   if (zone !== 'UTC') {
-    const dt = DateTime.fromObject({ ...t }, { zone });
+    const dt = DateTime.fromObject(t, { zone });
     return dt.isValid ? dt.toMillis() : undefined;
   }
   const endOfDay = t.hour === 24 && t.minute === 0 && t.second === 0 && t.millisecond === 0;
